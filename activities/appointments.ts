@@ -1,0 +1,23 @@
+import type { PrismaClient } from '../db/client';
+import type { RecordAppointmentInput } from './contracts';
+
+export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }) {
+  /**
+   * Mirrors the workflow's view into the appointments table, which reply matching and
+   * listings read. The workflow stays the source of truth; this only ever catches up.
+   */
+  async function recordAppointment(input: RecordAppointmentInput): Promise<void> {
+    await prisma.appointment.updateMany({
+      where: { workflowId: input.workflowId },
+      data: {
+        status: input.status,
+        startsAt: new Date(input.startsAt),
+        timeZone: input.timeZone,
+        clientPhone: input.clientPhone,
+        clientEmail: input.clientEmail,
+      },
+    });
+  }
+
+  return { recordAppointment };
+}

@@ -1,0 +1,47 @@
+import type { AppointmentStatus, RecipientRole, ReminderReason } from '../domain/appointment';
+
+// Activity inputs, results and failure types. Kept free of runtime imports because the
+// workflow bundle includes this file (the activities themselves stay out of it).
+
+export interface SendSmsInput {
+  practiceId: string;
+  /** The practice system's appointment id. */
+  appointmentId: string;
+  workflowId: string;
+  /** Stable per (workflow, message): a retried or replayed attempt finds its earlier send. */
+  idempotencyKey: string;
+  to: string;
+  purpose: 'reminder' | 'cancellation';
+  recipient: RecipientRole;
+  appointment: {
+    clientName: string;
+    practitionerName: string | null;
+    startsAt: string;
+    timeZone: string;
+    location: string | null;
+  };
+}
+
+export type SendSmsResult =
+  | { outcome: 'sent'; messageId: string; providerId: string }
+  /** The number is opted out for this practice (a STOP reached us before the workflow heard of it). */
+  | { outcome: 'opted_out' };
+
+/** `ApplicationFailure.type` of a send the gateway refused for good; details[0] is an SmsRejection. */
+export const SMS_REJECTED = 'SmsRejected';
+
+export interface SmsRejection {
+  code: string;
+  reason: ReminderReason;
+  explanation: string;
+  messageId: string;
+}
+
+export interface RecordAppointmentInput {
+  workflowId: string;
+  status: AppointmentStatus;
+  startsAt: string;
+  timeZone: string;
+  clientPhone: string | null;
+  clientEmail: string | null;
+}

@@ -1,0 +1,55 @@
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Config } from '../config';
+import type { PrismaClient } from '../db/client';
+import type { Logger } from '../lib/logger';
+import { AppointmentService } from '../services/appointments';
+import { InboundSmsService } from '../services/inbound-sms';
+import { requireApiKey } from './auth';
+import { HttpProblem, notFoundRoute, problemHandler } from './problem';
+import { appointmentRoutes } from './routes/appointments';
+import { healthRoutes } from './routes/health';
+import { twilioWebhookRoutes } from './routes/twilio-webhooks';
+
+export interface ApiDependencies {
+  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal'>;
+  prisma: PrismaClient;
+  temporal: Client;
+  log: Logger;
+}
+
+/** The whole HTTP surface, built from its dependencies so tests run the same app as production. */
+export function createApp({ config, prisma, temporal, log }: ApiDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Routes behind a proxy must see the original URL for webhook signatures; PUBLIC_BASE_URL covers that.
+  app.use(healthRoutes());
+  app.use(
+    '/webhooks/twilio',
+    twilioWebhookRoutes({
+      authToken: config.twilio?.authToken ?? null,
+      publicBaseUrl: config.publicBaseUrl,
+      inbound: new InboundSmsService({ prisma, temporal }),
+      log,
+    }),
+  );
+
+  const v1 = express.Router();
+  v1.use(express.json({ limit: '100kb', strict: false }));
+  v1.use(requireApiKey(prisma));
+  v1.use((req, _res, next) => {
+    if (req.is('application/json') === false) {
+      throw new HttpProblem({ status: 415, title: 'Unsupported media type', detail: 'Send JSON with Content-Type: application/json.' });
+    }
+    next();
+  });
+  v1.use(
+    '/appointments',
+    appointmentRoutes(new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue })),
+  );
+  app.use('/v1', v1);
+
+  app.use(notFoundRoute);
+  app.use(problemHandler(log));
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { ServiceError } from '@temporalio/client';
+import type { Logger } from '../lib/logger';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError, type FieldError } from '../services/errors';
+
+// Every error leaves the API as RFC 9457 problem+json, so integrators handle one shape.
+
+export interface Problem {
+  status: number;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export class HttpProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type('application/problem+json').json({ type: 'about:blank', ...problem });
+}
+
+export function toProblem(err: unknown): Problem | null {
+  if (err instanceof HttpProblem) return err.problem;
+  if (err instanceof ValidationError) {
+    return err.kind === 'malformed'
+      ? { status: 400, title: 'Malformed request', detail: err.message, errors: err.errors }
+      : { status: 422, title: 'Invalid request', detail: err.message, errors: err.errors };
+  }
+  if (err instanceof NotFoundError) return { status: 404, title: 'Not found', detail: err.message };
+  if (err instanceof ConflictError) return { status: 409, title: 'Conflict', detail: err.message };
+  if (err instanceof UnavailableError || err instanceof ServiceError) {
+    return { status: 503, title: 'Service unavailable', detail: 'Temporal did not answer; retry the request shortly.' };
+  }
+  const bodyParserType = (err as { type?: string } | null)?.type;
+  if (bodyParserType === 'entity.parse.failed') {
+    return { status: 400, title: 'Malformed JSON', detail: 'The request body is not valid JSON.' };
+  }
+  if (bodyParserType === 'entity.too.large') {
+    return { status: 413, title: 'Request too large', detail: 'The request body is larger than allowed.' };
+  }
+  return null;
+}
+
+export const notFoundRoute: RequestHandler = (req, res) => {
+  sendProblem(res, { status: 404, title: 'Not found', detail: `No route ${req.method} ${req.path}.` });
+};
+
+export function problemHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const problem = toProblem(err);
+    if (problem) {
+      if (problem.status >= 500) log.warn({ err, path: req.path }, problem.detail);
+      sendProblem(res, problem);
+      return;
+    }
+    log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    sendProblem(res, { status: 500, title: 'Internal error', detail: 'Something went wrong on our side; it has been logged.' });
+  };
+}

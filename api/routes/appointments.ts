@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import { parseBody } from '../../lib/parse';
+import type { AppointmentService } from '../../services/appointments';
+import {
+  cancelAppointmentSchema,
+  confirmAppointmentSchema,
+  createAppointmentSchema,
+  rescheduleAppointmentSchema,
+} from '../validation/appointment-request';
+
+export function appointmentRoutes(appointments: AppointmentService): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const request = parseBody(createAppointmentSchema, req.body);
+    const { created, view } = await appointments.create(res.locals.practice, request);
+    res
+      .status(created ? 201 : 200)
+      .location(`/v1/appointments/${encodeURIComponent(view.appointmentId)}`)
+      .json(view);
+  });
+
+  router.get('/:appointmentId', async (req, res) => {
+    res.json(await appointments.view(res.locals.practice.id, req.params.appointmentId));
+  });
+
+  router.patch('/:appointmentId', async (req, res) => {
+    const change = parseBody(rescheduleAppointmentSchema, req.body);
+    res.json(await appointments.reschedule(res.locals.practice.id, req.params.appointmentId, change));
+  });
+
+  router.post('/:appointmentId/cancel', async (req, res) => {
+    const request = parseBody(cancelAppointmentSchema, req.body);
+    res.json(await appointments.cancel(res.locals.practice.id, req.params.appointmentId, request));
+  });
+
+  router.post('/:appointmentId/confirm', async (req, res) => {
+    parseBody(confirmAppointmentSchema, req.body);
+    res.json(await appointments.confirm(res.locals.practice.id, req.params.appointmentId));
+  });
+
+  return router;
+}

@@ -1,0 +1,63 @@
+import express, { Router } from 'express';
+import twilio from 'twilio';
+import type { Logger } from '../../lib/logger';
+import type { InboundSmsService } from '../../services/inbound-sms';
+import { HttpProblem } from '../problem';
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+function twimlMessage(text: string): string {
+  const escaped = text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${escaped}</Message></Response>`;
+}
+
+/**
+ * Twilio webhooks. They carry no API key: each request is authenticated by its
+ * X-Twilio-Signature, computed over PUBLIC_BASE_URL + path, so the URL Twilio was given must
+ * be exactly the one configured here.
+ */
+export function twilioWebhookRoutes(options: {
+  authToken: string | null;
+  publicBaseUrl: string;
+  inbound: InboundSmsService;
+  log: Logger;
+}): Router {
+  const router = Router();
+  router.use(express.urlencoded({ extended: false, limit: '100kb' }));
+
+  router.use((req, _res, next) => {
+    if (!options.authToken) {
+      throw new HttpProblem({
+        status: 403,
+        title: 'Forbidden',
+        detail: 'Twilio is not configured (TWILIO_AUTH_TOKEN is unset), so no webhook can be verified.',
+      });
+    }
+    const url = `${options.publicBaseUrl}${req.originalUrl}`;
+    const params = (req.body ?? {}) as Record<string, string>;
+    if (!twilio.validateRequest(options.authToken, req.get('x-twilio-signature') ?? '', url, params)) {
+      throw new HttpProblem({ status: 403, title: 'Forbidden', detail: 'Invalid X-Twilio-Signature.' });
+    }
+    next();
+  });
+
+  router.post('/sms', async (req, res) => {
+    const params = req.body as Record<string, string>;
+    if (!params.MessageSid || !params.From || !params.To) {
+      throw new HttpProblem({ status: 400, title: 'Malformed webhook', detail: 'MessageSid, From and To are required.' });
+    }
+    const mediaCount = Number(params.NumMedia ?? 0) || 0;
+    const outcome = await options.inbound.receive({
+      providerId: params.MessageSid,
+      from: params.From,
+      to: params.To,
+      messagingServiceSid: params.MessagingServiceSid ?? null,
+      body: params.Body ?? '',
+      mediaUrls: Array.from({ length: mediaCount }, (_, i) => params[`MediaUrl${i}`]).filter(Boolean),
+    });
+    if (!outcome) options.log.warn({ to: params.To }, 'inbound SMS for a number no practice sends from; ignored');
+    res.type('text/xml').send(outcome?.reply ? twimlMessage(outcome.reply) : EMPTY_TWIML);
+  });
+
+  return router;
+}

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config';
+import { createPrismaClient } from '../db/client';
+import { resolveDatabase } from '../db/local-database';
+import { applyMigrations } from '../db/migrate';
+import { createApiKey, revokeApiKey } from '../services/api-keys';
+import { ConflictError, NotFoundError, ValidationError } from '../services/errors';
+import { createPractice } from '../services/practices';
+
+// The operator CLI: `npm run cli -- <command>`. Expected failures print one clear message
+// and exit 1; only a bug shows a stack trace.
+
+const USAGE = `Usage: npm run cli -- <command>
+
+  practice create --id <id> --name <name> --sms-from <E.164 or MG… SID>
+                  [--sender-name <≤11 chars>] [--email-from <addr>] [--time-zone <IANA>] [--help-phone <E.164>]
+  apikey create   --practice <id>        prints a new key once; only its hash is stored
+  apikey revoke   --key-prefix <prefix>
+
+Uses DATABASE_URL, or the embedded PostgreSQL under .data/ when it is unset.`;
+
+class UsageError extends Error {}
+
+type Prisma = ReturnType<typeof createPrismaClient>;
+
+const COMMANDS: Record<string, { options: Record<string, { type: 'string' }>; run: (prisma: Prisma, values: Record<string, string | undefined>) => Promise<string> }> = {
+  'practice create': {
+    options: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      'sms-from': { type: 'string' },
+      'sender-name': { type: 'string' },
+      'email-from': { type: 'string' },
+      'time-zone': { type: 'string' },
+      'help-phone': { type: 'string' },
+    },
+    run: async (prisma, v) => {
+      const practice = await createPractice(prisma, {
+        id: required(v, 'id'),
+        name: required(v, 'name'),
+        smsFrom: required(v, 'sms-from'),
+        ...(v['sender-name'] !== undefined ? { senderName: v['sender-name'] } : {}),
+        ...(v['email-from'] !== undefined ? { emailFrom: v['email-from'] } : {}),
+        ...(v['time-zone'] !== undefined ? { timeZone: v['time-zone'] } : {}),
+        ...(v['help-phone'] !== undefined ? { helpPhone: v['help-phone'] } : {}),
+      });
+      return `Created practice "${practice.id}" (${practice.name}), sending from ${practice.smsFrom}, time zone ${practice.timeZone}.`;
+    },
+  },
+  'apikey create': {
+    options: { practice: { type: 'string' } },
+    run: async (prisma, v) => {
+      const { key, prefix } = await createApiKey(prisma, required(v, 'practice'));
+      return `${key}\n\nThis is the only time the key is shown. Revoke it with: npm run cli -- apikey revoke --key-prefix ${prefix}`;
+    },
+  },
+  'apikey revoke': {
+    options: { 'key-prefix': { type: 'string' } },
+    run: async (prisma, v) => {
+      const prefix = required(v, 'key-prefix');
+      await revokeApiKey(prisma, prefix);
+      return `Revoked API key ${prefix}.`;
+    },
+  },
+};
+
+function required(values: Record<string, string | undefined>, name: string): string {
+  const value = values[name];
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required.`);
+  return value;
+}
+
+export async function runCli(argv: string[]): Promise<string> {
+  const name = argv.slice(0, 2).join(' ');
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(argv.length === 0 ? 'No command given.' : `Unknown command "${name}".`);
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv.slice(2), options: command.options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const config = loadConfig();
+  const database = await resolveDatabase(config.databaseUrl, () => {});
+  const prisma = createPrismaClient(database.url);
+  try {
+    await applyMigrations(database.url);
+    return await command.run(prisma, values);
+  } finally {
+    await prisma.$disconnect();
+    await database.stop();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (output) => console.log(output),
+    (err) => {
+      if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+      else if (err instanceof ValidationError) console.error(err.errors.map((e) => `--${kebab(e.path)}: ${e.message}`).join('\n'));
+      else if (err instanceof ConfigError || err instanceof NotFoundError || err instanceof ConflictError) console.error(err.message);
+      else console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
+
+function kebab(path: string): string {
+  return path.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,109 @@
+// The vocabulary of an appointment's reminder lifecycle, shared by the workflow, the
+// activities and the API. Plain data only: everything here crosses Temporal's payload
+// boundary as JSON, so dates are ISO strings.
+
+export type Channel = 'sms' | 'email';
+export type Recipients = 'client' | 'practitioner' | 'both';
+export type RecipientRole = 'client' | 'practitioner';
+
+export interface ReminderRule {
+  /** ISO 8601 duration before the start, e.g. `P1D`, `PT2H`. */
+  before: string;
+  channel: Channel;
+}
+
+export interface Client {
+  name: string;
+  phone?: string;
+  email?: string;
+  smsConsent: boolean;
+  emailConsent: boolean;
+}
+
+export interface Practitioner {
+  name: string;
+  phone?: string;
+  email?: string;
+}
+
+export interface AppointmentDetails {
+  /** ISO 8601 with the offset of `timeZone`. */
+  startsAt: string;
+  timeZone: string;
+  location?: string;
+  client: Client;
+  practitioner?: Practitioner;
+  reminders: ReminderRule[];
+  recipients: Recipients;
+  remindersEnabled: boolean;
+}
+
+export const APPOINTMENT_STATUSES = [
+  'scheduled',
+  'awaiting_confirmation',
+  'confirmed',
+  'cancelled',
+  'opted_out',
+  'unconfirmed',
+  'failed',
+] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+
+export type ReminderState = 'pending' | 'sent' | 'delivered' | 'failed' | 'skipped' | 'cancelled';
+
+/** Why a reminder was skipped, cancelled or failed; `null` while it is pending or once sent. */
+export type ReminderReason =
+  | 'no_consent'
+  | 'no_contact'
+  | 'opted_out'
+  | 'confirmed'
+  | 'disabled'
+  | 'past_due'
+  | 'channel_unavailable'
+  | 'rescheduled'
+  | 'appointment_cancelled'
+  | 'invalid_number'
+  | 'not_mobile'
+  | 'unsubscribed'
+  | 'rejected'
+  | 'gateway_unavailable';
+
+export interface Reminder {
+  id: string;
+  channel: Channel;
+  recipient: RecipientRole;
+  /** The rule this reminder came from, kept so a re-plan can tell which rules were served. */
+  before: string;
+  sendAt: string;
+  state: ReminderState;
+  /** Our message log id of the send, once sent. */
+  messageId: string | null;
+  reason: ReminderReason | null;
+}
+
+export interface Confirmation {
+  at: string;
+  via: 'sms' | 'staff';
+}
+
+export interface Cancellation {
+  at: string;
+  reason: string | null;
+}
+
+export interface AppointmentView {
+  appointmentId: string;
+  status: AppointmentStatus;
+  startsAt: string;
+  timeZone: string;
+  location: string | null;
+  confirmation: Confirmation | null;
+  cancellation: Cancellation | null;
+  reminders: Reminder[];
+  workflowId: string;
+  runId: string;
+}
+
+export function workflowIdFor(practiceId: string, appointmentId: string): string {
+  return `appointment/${practiceId}/${appointmentId}`;
+}

@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+import { ValidationError, type FieldError } from '../services/errors';
+
+/**
+ * Parses a body with a zod schema, naming every bad field. Unknown fields make the request
+ * malformed (400); everything else is a value problem (422).
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const unknown: FieldError[] = [];
+  const invalid: FieldError[] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) unknown.push({ path: path ? `${path}.${key}` : key, message: 'is not a known field' });
+    } else {
+      invalid.push({ path, message: issue.message });
+    }
+  }
+  if (unknown.length > 0) throw new ValidationError(unknown, 'malformed');
+  throw new ValidationError(invalid);
+}

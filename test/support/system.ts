@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import type { Config } from '../../config';
+import { createPrismaClient, type PrismaClient } from '../../db/client';
+import { createTwilioGateway } from '../../gateways/twilio';
+import { createLogger } from '../../lib/logger';
+import { createApiKey } from '../../services/api-keys';
+import { createPractice } from '../../services/practices';
+import { createReminderWorker } from '../../worker';
+import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
+import { createTestDatabase } from './postgres';
+
+// The real system for integration tests: the Express app over HTTP, a worker on a task
+// queue of its own, the real Temporal dev server and PostgreSQL started by globalSetup, and
+// the real twilio SDK talking to a local server that speaks Twilio's wire format.
+
+let runtimeInstalled = false;
+function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export interface TestSystem {
+  baseUrl: string;
+  apiKey: string;
+  practiceId: string;
+  smsFrom: string;
+  prisma: PrismaClient;
+  temporal: Client;
+  twilio: FakeTwilio;
+  config: Config;
+  databaseUrl: string;
+  api(method: string, path: string, body?: unknown, options?: { apiKey?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse>;
+  addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
+  /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
+  inboundSms(params: { From: string; Body: string; To?: string; MessageSid?: string }, signingToken?: string): Promise<ApiResponse>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
+  quietTemporalRuntime();
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
+  const database = await createTestDatabase('system');
+  const prisma = createPrismaClient(database.url);
+  const twilio = await startFakeTwilio();
+  const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+  const connection = await Connection.connect({ address });
+  const temporal = new Client({ connection, namespace: 'default' });
+  const log = createLogger('silent');
+
+  const config: Config = {
+    port: 0,
+    databaseUrl: database.url,
+    temporal: { address, namespace: 'default', taskQueue, cliPath: null },
+    publicBaseUrl: '',
+    twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
+    logLevel: 'silent',
+  };
+  const app = createApp({ config, prisma, temporal, log });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  config.publicBaseUrl = baseUrl;
+  config.port = port;
+
+  let worker: { instance: Worker; run: Promise<void>; connection: NativeConnection } | null = null;
+  const system: TestSystem = {
+    baseUrl,
+    apiKey: '',
+    practiceId: 'clinic',
+    smsFrom: '+15005550006',
+    prisma,
+    temporal,
+    twilio,
+    config,
+    databaseUrl: database.url,
+    async api(method, path, body, opts = {}) {
+      const headers: Record<string, string> = {};
+      const key = opts.apiKey === undefined ? system.apiKey : opts.apiKey;
+      if (key) headers.authorization = `Bearer ${key}`;
+      let payload: string | undefined = opts.rawBody;
+      if (body !== undefined) payload = JSON.stringify(body);
+      if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+      const response = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text (TwiML, HTML)
+      }
+      return { status: response.status, headers: response.headers, body: parsed };
+    },
+    async inboundSms(params, signingToken = twilio.authToken) {
+      const form: Record<string, string> = {
+        MessageSid: params.MessageSid ?? `SM${randomBytes(16).toString('hex')}`,
+        AccountSid: twilio.accountSid,
+        From: params.From,
+        To: params.To ?? system.smsFrom,
+        Body: params.Body,
+        NumMedia: '0',
+      };
+      const url = `${baseUrl}/webhooks/twilio/sms`;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signTwilioRequest(signingToken, url, form),
+        },
+        body: new URLSearchParams(form).toString(),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text };
+    },
+    async addPractice(id, smsFrom) {
+      await createPractice(prisma, { id, name: `Practice ${id}`, smsFrom, timeZone: 'Europe/Rome', helpPhone: '+390212345678' });
+      return { apiKey: (await createApiKey(prisma, id)).key };
+    },
+    async startWorker() {
+      const nativeConnection = await NativeConnection.connect({ address });
+      const instance = await createReminderWorker({
+        connection: nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        prisma,
+        sms: createTwilioGateway({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl }),
+      });
+      worker = { instance, run: instance.run(), connection: nativeConnection };
+    },
+    async stopWorker() {
+      if (!worker) return;
+      const current = worker;
+      worker = null;
+      current.instance.shutdown();
+      await current.run;
+      await current.connection.close();
+    },
+    async stop() {
+      await system.stopWorker();
+      await new Promise((resolve) => server.close(resolve));
+      await connection.close();
+      await twilio.stop();
+      await prisma.$disconnect();
+      await database.drop();
+    },
+  };
+
+  system.apiKey = (await system.addPractice(system.practiceId, system.smsFrom)).apiKey;
+  if (options.worker !== false) await system.startWorker();
+  return system;
+}
+
+/** An ISO start time `ms` from now, in UTC. */
+export function inFuture(ms: number): string {
+  return new Date(Date.now() + ms).toISOString();
+}
+
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

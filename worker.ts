@@ -1,0 +1,63 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from './activities';
+import { ConfigError, loadConfig } from './config';
+import { createPrismaClient } from './db/client';
+import { applyMigrations } from './db/migrate';
+import { createSmsGateway } from './gateways';
+import { createLogger } from './lib/logger';
+import { ensureSearchAttributes } from './temporal/search-attributes';
+
+export interface ReminderWorkerOptions extends ActivityDependencies {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+}
+
+/** The worker of the `reminders` task queue: the appointment workflow and its activities. */
+export function createReminderWorker({ connection, namespace, taskQueue, ...dependencies }: ReminderWorkerOptions) {
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(dependencies),
+  });
+}
+
+/** Runs the worker alone against any Temporal server and database (DATABASE_URL required). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  if (!config.databaseUrl) {
+    throw new ConfigError(['DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)']);
+  }
+  const address = config.temporal.address ?? 'localhost:7233';
+  await applyMigrations(config.databaseUrl, { log: (line) => log.info(line) });
+  const prisma = createPrismaClient(config.databaseUrl);
+  const clientConnection = await Connection.connect({ address });
+  const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
+  if (added.length > 0) log.info({ added }, 'registered search attributes');
+  await clientConnection.close();
+
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createReminderWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    prisma,
+    sms: createSmsGateway(config, (line) => log.warn(line)),
+  });
+  log.info({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker started');
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM.
+  await worker.run();
+  await connection.close();
+  await prisma.$disconnect();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof ConfigError ? err.message : `Worker failed: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,44 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AppointmentDetails, AppointmentView } from '../domain/appointment';
+import type { RescheduleRequest } from '../domain/appointment-lifecycle';
+
+// The appointment workflow's public messages, defined once and imported by both the
+// workflow and its callers (API, webhooks), so names and payloads cannot drift apart.
+
+export const APPOINTMENT_WORKFLOW_TYPE = 'appointmentWorkflow';
+
+export interface AppointmentWorkflowInput {
+  practiceId: string;
+  appointmentId: string;
+  details: AppointmentDetails;
+  /** The client's number was already opted out for this practice when the appointment was made. */
+  optedOut: boolean;
+}
+
+export type { RescheduleRequest };
+
+export interface CancelRequest {
+  reason?: string;
+  /** Text the client that the appointment is cancelled (when SMS is allowed). */
+  notifyClient?: boolean;
+}
+
+export interface InboundReply {
+  intent: 'confirm' | 'opt_out' | 'opt_in';
+  keyword: string;
+  /** Message log id of the inbound SMS. */
+  messageId: string;
+  receivedAt: string;
+}
+
+/** Failure types an Update can be rejected with; the API maps them to HTTP statuses. */
+export const UPDATE_REJECTION = {
+  closed: 'AppointmentClosed',
+  invalid: 'InvalidChange',
+} as const;
+
+export const stateQuery = defineQuery<AppointmentView>('state');
+export const rescheduleUpdate = defineUpdate<AppointmentView, [RescheduleRequest]>('reschedule');
+export const cancelUpdate = defineUpdate<AppointmentView, [CancelRequest]>('cancel');
+export const confirmUpdate = defineUpdate<AppointmentView, []>('confirm');
+export const inboundReplySignal = defineSignal<[InboundReply]>('inboundReply');
