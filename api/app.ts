@@ -38,7 +38,9 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   v1.use(express.json({ limit: '100kb', strict: false }));
   v1.use(requireApiKey(prisma));
   v1.use((req, _res, next) => {
-    if (req.is('application/json') === false) {
+    // An empty POST (confirm, cancel) needs no content type; any actual body must be JSON.
+    const hasContent = req.get('content-length') !== '0';
+    if (hasContent && req.is('application/json') === false) {
       throw new HttpProblem({ status: 415, title: 'Unsupported media type', detail: 'Send JSON with Content-Type: application/json.' });
     }
     next();

@@ -17,7 +17,7 @@ const quiet = () => {};
 export default async function globalSetup(): Promise<void> {
   const pgPort = await freePort();
   const postgres = await startEmbeddedPostgres({
-    dataDir: path.join(mkdtempSync(path.join(tmpdir(), 'ar-test-pg-')), 'data'),
+    dataDir: mkdtempSync(path.join(tmpdir(), 'ar-test-pg-')),
     port: pgPort,
     database: 'postgres',
   });

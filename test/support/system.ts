@@ -11,6 +11,7 @@ import { createApiKey } from '../../services/api-keys';
 import { createPractice } from '../../services/practices';
 import { createReminderWorker } from '../../worker';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
+import { freePort } from './ports';
 import { createTestDatabase } from './postgres';
 
 // The real system for integration tests: the Express app over HTTP, a worker on a task
@@ -59,24 +60,22 @@ export async function startTestSystem(options: { worker?: boolean } = {}): Promi
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: 'default' });
-  const log = createLogger('silent');
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
   const config: Config = {
-    port: 0,
+    port,
     databaseUrl: database.url,
     temporal: { address, namespace: 'default', taskQueue, cliPath: null },
-    publicBaseUrl: '',
+    publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
     logLevel: 'silent',
   };
   const app = createApp({ config, prisma, temporal, log });
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
   });
-  const { port } = server.address() as { port: number };
-  const baseUrl = `http://127.0.0.1:${port}`;
-  config.publicBaseUrl = baseUrl;
-  config.port = port;
 
   let worker: { instance: Worker; run: Promise<void>; connection: NativeConnection } | null = null;
   const system: TestSystem = {

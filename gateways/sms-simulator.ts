@@ -1,0 +1,47 @@
+/**
+ * Stand-in SmsGateway for installations without Twilio credentials: nothing leaves the
+ * machine, and every "send" is logged loudly so nobody mistakes it for a delivery.
+ */
+import { randomBytes } from 'node:crypto';
+import type { OutboundSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
+
+// Reconciliation only looks back over recent sends; the cap keeps a long-running
+// process from growing without bound.
+const REMEMBERED_SENDS = 10_000;
+
+interface SimulatedSend {
+  sms: OutboundSms;
+  providerId: string;
+  at: Date;
+}
+
+export function createSmsSimulator(log: (line: string) => void): SmsGateway {
+  // In memory only: after a restart findSent forgets earlier sends, which at worst logs a
+  // simulated message twice — acceptable, since nothing is delivered.
+  const sends: SimulatedSend[] = [];
+
+  return {
+    name: 'simulator',
+
+    async send(sms: OutboundSms): Promise<SentSms> {
+      const providerId = `SIM${randomBytes(16).toString('hex')}`;
+      sends.push({ sms, providerId, at: new Date() });
+      if (sends.length > REMEMBERED_SENDS) sends.shift();
+      log(
+        `SIMULATED, NOT DELIVERED: to ${sms.to} from ${sms.from} body ${JSON.stringify(sms.body)} (id ${providerId})`,
+      );
+      return { providerId, status: 'simulated' };
+    },
+
+    async findSent(query: SentSmsQuery): Promise<SentSms | null> {
+      for (let i = sends.length - 1; i >= 0; i -= 1) {
+        const { sms, providerId, at } = sends[i];
+        if (at < query.sentAfter) break;
+        if (sms.to === query.to && sms.from === query.from && sms.body === query.body) {
+          return { providerId, status: 'simulated' };
+        }
+      }
+      return null;
+    },
+  };
+}

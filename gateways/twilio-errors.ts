@@ -1,0 +1,177 @@
+/**
+ * Turns whatever the Twilio SDK throws into an SmsGatewayError that says whether retrying
+ * can help and what practice staff should be told.
+ *
+ * Rule of thumb: if Twilio never answered (network failure) or answered "not now" (429,
+ * 5xx), retry — the activity reconciles with findSent, so a retry cannot duplicate a send
+ * Twilio had in fact accepted. If Twilio answered with a 4xx verdict about the message,
+ * the credentials or the sender, the same request will get the same verdict: permanent.
+ */
+import { SmsGatewayError } from './sms';
+
+interface KnownCode {
+  explanation: string;
+  /** Twilio reports these with a 4xx, yet the same request can succeed later. */
+  transient?: true;
+}
+
+const KNOWN_CODES: Record<number, KnownCode> = {
+  20003: {
+    explanation:
+      'Twilio rejected the account credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.',
+  },
+  20005: { explanation: 'The Twilio account is suspended or closed.' },
+  20404: { explanation: 'Twilio does not know this account: check TWILIO_ACCOUNT_SID.' },
+  20429: { explanation: 'Twilio is rate-limiting requests; the message will be retried.', transient: true },
+  20500: { explanation: 'Twilio had an internal error; the message will be retried.', transient: true },
+  20503: { explanation: 'Twilio is temporarily unavailable; the message will be retried.', transient: true },
+  21211: { explanation: "The client's phone number is not a valid phone number." },
+  21212: { explanation: "The practice's sending number is not a valid phone number or sender ID." },
+  21265: { explanation: "The client's number is a short code, which cannot receive these messages." },
+  21266: { explanation: "The client's number is the practice's own sending number." },
+  21408: {
+    explanation:
+      "The practice's Twilio account is not allowed to send SMS to this country (Messaging Geo Permissions).",
+  },
+  21602: { explanation: 'The message text is empty.' },
+  21606: { explanation: "The practice's sending number cannot send SMS to this destination." },
+  21608: {
+    explanation: "The Twilio account is a trial account and the client's number is not verified on it.",
+  },
+  21610: {
+    explanation:
+      "The client replied STOP to the practice's number and has unsubscribed from its text messages.",
+  },
+  21611: {
+    explanation: "The practice's sending number has too many messages waiting; the message will be retried.",
+    transient: true,
+  },
+  21612: {
+    explanation:
+      "Twilio cannot deliver from the practice's sending number to the client's number (carrier or country restrictions).",
+  },
+  21614: { explanation: "The client's phone number is not a valid mobile number (it may be a landline)." },
+  21617: { explanation: "The message is longer than Twilio's limit of 1,600 characters." },
+  21635: { explanation: "The client's phone number is a landline and cannot receive text messages." },
+  21659: {
+    explanation:
+      "The practice's sending number is not a Twilio number, or is a short code from another country than the client's.",
+  },
+  21660: {
+    explanation: "The practice's sending number belongs to a different Twilio account than the one configured.",
+  },
+  21661: { explanation: "The practice's sending number cannot send SMS." },
+  21705: { explanation: "The practice's Messaging Service SID is not valid." },
+  // Delivery failures reported later in status callbacks (ErrorCode), never by the API
+  // call itself; listed so the message log can explain them too.
+  30003: { explanation: "The client's phone was unreachable (switched off or out of coverage)." },
+  30004: { explanation: 'The message was blocked, by the client or by their carrier.' },
+  30005: { explanation: "The client's phone number is unknown to the carrier or no longer in service." },
+  30006: { explanation: "The client's number is a landline or its carrier cannot receive text messages." },
+  30007: { explanation: "The client's carrier filtered the message as spam." },
+  30008: { explanation: "The client's carrier reported an unknown delivery error." },
+  30034: {
+    explanation: "The practice's US number is not registered for A2P 10DLC, so US carriers block its messages.",
+  },
+};
+
+/** Staff-facing wording for a Twilio error code, e.g. a status callback's ErrorCode. */
+export function explainTwilioErrorCode(code: number | string): string | undefined {
+  return KNOWN_CODES[Number(code)]?.explanation;
+}
+
+export function classifyTwilioError(err: unknown): SmsGatewayError {
+  if (err instanceof SmsGatewayError) return err;
+  const httpStatus = numberField(err, 'status');
+  // The SDK's RestException carries Twilio's HTTP status; transport errors never do
+  // because its RequestClient treats every HTTP status as a response, not a throw.
+  if (httpStatus !== undefined) return fromTwilioAnswer(err, httpStatus);
+  const networkCode = stringField(err, 'code');
+  if (isTransportFailure(err, networkCode)) {
+    return new SmsGatewayError({
+      code: networkCode ?? 'NETWORK_ERROR',
+      permanent: false,
+      explanation: 'Twilio could not be reached; the message will be retried.',
+      message: errorMessage(err),
+      cause: err,
+    });
+  }
+  // Anything else is a bug on our side: retrying the same call would fail the same way.
+  return new SmsGatewayError({
+    code: 'UNEXPECTED',
+    permanent: true,
+    explanation: `Sending failed unexpectedly: ${errorMessage(err)}`,
+    message: errorMessage(err),
+    cause: err,
+  });
+}
+
+function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
+  const twilioCode = numberField(err, 'code');
+  const known = twilioCode === undefined ? undefined : KNOWN_CODES[twilioCode];
+  const twilioMessage = errorMessage(err);
+  const code = twilioCode === undefined ? `HTTP_${httpStatus}` : String(twilioCode);
+  if (known) {
+    return new SmsGatewayError({
+      code,
+      permanent: !known.transient,
+      explanation: known.explanation,
+      message: twilioMessage,
+      httpStatus,
+      cause: err,
+    });
+  }
+  if (httpStatus === 408 || httpStatus === 429 || httpStatus >= 500) {
+    return new SmsGatewayError({
+      code,
+      permanent: false,
+      explanation: `Twilio is temporarily unable to take the message (HTTP ${httpStatus}); it will be retried.`,
+      message: twilioMessage,
+      httpStatus,
+      cause: err,
+    });
+  }
+  return new SmsGatewayError({
+    code,
+    permanent: true,
+    explanation: `Twilio refused the message: ${twilioMessage}`,
+    message: twilioMessage,
+    httpStatus,
+    cause: err,
+  });
+}
+
+const NODE_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
+
+function isTransportFailure(err: unknown, code: string | undefined): boolean {
+  // axios flags every failure to get an HTTP answer, whatever its code (TLS, DNS, timeout…).
+  const fromAxios = typeof err === 'object' && err !== null && (err as { isAxiosError?: unknown }).isAxiosError === true;
+  return fromAxios || (code !== undefined && NODE_NETWORK_CODES.has(code));
+}
+
+function numberField(err: unknown, field: string): number | undefined {
+  const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function stringField(err: unknown, field: string): string | undefined {
+  const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error && err.message) return err.message;
+  return String(err);
+}

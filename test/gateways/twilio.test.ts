@@ -1,0 +1,273 @@
+/**
+ * The real twilio SDK, through createTwilioGateway, against the local fake Twilio.
+ */
+import twilio from 'twilio';
+import { SmsGatewayError, type SmsGateway } from '../../gateways/sms';
+import { createSmsSimulator } from '../../gateways/sms-simulator';
+import { createTwilioGateway } from '../../gateways/twilio';
+import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
+
+const CLIENT = '+393471234567';
+const PRACTICE = '+390212345678';
+const SERVICE = 'MG0123456789abcdef0123456789abcdef';
+
+let fake: FakeTwilio;
+let gateway: SmsGateway;
+
+beforeAll(async () => {
+  fake = await startFakeTwilio();
+  gateway = createTwilioGateway({ accountSid: fake.accountSid, authToken: fake.authToken, apiBaseUrl: fake.baseUrl });
+});
+
+afterAll(async () => {
+  await fake.stop();
+});
+
+/** Runs `promise`, expecting it to fail with an SmsGatewayError, and returns that error. */
+async function gatewayError(promise: Promise<unknown>): Promise<SmsGatewayError> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(SmsGatewayError);
+  return error as SmsGatewayError;
+}
+
+/** A distinct body per test keeps the shared fake's messages from matching each other. */
+function uniqueBody(label: string): string {
+  return `${label} ${Math.random().toString(36).slice(2)}`;
+}
+
+describe('createTwilioGateway: send', () => {
+  it('creates the message with To, From, Body and StatusCallback and returns its sid', async () => {
+    const body = uniqueBody('Reminder: appointment tomorrow at 09:30. Reply C to confirm.');
+    const sent = await gateway.send({
+      to: CLIENT,
+      from: PRACTICE,
+      body,
+      statusCallback: 'https://reminders.example.com/webhooks/twilio/status',
+    });
+
+    expect(sent.providerId).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(sent.status).toBe('queued');
+    const [arrived] = await fake.waitForMessages((m) => m.body === body, 1, 1000);
+    expect(arrived).toMatchObject({
+      sid: sent.providerId,
+      accountSid: fake.accountSid,
+      to: CLIENT,
+      from: PRACTICE,
+      messagingServiceSid: null,
+      body,
+      statusCallback: 'https://reminders.example.com/webhooks/twilio/status',
+    });
+  });
+
+  it('sends from a Messaging Service when the sender is an MG… SID', async () => {
+    const body = uniqueBody('Via service');
+    const sent = await gateway.send({ to: CLIENT, from: SERVICE, body });
+
+    expect(sent.status).toBe('accepted');
+    const [arrived] = await fake.waitForMessages((m) => m.body === body, 1, 1000);
+    expect(arrived).toMatchObject({ messagingServiceSid: SERVICE, from: null, statusCallback: null });
+  });
+
+  it('passes non-ASCII bodies through intact', async () => {
+    const body = uniqueBody('Ciao Maria 😀 — già confermato? €');
+    await gateway.send({ to: CLIENT, from: PRACTICE, body });
+    await fake.waitForMessages((m) => m.body === body, 1, 1000);
+  });
+
+  it('reports an invalid To number (21211) as permanent', async () => {
+    const error = await gatewayError(gateway.send({ to: '3471234567', from: PRACTICE, body: 'x' }));
+    expect(error).toMatchObject({
+      code: '21211',
+      permanent: true,
+      httpStatus: 400,
+      explanation: "The client's phone number is not a valid phone number.",
+    });
+    expect(error.message).toContain("The 'To' number 3471234567 is not a valid phone number");
+  });
+
+  it.each([
+    [21614, "The client's phone number is not a valid mobile number (it may be a landline)."],
+    [21610, "The client replied STOP to the practice's number and has unsubscribed from its text messages."],
+  ])('reports Twilio error %i as permanent with its explanation', async (code, explanation) => {
+    const body = uniqueBody(`fails with ${code}`);
+    fake.failNext((form) => form.Body === body, { status: 400, code, message: `Twilio says ${code}` });
+
+    const error = await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }));
+    expect(error).toMatchObject({ code: String(code), permanent: true, explanation, httpStatus: 400 });
+    expect(fake.messages.some((m) => m.body === body)).toBe(false);
+  });
+
+  it('reports a 500 as transient', async () => {
+    const body = uniqueBody('500');
+    fake.failNext((form) => form.Body === body, { status: 500 });
+    expect(await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }))).toMatchObject({
+      code: 'HTTP_500',
+      permanent: false,
+      httpStatus: 500,
+    });
+  });
+
+  it('reports a 429 as transient', async () => {
+    const body = uniqueBody('429');
+    fake.failNext((form) => form.Body === body, { status: 429, code: 20429, message: 'Too Many Requests' });
+    expect(await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }))).toMatchObject({
+      code: '20429',
+      permanent: false,
+      httpStatus: 429,
+    });
+  });
+
+  it('reports a dropped connection as transient', async () => {
+    const body = uniqueBody('drop');
+    fake.failNext((form) => form.Body === body, { dropConnection: true });
+    const error = await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }));
+    expect(error).toMatchObject({ code: 'ECONNRESET', permanent: false });
+    expect(error.httpStatus).toBeUndefined();
+  });
+
+  it('reports wrong credentials (20003) as permanent', async () => {
+    const wrong = createTwilioGateway({
+      accountSid: fake.accountSid,
+      authToken: 'not-the-token',
+      apiBaseUrl: fake.baseUrl,
+    });
+    expect(await gatewayError(wrong.send({ to: CLIENT, from: PRACTICE, body: 'x' }))).toMatchObject({
+      code: '20003',
+      permanent: true,
+      httpStatus: 401,
+    });
+    expect(await gatewayError(wrong.findSent({ to: CLIENT, from: PRACTICE, body: 'x', sentAfter: new Date() })))
+      .toMatchObject({ code: '20003', permanent: true });
+  });
+
+  it('reports an unreachable API as transient', async () => {
+    const unreachable = createTwilioGateway({
+      accountSid: fake.accountSid,
+      authToken: fake.authToken,
+      apiBaseUrl: 'http://127.0.0.1:1',
+    });
+    expect(await gatewayError(unreachable.send({ to: CLIENT, from: PRACTICE, body: 'x' }))).toMatchObject({
+      code: 'ECONNREFUSED',
+      permanent: false,
+    });
+  });
+});
+
+describe('createTwilioGateway: findSent', () => {
+  it('finds a message sent after sentAfter with the same to, from and body', async () => {
+    const sentAfter = new Date();
+    const body = uniqueBody('find me');
+    const sent = await gateway.send({ to: CLIENT, from: PRACTICE, body });
+
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
+      providerId: sent.providerId,
+      status: 'sent',
+    });
+  });
+
+  it('ignores a message with another body', async () => {
+    const sentAfter = new Date();
+    const body = uniqueBody('original');
+    await gateway.send({ to: CLIENT, from: PRACTICE, body });
+
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body: `${body} (edited)`, sentAfter })).toBeNull();
+    expect(await gateway.findSent({ to: '+393479999999', from: PRACTICE, body, sentAfter })).toBeNull();
+    expect(await gateway.findSent({ to: CLIENT, from: '+390299999999', body, sentAfter })).toBeNull();
+  });
+
+  it('ignores a message created before sentAfter', async () => {
+    const body = uniqueBody('old');
+    const sent = await gateway.send({ to: CLIENT, from: PRACTICE, body });
+    const stored = fake.messages.find((m) => m.sid === sent.providerId)!;
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    stored.receivedAt = anHourAgo;
+    stored.dateSent = anHourAgo;
+
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter: new Date(Date.now() - 60_000) }))
+      .toBeNull();
+  });
+
+  it('finds a message Twilio still holds in its queue (no date_sent yet)', async () => {
+    const sentAfter = new Date();
+    const body = uniqueBody('queued');
+    const sent = await gateway.send({ to: CLIENT, from: PRACTICE, body });
+    fake.messages.find((m) => m.sid === sent.providerId)!.dateSent = null;
+
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
+      providerId: sent.providerId,
+      status: 'queued',
+    });
+  });
+
+  it('finds a message sent through a Messaging Service by its SID', async () => {
+    const sentAfter = new Date();
+    const body = uniqueBody('service');
+    const sent = await gateway.send({ to: CLIENT, from: SERVICE, body });
+
+    expect(await gateway.findSent({ to: CLIENT, from: SERVICE, body, sentAfter })).toMatchObject({
+      providerId: sent.providerId,
+    });
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toBeNull();
+  });
+
+  it('finds a message Twilio accepted although its answer never arrived', async () => {
+    const impatient = createTwilioGateway({
+      accountSid: fake.accountSid,
+      authToken: fake.authToken,
+      apiBaseUrl: fake.baseUrl,
+      timeoutMs: 300,
+    });
+    const sentAfter = new Date();
+    const body = uniqueBody('answer lost');
+    fake.failNext((form) => form.Body === body, { hang: true });
+
+    const error = await gatewayError(impatient.send({ to: CLIENT, from: PRACTICE, body }));
+    expect(error.permanent).toBe(false);
+    const [accepted] = await fake.waitForMessages((m) => m.body === body, 1, 1000);
+    expect(await impatient.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
+      providerId: accepted!.sid,
+      status: 'sent',
+    });
+  });
+});
+
+describe('fake Twilio', () => {
+  it('explains what arrived when expected messages do not', async () => {
+    await expect(fake.waitForMessages((m) => m.body === 'never sent', 1, 50)).rejects.toThrow(
+      /expected 1 matching message\(s\) within 50 ms, but 0 matched\. Received \d+:\n {2}SM/,
+    );
+  });
+
+  it('signs webhooks exactly as twilio.validateRequest checks them', () => {
+    const url = 'https://reminders.example.com/webhooks/twilio/sms';
+    const params = { From: CLIENT, To: PRACTICE, Body: 'C', MessageSid: 'SM123', NumMedia: '0' };
+    const signature = signTwilioRequest(fake.authToken, url, params);
+
+    expect(twilio.validateRequest(fake.authToken, signature, url, params)).toBe(true);
+    expect(twilio.validateRequest(fake.authToken, signature, url, { ...params, Body: 'STOP' })).toBe(false);
+    expect(twilio.validateRequest('another-token', signature, url, params)).toBe(false);
+  });
+});
+
+describe('createSmsSimulator', () => {
+  it('logs each message as not delivered and remembers it for findSent', async () => {
+    const lines: string[] = [];
+    const simulator = createSmsSimulator((line) => lines.push(line));
+    const sentAfter = new Date();
+
+    const sent = await simulator.send({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"' });
+
+    expect(sent).toEqual({ providerId: expect.stringMatching(/^SIM[0-9a-f]{32}$/), status: 'simulated' });
+    expect(lines).toEqual([
+      `SIMULATED, NOT DELIVERED: to ${CLIENT} from ${PRACTICE} body "Hello \\"Maria\\"" (id ${sent.providerId})`,
+    ]);
+    expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter })).toEqual(sent);
+    expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Other', sentAfter })).toBeNull();
+    expect(
+      await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter: new Date(Date.now() + 1000) }),
+    ).toBeNull();
+  });
+});

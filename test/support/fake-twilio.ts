@@ -1,0 +1,336 @@
+/**
+ * A local stand-in for Twilio's Messages REST API, faithful enough on the wire that the
+ * real `twilio` SDK talks to it unchanged (via TWILIO_API_BASE_URL / apiBaseUrl), plus
+ * knobs to inject the failures a real provider produces.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { countSegments } from '../../domain/segments';
+
+export interface FakeTwilioMessage {
+  sid: string;
+  accountSid: string;
+  to: string;
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string;
+  statusCallback: string | null;
+  receivedAt: Date;
+  /**
+   * When the "carrier" took the message: receivedAt, as the fake hands every message over
+   * at once. Set it to null to model a message still queued at Twilio, which the DateSent
+   * list filters do not see.
+   */
+  dateSent: Date | null;
+}
+
+export type FakeTwilioFailure =
+  | { status: number; code?: number; message?: string }
+  | { hang: true }
+  | { dropConnection: true };
+
+export interface FakeTwilio {
+  baseUrl: string;
+  accountSid: string;
+  authToken: string;
+  readonly messages: FakeTwilioMessage[];
+  /** Resolves with every matching message once at least `count` have arrived. */
+  waitForMessages(
+    predicate: (m: FakeTwilioMessage) => boolean,
+    count: number,
+    timeoutMs: number,
+  ): Promise<FakeTwilioMessage[]>;
+  /**
+   * Makes the next message creation whose form matches fail once. `hang` first records the
+   * message as accepted and then never answers (until stop()), like a provider whose reply
+   * was lost; `dropConnection` closes the socket without accepting anything.
+   */
+  failNext(predicate: (form: Record<string, string>) => boolean, failure: FakeTwilioFailure): void;
+  stop(): Promise<void>;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
+const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+const MAX_BODY = 1600;
+
+export async function startFakeTwilio(options: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
+  const accountSid = options.accountSid ?? `AC${hex(16)}`;
+  const authToken = options.authToken ?? hex(16);
+  const messages: FakeTwilioMessage[] = [];
+  const failures: Array<{ predicate: (form: Record<string, string>) => boolean; failure: FakeTwilioFailure }> = [];
+  const waiters = new Set<{ check(): void; abort(reason: Error): void }>();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { code: 20500, message: String(err), status: 500 });
+    });
+  });
+  // Longer than any test, so Node never closes an idle keep-alive socket at the moment
+  // the SDK reuses it (a spurious ECONNRESET).
+  server.keepAliveTimeout = 120_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake-twilio');
+    const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    if (!hasValidCredentials(req)) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="Twilio API"');
+      return sendTwilioError(res, 401, 20003, 'Authenticate');
+    }
+    const path = MESSAGES_PATH.exec(url.pathname);
+    if (!path || path[1] !== accountSid) {
+      return sendTwilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+    }
+    if (req.method === 'POST') return createMessage(form, req, res);
+    if (req.method === 'GET') return listMessages(url, res);
+    return sendTwilioError(res, 405, 20004, 'Method not allowed');
+  }
+
+  function hasValidCredentials(req: IncomingMessage): boolean {
+    const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
+    if (scheme !== 'Basic' || !encoded) return false;
+    return Buffer.from(encoded, 'base64').toString('utf8') === `${accountSid}:${authToken}`;
+  }
+
+  function createMessage(form: Record<string, string>, req: IncomingMessage, res: ServerResponse): void {
+    const index = failures.findIndex((f) => f.predicate(form));
+    const failure = index === -1 ? undefined : failures.splice(index, 1)[0].failure;
+    if (failure && 'dropConnection' in failure) {
+      req.socket.destroy();
+      return;
+    }
+    if (failure && 'status' in failure) {
+      const message = failure.message ?? STATUS_CODES[failure.status] ?? 'Error';
+      return sendTwilioError(res, failure.status, failure.code, message);
+    }
+    const invalid = validateCreate(form);
+    if (invalid) return sendTwilioError(res, 400, invalid.code, invalid.message);
+
+    const receivedAt = new Date();
+    const message: FakeTwilioMessage = {
+      sid: `SM${hex(16)}`,
+      accountSid,
+      to: form.To,
+      from: form.From ?? null,
+      messagingServiceSid: form.MessagingServiceSid ?? null,
+      body: form.Body,
+      statusCallback: form.StatusCallback ?? null,
+      receivedAt,
+      dateSent: receivedAt,
+    };
+    messages.push(message);
+    for (const waiter of waiters) waiter.check();
+    // A hung request stays open until stop() closes every connection.
+    if (failure) return;
+    // Twilio answers before the message leaves its queue: no date_sent yet.
+    sendJson(res, 201, toResource(message, null));
+  }
+
+  function listMessages(url: URL, res: ServerResponse): void {
+    const query = url.searchParams;
+    let dateFilters: Array<(m: FakeTwilioMessage) => boolean>;
+    try {
+      dateFilters = (['DateSent', 'DateSent>', 'DateSent<'] as const)
+        .filter((name) => query.has(name))
+        .map((name) => dateSentFilter(name, query.get(name)!));
+    } catch (err) {
+      return sendJson(res, 400, { message: (err as Error).message, status: 400 });
+    }
+    const to = query.get('To');
+    const from = query.get('From');
+    const found = messages
+      .filter((m) => (to === null || m.to === to) && (from === null || m.from === from))
+      .filter((m) => dateFilters.every((accepts) => accepts(m)))
+      .sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime());
+
+    const pageSize = Math.min(Math.max(Number(query.get('PageSize')) || 50, 1), 1000);
+    const page = Math.max(Number(query.get('Page')) || 0, 0);
+    const start = page * pageSize;
+    const pageUri = (n: number): string => {
+      const params = new URLSearchParams(query);
+      params.set('Page', String(n));
+      params.set('PageSize', String(pageSize));
+      return `${url.pathname}?${params.toString()}`;
+    };
+    const items = found.slice(start, start + pageSize);
+    sendJson(res, 200, {
+      messages: items.map((m) => toResource(m, m.dateSent)),
+      page,
+      page_size: pageSize,
+      start,
+      end: start + Math.max(items.length - 1, 0),
+      uri: pageUri(page),
+      first_page_uri: pageUri(0),
+      previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+      next_page_uri: start + pageSize < found.length ? pageUri(page + 1) : null,
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    accountSid,
+    authToken,
+    messages,
+
+    waitForMessages(predicate, count, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          check(): void {
+            const matching = messages.filter(predicate);
+            if (matching.length < count) return;
+            finish();
+            resolve(matching);
+          },
+          abort(reason: Error): void {
+            finish();
+            reject(reason);
+          },
+        };
+        const timer = setTimeout(() => {
+          const matched = messages.filter(predicate).length;
+          waiter.abort(
+            new Error(
+              `Fake Twilio: expected ${count} matching message(s) within ${timeoutMs} ms, ` +
+                `but ${matched} matched. Received ${messages.length}:` +
+                (messages.map((m) => `\n  ${summarize(m)}`).join('') || ' none'),
+            ),
+          );
+        }, timeoutMs);
+        function finish(): void {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+        }
+        waiters.add(waiter);
+        waiter.check();
+      });
+    },
+
+    failNext(predicate, failure) {
+      failures.push({ predicate, failure });
+    },
+
+    async stop() {
+      for (const waiter of waiters) waiter.abort(new Error('Fake Twilio stopped while waiting for messages'));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The X-Twilio-Signature Twilio puts on a webhook request: HMAC-SHA1, keyed with the auth
+ * token, over the full URL followed by each POST parameter's name and value in name order.
+ */
+export function signTwilioRequest(authToken: string, url: string, params: Record<string, string>): string {
+  const signed = Object.keys(params)
+    .sort()
+    .reduce((data, name) => data + name + params[name], url);
+  return createHmac('sha1', authToken).update(signed, 'utf8').digest('base64');
+}
+
+/** The first check Twilio fails, with its error code and wording. */
+function validateCreate(form: Record<string, string>): { code: number; message: string } | null {
+  const { To: to, From: from, MessagingServiceSid: service, Body: body } = form;
+  if (!to) return { code: 21604, message: "A 'To' phone number is required." };
+  if (!E164.test(to)) return { code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
+  if (!from && !service) return { code: 21603, message: "A 'From' phone number is required." };
+  if (service !== undefined && !MESSAGING_SERVICE_SID.test(service)) {
+    return { code: 21705, message: 'The Messaging Service Sid is invalid.' };
+  }
+  if (from !== undefined && !E164.test(from) && !ALPHANUMERIC_SENDER.test(from)) {
+    return {
+      code: 21212,
+      message: `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`,
+    };
+  }
+  if (!body) return { code: 21602, message: 'Message body is required.' };
+  if (body.length > MAX_BODY) {
+    return { code: 21617, message: 'The concatenated message body exceeds the 1600 character limit.' };
+  }
+  return null;
+}
+
+/** Twilio's DateSent, DateSent> and DateSent< take a GMT date or a full timestamp. */
+function dateSentFilter(name: 'DateSent' | 'DateSent>' | 'DateSent<', value: string): (m: FakeTwilioMessage) => boolean {
+  const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const start = Date.parse(dayOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(start)) throw new Error(`Invalid ${name} value: ${value}`);
+  // A bare date stands for the whole GMT day; a timestamp for its whole second.
+  const end = start + (dayOnly ? 86_400_000 : 1000);
+  return (m) => {
+    if (m.dateSent === null) return false;
+    const sent = m.dateSent.getTime();
+    if (name === 'DateSent>') return sent >= start;
+    if (name === 'DateSent<') return sent < end;
+    return sent >= start && sent < end;
+  };
+}
+
+function toResource(m: FakeTwilioMessage, dateSent: Date | null): Record<string, unknown> {
+  const status = dateSent ? 'sent' : m.from === null ? 'accepted' : 'queued';
+  const uri = `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`;
+  return {
+    account_sid: m.accountSid,
+    api_version: '2010-04-01',
+    body: m.body,
+    date_created: rfc2822(m.receivedAt),
+    date_sent: dateSent ? rfc2822(dateSent) : null,
+    date_updated: rfc2822(dateSent ?? m.receivedAt),
+    direction: 'outbound-api',
+    error_code: null,
+    error_message: null,
+    from: m.from,
+    messaging_service_sid: m.messagingServiceSid,
+    num_media: '0',
+    num_segments: String(countSegments(m.body).segments),
+    price: null,
+    price_unit: 'USD',
+    sid: m.sid,
+    status,
+    subresource_uris: { media: uri.replace(/\.json$/, '/Media.json') },
+    to: m.to,
+    uri,
+  };
+}
+
+function sendTwilioError(res: ServerResponse, status: number, code: number | undefined, message: string): void {
+  sendJson(
+    res,
+    status,
+    code === undefined
+      ? { message, status }
+      : { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(payload));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Twilio's timestamp format, e.g. "Mon, 16 Aug 2010 03:45:01 +0000". */
+function rfc2822(date: Date): string {
+  return date.toUTCString().replace('GMT', '+0000');
+}
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+function summarize(m: FakeTwilioMessage): string {
+  return `${m.sid} to ${m.to} from ${m.from ?? m.messagingServiceSid} body ${JSON.stringify(m.body)}`;
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { applyMigrations } from '../../db/migrate';
+
+// Each test file gets a database of its own on the one server globalSetup starts, so files
+// never see each other's rows and need no cleanup between them.
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const adminUrl = process.env.TEST_PG_ADMIN_URL;
+  if (!adminUrl) {
+    throw new Error('TEST_PG_ADMIN_URL is unset: run the tests through jest (globalSetup starts PostgreSQL).');
+  }
+  // Lower-case and short: PostgreSQL folds unquoted names and truncates them at 63 bytes.
+  const slug = prefix.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  const name = `test_${slug}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`));
+
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = { url: url.toString(), drop: () => dropDatabase(adminUrl, name) };
+  try {
+    await applyMigrations(database.url);
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
+  return database;
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  // FORCE terminates the sessions still open on it (a pool a test forgot to close).
+  await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`));
+}
+
+async function withAdmin<T>(adminUrl: string, work: (admin: Client) => Promise<T>): Promise<T> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,194 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { createActivities } from '../../activities';
+import { createPrismaClient, type PrismaClient } from '../../db/client';
+import type { AppointmentView } from '../../domain/appointment';
+import { createTwilioGateway } from '../../gateways/twilio';
+import { createPractice } from '../../services/practices';
+import type { appointmentWorkflow } from '../../workflows/appointment';
+import {
+  APPOINTMENT_WORKFLOW_TYPE,
+  cancelUpdate,
+  inboundReplySignal,
+  rescheduleUpdate,
+  stateQuery,
+  type AppointmentWorkflowInput,
+} from '../../workflows/messages';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
+import { createTestDatabase } from '../support/postgres';
+
+// The workflow over days of simulated time on Temporal's time-skipping test server, with the
+// real activities, PostgreSQL and twilio SDK (against the local fake Twilio).
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const PHONE = '+393471234567';
+
+let env: TestWorkflowEnvironment;
+let prisma: PrismaClient;
+let twilio: FakeTwilio;
+let dropDatabase: () => Promise<void>;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const executable = process.env.TEST_TIME_SKIPPING_SERVER;
+  env = await TestWorkflowEnvironment.createTimeSkipping(
+    executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {},
+  );
+  const database = await createTestDatabase('workflow');
+  dropDatabase = database.drop;
+  prisma = createPrismaClient(database.url);
+  await createPractice(prisma, { id: 'clinic', name: 'Studio Bianchi', smsFrom: '+15005550006', timeZone: 'Europe/Rome' });
+  twilio = await startFakeTwilio();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  await twilio?.stop();
+  await prisma?.$disconnect();
+  await dropDatabase?.();
+});
+
+beforeEach(() => {
+  twilio.messages.length = 0;
+});
+
+async function withWorker<T>(name: string, scenario: (start: (input: Partial<AppointmentWorkflowInput['details']>) => Promise<WorkflowHandle<typeof appointmentWorkflow>>) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities: createActivities({
+      prisma,
+      sms: createTwilioGateway({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl }),
+    }),
+  });
+  const handles: WorkflowHandle[] = [];
+  const result = await worker.runUntil(async () => {
+    const now = await env.currentTimeMs();
+    return scenario(async (details) => {
+      const appointmentId = `W-${randomBytes(3).toString('hex')}`;
+      const handle = await env.client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: `appointment/clinic/${appointmentId}`,
+        args: [
+          {
+            practiceId: 'clinic',
+            appointmentId,
+            optedOut: false,
+            details: {
+              startsAt: new Date(now + 3 * DAY).toISOString(),
+              timeZone: 'Europe/Rome',
+              client: { name: 'Maria Rossi', phone: PHONE, smsConsent: true, emailConsent: false },
+              reminders: [
+                { before: 'P1D', channel: 'sms' },
+                { before: 'PT2H', channel: 'sms' },
+              ],
+              recipients: 'client',
+              remindersEnabled: true,
+              ...details,
+            },
+          },
+        ],
+      });
+      handles.push(handle);
+      return handle;
+    });
+  });
+  if (process.env.RECORD_HISTORIES) {
+    const dir = path.join(__dirname, 'histories');
+    mkdirSync(dir, { recursive: true });
+    for (const [i, handle] of handles.entries()) {
+      writeFileSync(path.join(dir, `${name}-${i}.json`), historyToJSON(await handle.fetchHistory()));
+    }
+  }
+  return result;
+}
+
+async function waitForSms(count: number): Promise<void> {
+  await twilio.waitForMessages(() => true, count, 20_000);
+}
+
+test('sends each reminder when due, then a "C" reply confirms and skips the rest', async () => {
+  const view = await withWorker('confirmed', async (start) => {
+    const handle = await start({});
+    await env.sleep(2 * DAY + HOUR);
+    await waitForSms(1);
+    const awaiting = await handle.query(stateQuery);
+    expect(awaiting.status).toBe('awaiting_confirmation');
+    expect(awaiting.reminders.map((r) => r.state)).toEqual(['sent', 'pending']);
+    await handle.signal(inboundReplySignal, {
+      intent: 'confirm',
+      keyword: 'C',
+      messageId: 'in-1',
+      receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+    });
+    return handle.result();
+  });
+  expect(view.status).toBe('confirmed');
+  expect(view.confirmation?.via).toBe('sms');
+  expect(view.reminders.map((r) => [r.state, r.reason])).toEqual([
+    ['sent', null],
+    ['skipped', 'confirmed'],
+  ]);
+  expect(twilio.messages).toHaveLength(1);
+  expect(twilio.messages[0]).toMatchObject({ to: PHONE, from: '+15005550006' });
+  expect(twilio.messages[0].body).toMatch(/^Hi Maria, a reminder from Studio Bianchi: your appointment is /);
+});
+
+test('never confirmed: both reminders go out and the appointment ends unconfirmed', async () => {
+  const view = await withWorker('unconfirmed', async (start) => (await start({})).result());
+  expect(view.status).toBe('unconfirmed');
+  expect(view.reminders.map((r) => r.state)).toEqual(['sent', 'sent']);
+  expect(twilio.messages).toHaveLength(2);
+  const rows = await prisma.message.findMany({ where: { id: { in: view.reminders.map((r) => r.messageId!) } } });
+  expect(rows.map((r) => r.providerId).sort()).toEqual(twilio.messages.map((m) => m.sid).sort());
+});
+
+test('an invalid number is a permanent failure: not retried, recorded with a readable reason', async () => {
+  twilio.failNext(() => true, { status: 400, code: 21211, message: "The 'To' number +393470000000 is not a valid phone number." });
+  const view = await withWorker('invalid-number', async (start) =>
+    (await start({ client: { name: 'Maria', phone: '+393470000000', smsConsent: true, emailConsent: false }, reminders: [{ before: 'PT2H', channel: 'sms' }] })).result(),
+  );
+  expect(view.status).toBe('failed');
+  expect(view.reminders[0]).toMatchObject({ state: 'failed', reason: 'invalid_number' });
+  const row = await prisma.message.findUniqueOrThrow({ where: { id: view.reminders[0].messageId! } });
+  expect(row).toMatchObject({ status: 'failed', errorCode: '21211', providerId: null });
+  expect(row.errorMessage).toEqual(expect.any(String));
+  expect(twilio.messages).toHaveLength(0);
+});
+
+test('a transient Twilio error is retried with backoff and the reminder is sent once', async () => {
+  twilio.failNext(() => true, { status: 503, code: 20500, message: 'Service unavailable' });
+  const view = await withWorker('transient', async (start) => (await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] })).result());
+  expect(view.reminders[0]).toMatchObject({ state: 'sent' });
+  expect(twilio.messages).toHaveLength(1);
+});
+
+test('reschedule re-plans and cancel ends the workflow, cancelling what was pending', async () => {
+  const view: AppointmentView = await withWorker('reschedule-cancel', async (start) => {
+    const handle = await start({});
+    const now = await env.currentTimeMs();
+    const moved = await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: new Date(now + 5 * DAY).toISOString() }] });
+    expect(moved.reminders.map((r) => [r.id, r.state])).toEqual([
+      ['r1', 'cancelled'],
+      ['r2', 'cancelled'],
+      ['r3', 'pending'],
+      ['r4', 'pending'],
+    ]);
+    await env.sleep(4 * DAY + HOUR);
+    await waitForSms(1);
+    await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'sick', notifyClient: true }] });
+    return handle.result();
+  });
+  expect(view.status).toBe('cancelled');
+  expect(view.reminders.map((r) => r.state)).toEqual(['cancelled', 'cancelled', 'sent', 'cancelled']);
+  await waitForSms(2);
+  expect(twilio.messages[1].body).toMatch(/has been cancelled/);
+});

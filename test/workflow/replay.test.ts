@@ -1,0 +1,19 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+
+// Histories recorded from real runs (RECORD_HISTORIES=1 npm test -- test/workflow) are
+// replayed against today's workflow code: a change that would break running appointments
+// fails here with a nondeterminism error instead of in production.
+
+const dir = path.join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+test('recorded histories exist', () => {
+  expect(files.length).toBeGreaterThanOrEqual(5);
+});
+
+test.each(files)('replays %s', async (file) => {
+  const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
+});
