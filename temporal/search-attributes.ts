@@ -15,11 +15,19 @@ const INDEXED_TYPE = {
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
-  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name));
-  if (missing.length === 0) return [];
+  const missing = Object.keys(SEARCH_ATTRIBUTES).filter((name) => !known.has(name));
+  if (missing.length > 0) await addSearchAttributes(connection, namespace, missing);
+  return missing;
+}
+
+/** Adds attributes without listing first: Temporal's time-skipping test server cannot list them. */
+export async function addSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  names: string[] = Object.keys(SEARCH_ATTRIBUTES),
+): Promise<void> {
   await connection.operatorService.addSearchAttributes({
     namespace,
-    searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_TYPE[type]])),
+    searchAttributes: Object.fromEntries(names.map((name) => [name, INDEXED_TYPE[SEARCH_ATTRIBUTES[name]]])),
   });
-  return missing.map(([name]) => name);
 }

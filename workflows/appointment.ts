@@ -23,7 +23,7 @@ import {
   rescheduleUpdate,
   stateQuery,
 } from './messages';
-import { AppointmentIdKey, AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
+import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
 
 const { recordAppointment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -41,11 +41,7 @@ function smsActivities(deadlineMs: number) {
 
 /** One appointment's whole reminder lifecycle, from creation until it starts or is cancelled. */
 export async function appointmentWorkflow(input: AppointmentWorkflowInput): Promise<AppointmentView> {
-  const { workflowId, runId, typedSearchAttributes } = workflowInfo();
-  // The starter decides whether this execution is indexed (the API always sets the contract's
-  // attributes). Upserting attributes a namespace lacks would fail every workflow task, and
-  // Temporal's time-skipping test server cannot register custom attributes at all.
-  const indexed = typedSearchAttributes.get(AppointmentIdKey) !== undefined;
+  const { workflowId, runId } = workflowInfo();
   const lifecycle = new AppointmentLifecycle(input.appointmentId, input.details, input.optedOut, new Date());
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = false;
@@ -95,7 +91,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const snapshot = JSON.stringify([current.status, current.startsAt, current.timeZone, client.phone, client.email]);
     if (snapshot === recorded) return;
     recorded = snapshot;
-    if (indexed) upsertSearchAttributes([
+    upsertSearchAttributes([
       { key: AppointmentStatusKey, value: current.status },
       { key: AppointmentStartsAtKey, value: new Date(current.startsAt) },
     ]);

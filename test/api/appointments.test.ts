@@ -190,6 +190,9 @@ describe('changes to a running appointment', () => {
     expect(confirm.status).toBe(409);
     const view = await system.api('GET', `/v1/appointments/${id}`);
     expect(view.body.status).toBe('cancelled');
+    const description = await system.temporal.workflow.getHandle(view.body.workflowId).describe();
+    expect(description.status.name).toBe('COMPLETED');
+    expect(description.searchAttributes.AppointmentStatus).toEqual(['cancelled']);
     expect(system.twilio.messages).toHaveLength(0);
   });
 

@@ -98,7 +98,7 @@ test('a worker killed after Twilio accepted the SMS but before it was recorded d
   // The retry comes after the activity's start-to-close timeout (30 s) expires.
   const row = await eventually(async () => {
     const message = await system.prisma.message.findFirst({ where: { to: '+393471239999' } });
-    return message?.providerId && message;
+    return message?.providerId ? message : null;
   }, 90_000, 'the retried activity to reconcile with Twilio');
   expect(row.providerId).toBe(system.twilio.messages.find((m) => m.to === '+393471239999')!.sid);
   expect(system.twilio.messages.filter((m) => m.to === '+393471239999')).toHaveLength(1);

@@ -10,6 +10,7 @@ import { createPrismaClient, type PrismaClient } from '../../db/client';
 import type { AppointmentView } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createPractice } from '../../services/practices';
+import { addSearchAttributes } from '../../temporal/search-attributes';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
   APPOINTMENT_WORKFLOW_TYPE,
@@ -40,6 +41,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping(
     executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {},
   );
+  await addSearchAttributes(env.connection, 'default');
   const database = await createTestDatabase('workflow');
   dropDatabase = database.drop;
   prisma = createPrismaClient(database.url);
@@ -122,6 +124,8 @@ test('sends each reminder when due, then a "C" reply confirms and skips the rest
     await waitForSms(1);
     const awaiting = await handle.query(stateQuery);
     expect(awaiting.status).toBe('awaiting_confirmation');
+    const { searchAttributes } = await handle.describe();
+    expect(searchAttributes.AppointmentStatus).toEqual(['awaiting_confirmation']);
     expect(awaiting.reminders.map((r) => r.state)).toEqual(['sent', 'pending']);
     await handle.signal(inboundReplySignal, {
       intent: 'confirm',

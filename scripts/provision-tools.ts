@@ -1,0 +1,61 @@
+// Runs before the tests (scripts/bootstrap.sh test): builds or fetches the Temporal binaries the
+// tests need now, so a missing tool fails here with one clear message rather than inside every suite.
+import net from 'node:net';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { resolveTemporalCli } from '../temporal/cli';
+import { rootCause, startTemporalDevServer, TemporalUnavailableError } from '../temporal/dev-server';
+import { resolveTimeSkippingServer, TIME_SKIPPING_SERVER_INSTALL_HINT } from '../temporal/test-server';
+
+const projectRoot = path.resolve(__dirname, '..');
+const log = (line: string): void => console.log(line);
+
+async function main(): Promise<void> {
+  if ((await resolveTemporalCli({ projectRoot, log })) === null) await proveDevServerDownload();
+  if ((await resolveTimeSkippingServer({ projectRoot, log })) === null) await proveTestServerDownload();
+}
+
+// Without local binaries the tests rely on the SDK's download; doing it once here both proves it
+// works and fills the SDK's download cache, which the tests then reuse.
+async function proveDevServerDownload(): Promise<void> {
+  const server = await startTemporalDevServer({
+    cliPath: null,
+    port: await freePort(),
+    uiPort: null,
+    dbFile: null,
+    namespace: 'default',
+    searchAttributes: {},
+    log,
+  });
+  await server.stop();
+}
+
+async function proveTestServerDownload(): Promise<void> {
+  log('Time-skipping test server: asking the SDK to download one');
+  try {
+    const environment = await TestWorkflowEnvironment.createTimeSkipping();
+    await environment.teardown();
+  } catch (error) {
+    throw new TemporalUnavailableError(
+      `Temporal's time-skipping test server is not in .tools, Java or Maven is missing to fetch it, ` +
+        `and the SDK could not download it (${rootCause(error)}). ${TIME_SKIPPING_SERVER_INSTALL_HINT}`,
+    );
+  }
+  log('Time-skipping test server: the SDK download works');
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof TemporalUnavailableError) {
+    console.error(`\nCannot run the tests: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+});
