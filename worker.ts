@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createSmsGateway } from './gateways';
-import { createLogger } from './lib/logger';
+import { createLogger, installTemporalLogger } from './lib/logger';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
@@ -29,6 +29,7 @@ export function createReminderWorker({ connection, namespace, taskQueue, ...depe
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  installTemporalLogger(config.logLevel);
   if (!config.databaseUrl) {
     throw new ConfigError(['DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)']);
   }

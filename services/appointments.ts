@@ -58,9 +58,6 @@ export class AppointmentService {
     const { prisma } = this.deps;
     const details = toDetails(practice, request);
     const now = new Date();
-    if (DateTime.fromISO(details.startsAt).toMillis() <= now.getTime()) {
-      throw new ValidationError([{ path: 'startsAt', message: 'is in the past; appointments must start in the future' }]);
-    }
     const optedOut = details.client.phone ? await isOptedOut(prisma, practice.id, details.client.phone) : false;
     if (details.remindersEnabled) assertSendable(details, now, optedOut);
 

@@ -15,7 +15,8 @@ const startsAt = z
   .refine(
     (value) => /(Z|[+-]\d{2}:?\d{2})$/.test(value) && DateTime.fromISO(value, { setZone: true }).isValid,
     'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00',
-  );
+  )
+  .refine((value) => Date.parse(value) > Date.now(), 'is in the past; appointments must start in the future');
 
 
 export const createAppointmentSchema = z.strictObject({

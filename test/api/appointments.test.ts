@@ -89,12 +89,13 @@ describe('POST /v1/appointments', () => {
   test('names every bad field at once', async () => {
     const res = await system.api('POST', '/v1/appointments', {
       appointmentId: '',
-      startsAt: 'tomorrow',
+      startsAt: '2020-01-01T09:00:00Z',
+      timeZone: 'Nowhere/City',
       client: { name: '', phone: 'nope' },
     });
     expect(res.status).toBe(422);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(
-      ['appointmentId', 'client.name', 'client.phone', 'startsAt'].sort(),
+      ['appointmentId', 'client.name', 'client.phone', 'startsAt', 'timeZone'].sort(),
     );
   });
 
