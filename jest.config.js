@@ -11,4 +11,5 @@ module.exports = {
   // 2-core machines: Temporal workers bundle and run workflows in-process; files run one at a time.
   maxWorkers: 1,
   verbose: true,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -59,6 +59,11 @@ case "$action" in
     echo "bootstrap: type-checking…"
     npx tsc --noEmit -p tsconfig.json
     npx tsx scripts/provision-tools.ts
-    exec npx jest "$@"
+    summary=$(mktemp)
+    status=0
+    JEST_SUMMARY_FILE=$summary npx jest "$@" || status=$?
+    cat "$summary"
+    rm -f "$summary"
+    exit "$status"
     ;;
 esac

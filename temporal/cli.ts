@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { exitWithProgress } from './child-progress';
 
 // v1.5.1 (Server 1.29.1, UI 2.42.1) is the newest tag whose go.mod has no `replace`
 // directive, so it is the newest one `go install …@version` can build.
@@ -121,13 +122,11 @@ async function buildWithGo(go: string, binDir: string, log: (line: string) => vo
     otherLines.splice(0, Math.max(0, otherLines.length - 30));
   });
 
-  const timer = setInterval(() => {
-    log(`  … ${compiled} packages compiled, ${downloaded} modules downloaded (${elapsed(started)})`);
-  }, PROGRESS_INTERVAL_MS);
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).finally(() => clearInterval(timer));
+  const exitCode = await exitWithProgress(
+    child,
+    () => log(`  … ${compiled} packages compiled, ${downloaded} modules downloaded (${elapsed(started)})`),
+    PROGRESS_INTERVAL_MS,
+  );
 
   if (exitCode !== 0) {
     if (partial.trim() !== '') otherLines.push(partial);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { findExecutable, TemporalUnavailableError } from './cli';
+import { exitWithProgress } from './child-progress';
 
 // The time-skipping test server ships only as part of Temporal's Java SDK.
 export const TEST_SERVER_VERSION = '1.31.0';
@@ -118,13 +119,11 @@ async function copyDependencies(mvn: string, dir: string, log: (line: string) =>
   child.stdout.setEncoding('utf8').on('data', onData);
   child.stderr.setEncoding('utf8').on('data', onData);
 
-  const timer = setInterval(() => {
-    log(`  … ${downloaded} files downloaded from Maven Central (${Math.round((Date.now() - started) / 1000)} s)`);
-  }, PROGRESS_INTERVAL_MS);
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).finally(() => clearInterval(timer));
+  const exitCode = await exitWithProgress(
+    child,
+    () => log(`  … ${downloaded} files downloaded from Maven Central (${Math.round((Date.now() - started) / 1000)} s)`),
+    PROGRESS_INTERVAL_MS,
+  );
 
   if (exitCode !== 0) {
     throw new TemporalUnavailableError(

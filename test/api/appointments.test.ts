@@ -1,14 +1,8 @@
-import { inFuture, eventually, startTestSystem, type TestSystem } from '../support/system';
+import { inFuture, eventually, useTestSystem } from '../support/system';
 
 // The appointment API over HTTP against the real app, Temporal and PostgreSQL.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.stop();
-});
+const system = useTestSystem();
 
 const DAY = 24 * 3_600_000;
 let seq = 0;
@@ -25,44 +19,44 @@ function appointment(overrides: Record<string, unknown> = {}) {
 
 async function rowCounts() {
   return {
-    appointments: await system.prisma.appointment.count(),
-    messages: await system.prisma.message.count(),
+    appointments: await system().prisma.appointment.count(),
+    messages: await system().prisma.message.count(),
   };
 }
 
 describe('POST /v1/appointments', () => {
   test('creates the workflow with the practice policy and search attributes', async () => {
     const body = appointment();
-    const res = await system.api('POST', '/v1/appointments', body);
+    const res = await system().api('POST', '/v1/appointments', body);
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/v1/appointments/${body.appointmentId}`);
     expect(res.body.reminders.map((r: { before: string; state: string }) => [r.before, r.state])).toEqual([
       ['P1D', 'pending'],
       ['PT2H', 'pending'],
     ]);
-    const description = await system.temporal.workflow.getHandle(res.body.workflowId).describe();
+    const description = await system().temporal.workflow.getHandle(res.body.workflowId).describe();
     expect(description.status.name).toBe('RUNNING');
     expect(description.searchAttributes).toMatchObject({
       PracticeId: ['clinic'],
       AppointmentId: [body.appointmentId],
       AppointmentStatus: ['scheduled'],
     });
-    const row = await system.prisma.appointment.findFirstOrThrow({ where: { externalId: body.appointmentId } });
+    const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: body.appointmentId } });
     expect(row).toMatchObject({ practiceId: 'clinic', workflowId: `appointment/clinic/${body.appointmentId}`, status: 'scheduled' });
   });
 
   test('the same body again is a safe retry (200); a different body is a conflict (409)', async () => {
     const body = appointment();
-    const first = await system.api('POST', '/v1/appointments', body);
+    const first = await system().api('POST', '/v1/appointments', body);
     expect(first.status).toBe(201);
     const reordered = { client: body.client, timeZone: body.timeZone, startsAt: body.startsAt, appointmentId: body.appointmentId };
-    const retry = await system.api('POST', '/v1/appointments', reordered);
+    const retry = await system().api('POST', '/v1/appointments', reordered);
     expect(retry.status).toBe(200);
     expect(retry.body.runId).toBe(first.body.runId);
-    const conflict = await system.api('POST', '/v1/appointments', { ...body, location: 'Elsewhere' });
+    const conflict = await system().api('POST', '/v1/appointments', { ...body, location: 'Elsewhere' });
     expect(conflict.status).toBe(409);
     expect(conflict.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(await system.prisma.appointment.count({ where: { externalId: body.appointmentId } })).toBe(1);
+    expect(await system().prisma.appointment.count({ where: { externalId: body.appointmentId } })).toBe(1);
   });
 
   test.each([
@@ -78,7 +72,7 @@ describe('POST /v1/appointments', () => {
     ['an unknown nested field', { client: { name: 'M', phone: '+393471234567', smsConsent: true, age: 3 } }, 400, 'client.age'],
   ])('refuses %s with a field-level problem and writes nothing', async (_what, overrides, status, path) => {
     const before = await rowCounts();
-    const res = await system.api('POST', '/v1/appointments', appointment(overrides));
+    const res = await system().api('POST', '/v1/appointments', appointment(overrides));
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
@@ -87,7 +81,7 @@ describe('POST /v1/appointments', () => {
   });
 
   test('names every bad field at once', async () => {
-    const res = await system.api('POST', '/v1/appointments', {
+    const res = await system().api('POST', '/v1/appointments', {
       appointmentId: '',
       startsAt: '2020-01-01T09:00:00Z',
       timeZone: 'Nowhere/City',
@@ -100,14 +94,14 @@ describe('POST /v1/appointments', () => {
   });
 
   test('malformed JSON is a 400 problem', async () => {
-    const res = await system.api('POST', '/v1/appointments', undefined, { rawBody: '{"appointmentId": ' });
+    const res = await system().api('POST', '/v1/appointments', undefined, { rawBody: '{"appointmentId": ' });
     expect(res.status).toBe(400);
     expect(res.body.title).toBe('Malformed JSON');
   });
 
   test('a missing, wrong or revoked key is a 401 problem', async () => {
-    expect((await system.api('POST', '/v1/appointments', appointment(), { apiKey: null })).status).toBe(401);
-    const wrong = await system.api('GET', '/v1/appointments/A-1', undefined, { apiKey: 'ark_00000000_nope' });
+    expect((await system().api('POST', '/v1/appointments', appointment(), { apiKey: null })).status).toBe(401);
+    const wrong = await system().api('GET', '/v1/appointments/A-1', undefined, { apiKey: 'ark_00000000_nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
@@ -115,8 +109,8 @@ describe('POST /v1/appointments', () => {
 
 describe('one practice cannot see another', () => {
   test("another practice's appointment is a 404, for reads and for changes", async () => {
-    const { apiKey: otherKey } = await system.addPractice('other', '+15005550001');
-    const mine = await system.api('POST', '/v1/appointments', appointment());
+    const { apiKey: otherKey } = await system().addPractice('other', '+15005550001');
+    const mine = await system().api('POST', '/v1/appointments', appointment());
     expect(mine.status).toBe(201);
     const id = mine.body.appointmentId;
     for (const [method, path, body] of [
@@ -125,12 +119,12 @@ describe('one practice cannot see another', () => {
       ['POST', `/v1/appointments/${id}/cancel`, {}],
       ['POST', `/v1/appointments/${id}/confirm`, {}],
     ] as const) {
-      const res = await system.api(method, path, body, { apiKey: otherKey });
+      const res = await system().api(method, path, body, { apiKey: otherKey });
       expect([method, path, res.status]).toEqual([method, path, 404]);
     }
-    expect((await system.api('GET', `/v1/appointments/${id}`)).body.status).toBe('scheduled');
+    expect((await system().api('GET', `/v1/appointments/${id}`)).body.status).toBe('scheduled');
     // The same appointmentId is free for the other practice.
-    const theirs = await system.api('POST', '/v1/appointments', { ...appointment(), appointmentId: id }, { apiKey: otherKey });
+    const theirs = await system().api('POST', '/v1/appointments', { ...appointment(), appointmentId: id }, { apiKey: otherKey });
     expect(theirs.status).toBe(201);
     expect(theirs.body.workflowId).toBe(`appointment/other/${id}`);
   });
@@ -138,14 +132,14 @@ describe('one practice cannot see another', () => {
 
 describe('changes to a running appointment', () => {
   test('staff confirmation, then reschedule resets it and re-plans', async () => {
-    const created = await system.api('POST', '/v1/appointments', appointment());
+    const created = await system().api('POST', '/v1/appointments', appointment());
     const id = created.body.appointmentId;
-    const confirmed = await system.api('POST', `/v1/appointments/${id}/confirm`);
+    const confirmed = await system().api('POST', `/v1/appointments/${id}/confirm`);
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toMatchObject({ status: 'confirmed', confirmation: { via: 'staff' } });
 
     const newStart = inFuture(5 * DAY);
-    const moved = await system.api('PATCH', `/v1/appointments/${id}`, { startsAt: newStart, location: 'Room 2' });
+    const moved = await system().api('PATCH', `/v1/appointments/${id}`, { startsAt: newStart, location: 'Room 2' });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ status: 'scheduled', confirmation: null, location: 'Room 2' });
     expect(Date.parse(moved.body.startsAt)).toBe(Date.parse(newStart));
@@ -156,65 +150,65 @@ describe('changes to a running appointment', () => {
       ['r4', 'pending'],
     ]);
     await eventually(async () => {
-      const row = await system.prisma.appointment.findFirstOrThrow({ where: { externalId: id } });
+      const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: id } });
       return row.startsAt.getTime() === Date.parse(newStart) && row.status === 'scheduled';
     }, 15_000, 'the row to follow the reschedule');
   });
 
   test('a reschedule into the past or with an unknown field is refused and changes nothing', async () => {
-    const created = await system.api('POST', '/v1/appointments', appointment());
+    const created = await system().api('POST', '/v1/appointments', appointment());
     const id = created.body.appointmentId;
-    const past = await system.api('PATCH', `/v1/appointments/${id}`, { startsAt: new Date(Date.now() - DAY).toISOString() });
+    const past = await system().api('PATCH', `/v1/appointments/${id}`, { startsAt: new Date(Date.now() - DAY).toISOString() });
     expect(past.status).toBe(422);
-    const unknown = await system.api('PATCH', `/v1/appointments/${id}`, { startsAt: inFuture(DAY), room: 3 });
+    const unknown = await system().api('PATCH', `/v1/appointments/${id}`, { startsAt: inFuture(DAY), room: 3 });
     expect(unknown.status).toBe(400);
-    const view = await system.api('GET', `/v1/appointments/${id}`);
+    const view = await system().api('GET', `/v1/appointments/${id}`);
     expect(view.body.startsAt).toBe(created.body.startsAt);
     expect(view.body.reminders).toEqual(created.body.reminders);
   });
 
   test('cancel is idempotent, and a cancelled appointment refuses changes with 409', async () => {
-    const created = await system.api('POST', '/v1/appointments', appointment());
+    const created = await system().api('POST', '/v1/appointments', appointment());
     const id = created.body.appointmentId;
-    const cancelled = await system.api('POST', `/v1/appointments/${id}/cancel`, { reason: 'patient called' });
+    const cancelled = await system().api('POST', `/v1/appointments/${id}/cancel`, { reason: 'patient called' });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', cancellation: { reason: 'patient called' } });
     expect(cancelled.body.reminders.every((r: { state: string }) => r.state === 'cancelled')).toBe(true);
 
-    const again = await system.api('POST', `/v1/appointments/${id}/cancel`, {});
+    const again = await system().api('POST', `/v1/appointments/${id}/cancel`, {});
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('cancelled');
 
-    const patch = await system.api('PATCH', `/v1/appointments/${id}`, { location: 'x' });
+    const patch = await system().api('PATCH', `/v1/appointments/${id}`, { location: 'x' });
     expect(patch.status).toBe(409);
-    const confirm = await system.api('POST', `/v1/appointments/${id}/confirm`);
+    const confirm = await system().api('POST', `/v1/appointments/${id}/confirm`);
     expect(confirm.status).toBe(409);
-    const view = await system.api('GET', `/v1/appointments/${id}`);
+    const view = await system().api('GET', `/v1/appointments/${id}`);
     expect(view.body.status).toBe('cancelled');
-    const description = await system.temporal.workflow.getHandle(view.body.workflowId).describe();
+    const description = await system().temporal.workflow.getHandle(view.body.workflowId).describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.searchAttributes.AppointmentStatus).toEqual(['cancelled']);
-    expect(system.twilio.messages).toHaveLength(0);
+    expect(system().twilio.messages).toHaveLength(0);
   });
 
   test('cancel with notifyClient texts the client once', async () => {
-    const created = await system.api('POST', '/v1/appointments', appointment({ client: { name: 'Luca Verdi', phone: '+393471230000', smsConsent: true } }));
+    const created = await system().api('POST', '/v1/appointments', appointment({ client: { name: 'Luca Verdi', phone: '+393471230000', smsConsent: true } }));
     const id = created.body.appointmentId;
-    const res = await system.api('POST', `/v1/appointments/${id}/cancel`, { notifyClient: true });
+    const res = await system().api('POST', `/v1/appointments/${id}/cancel`, { notifyClient: true });
     expect(res.status).toBe(200);
-    const [notice] = await system.twilio.waitForMessages((m) => m.to === '+393471230000', 1, 20_000);
+    const [notice] = await system().twilio.waitForMessages((m) => m.to === '+393471230000', 1, 20_000);
     expect(notice.body).toMatch(/^Practice clinic: your appointment .* has been cancelled\./);
   });
 
   test('an unknown appointment is a 404 problem', async () => {
-    const res = await system.api('GET', '/v1/appointments/nope');
+    const res = await system().api('GET', '/v1/appointments/nope');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 });
 
 test('GET /healthz answers without a key', async () => {
-  const res = await system.api('GET', '/healthz', undefined, { apiKey: null });
+  const res = await system().api('GET', '/healthz', undefined, { apiKey: null });
   expect(res.status).toBe(200);
   expect(res.body).toEqual({ status: 'ok' });
 });

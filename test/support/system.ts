@@ -183,3 +183,18 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Starts one system for a test file (beforeAll) and stops it after (afterAll). */
+export function useTestSystem(options: { worker?: boolean } = {}): () => TestSystem {
+  let system: TestSystem | undefined;
+  beforeAll(async () => {
+    system = await startTestSystem(options);
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+  return () => {
+    if (!system) throw new Error('the test system is not started yet (use it inside a test)');
+    return system;
+  };
+}
