@@ -34,9 +34,10 @@ async function main(): Promise<void> {
     throw new ConfigError(['DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)']);
   }
   const address = config.temporal.address ?? 'localhost:7233';
-  await applyMigrations(config.databaseUrl, { log: (line) => log.info(line) });
+  const databaseUrl = config.databaseUrl;
+  await step('prepare the database at DATABASE_URL', () => applyMigrations(databaseUrl, { log: (line) => log.info(line) }));
   const prisma = createPrismaClient(config.databaseUrl);
-  const clientConnection = await Connection.connect({ address });
+  const clientConnection = await step(`reach Temporal at ${address}`, () => Connection.connect({ address }));
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (added.length > 0) log.info({ added }, 'registered search attributes');
   await clientConnection.close();
@@ -54,6 +55,15 @@ async function main(): Promise<void> {
   await worker.run();
   await connection.close();
   await prisma.$disconnect();
+}
+
+/** Names what was being attempted, so an operator reads "could not reach X", not a bare errno. */
+async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    throw new Error(`could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 if (require.main === module) {
