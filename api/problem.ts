@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ServiceError } from '@temporalio/client';
 import type { Logger } from '../lib/logger';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError, type FieldError } from '../services/errors';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../services/errors';
 
 // Every error leaves the API as RFC 9457 problem+json, so integrators handle one shape.
 
@@ -32,7 +32,7 @@ export function toProblem(err: unknown): Problem | null {
   }
   if (err instanceof NotFoundError) return { status: 404, title: 'Not found', detail: err.message };
   if (err instanceof ConflictError) return { status: 409, title: 'Conflict', detail: err.message };
-  if (err instanceof UnavailableError || err instanceof ServiceError) {
+  if (err instanceof ServiceError) {
     return { status: 503, title: 'Service unavailable', detail: 'Temporal did not answer; retry the request shortly.' };
   }
   const bodyParserType = (err as { type?: string } | null)?.type;

@@ -121,7 +121,3 @@ function skipSupersededOverdue(candidates: Candidate[]): void {
     candidate.reminder.reason = 'past_due';
   }
 }
-
-export function hasSendableReminder(reminders: Reminder[]): boolean {
-  return reminders.some((reminder) => reminder.state === 'pending');
-}

@@ -24,8 +24,3 @@ export class NotFoundError extends Error {
 export class ConflictError extends Error {
   readonly name = 'ConflictError';
 }
-
-/** A dependency (Temporal, the database) did not answer; the request can be retried. */
-export class UnavailableError extends Error {
-  readonly name = 'UnavailableError';
-}

@@ -10,7 +10,7 @@ import {
   TIME_ZONE_MESSAGE,
 } from '../lib/fields';
 import type { ReminderRule } from '../domain/appointment';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError } from './errors';
 
 /** What an appointment gets when its request names no reminders: a day before and two hours before, by SMS. */
 export const DEFAULT_REMINDER_POLICY: ReminderRule[] = [
@@ -59,11 +59,6 @@ export async function createPractice(prisma: PrismaClient, input: CreatePractice
   return prisma.practice.create({ data });
 }
 
-export async function getPractice(prisma: PrismaClient, id: string) {
-  const practice = await prisma.practice.findUnique({ where: { id } });
-  if (!practice) throw new NotFoundError(`No practice with id "${id}".`);
-  return practice;
-}
 
 export function reminderPolicyOf(practice: { reminderPolicy: unknown }): ReminderRule[] {
   const parsed = practiceFields.reminderPolicy.safeParse(practice.reminderPolicy);

@@ -109,7 +109,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const details = lifecycle.appointment;
     try {
       const result = await smsActivities(lifecycle.startsAtMs).sendSms({
-        ...messageInput(input, workflowId, reminder.id, 'reminder', reminder.recipient),
+        ...messageInput(reminder.id, 'reminder', reminder.recipient),
         to: addressFor(details, reminder.recipient, 'sms')!,
       });
       if (result.outcome === 'sent') {
@@ -132,7 +132,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     if (blockingReason({ ...details, remindersEnabled: true }, 'client', 'sms', { optedOut: false })) return;
     try {
       await smsActivities(Date.now() + 3_600_000).sendSms({
-        ...messageInput(input, workflowId, 'cancellation', 'cancellation', 'client'),
+        ...messageInput('cancellation', 'cancellation', 'client'),
         to: details.client.phone!,
       });
     } catch (err) {
@@ -142,18 +142,16 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   }
 
   function messageInput(
-    { practiceId, appointmentId }: AppointmentWorkflowInput,
-    wfId: string,
     key: string,
     purpose: SendSmsInput['purpose'],
     recipient: SendSmsInput['recipient'],
   ): Omit<SendSmsInput, 'to'> {
     const details = lifecycle.appointment;
     return {
-      practiceId,
-      appointmentId,
-      workflowId: wfId,
-      idempotencyKey: `${wfId}/${key}`,
+      practiceId: input.practiceId,
+      appointmentId: input.appointmentId,
+      workflowId,
+      idempotencyKey: `${workflowId}/${key}`,
       purpose,
       recipient,
       appointment: {
