@@ -93,6 +93,12 @@ describe('POST /v1/appointments', () => {
     );
   });
 
+  test('a body that is not JSON is a 415 problem', async () => {
+    const res = await system().api('POST', '/v1/appointments', undefined, { rawBody: 'appointmentId=A', contentType: 'text/plain' });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
   test('malformed JSON is a 400 problem', async () => {
     const res = await system().api('POST', '/v1/appointments', undefined, { rawBody: '{"appointmentId": ' });
     expect(res.status).toBe(400);
@@ -155,6 +161,21 @@ describe('changes to a running appointment', () => {
     }, 15_000, 'the row to follow the reschedule');
   });
 
+  test('a new phone number before a reminder is due: the reminder goes to the new number', async () => {
+    const created = await system().api('POST', '/v1/appointments', appointment({
+      startsAt: inFuture(3_600_000),
+      client: { name: 'Sara Blu', phone: '+393471240000', smsConsent: true },
+      reminders: [{ before: 'PT59M54S', channel: 'sms' }],
+    }));
+    const id = created.body.appointmentId;
+    const changed = await system().api('PATCH', `/v1/appointments/${id}`, { client: { phone: '+393471240001' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.reminders).toEqual(created.body.reminders);
+    await system().twilio.waitForMessages((m) => m.to === '+393471240001', 1, 30_000);
+    expect(system().twilio.messages.filter((m) => m.to === '+393471240000')).toHaveLength(0);
+    await eventually(async () => (await system().prisma.appointment.findFirst({ where: { externalId: id } }))?.clientPhone === '+393471240001', 15_000, 'the row to follow the new phone');
+  });
+
   test('a reschedule into the past or with an unknown field is refused and changes nothing', async () => {
     const created = await system().api('POST', '/v1/appointments', appointment());
     const id = created.body.appointmentId;
@@ -188,7 +209,8 @@ describe('changes to a running appointment', () => {
     const description = await system().temporal.workflow.getHandle(view.body.workflowId).describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.searchAttributes.AppointmentStatus).toEqual(['cancelled']);
-    expect(system().twilio.messages).toHaveLength(0);
+    // Without notifyClient the client hears nothing.
+    expect(system().twilio.messages.filter((m) => m.to === '+393471234567')).toHaveLength(0);
   });
 
   test('cancel with notifyClient texts the client once', async () => {
