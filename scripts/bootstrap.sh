@@ -26,10 +26,11 @@ esac
 export INIT_CWD="${INIT_CWD:-$PWD}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-command -v node >/dev/null 2>&1 || fail "Node.js 20 or newer is required but 'node' is not on PATH (https://nodejs.org, or your package manager)."
+command -v node >/dev/null 2>&1 || fail "Node.js 20.19 or newer is required but 'node' is not on PATH (https://nodejs.org, or your package manager)."
 command -v npm >/dev/null 2>&1 || fail "npm is required but not on PATH; it normally comes with Node.js."
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required; found $(node --version)."
+# 20.19 is the first Node 20 that can require() ES modules, which embedded-postgres is.
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+  fail "Node.js 20.19 or newer is required; found $(node --version)."
 
 # npm writes node_modules/.package-lock.json on every install, so a lock file newer than it
 # means dependencies changed since the last install (e.g. after a pull).
