@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../db/client';
-import type { RecordAppointmentInput } from './contracts';
+import type { RecordAppointmentInput, RecordFinalViewInput } from './contracts';
 
 export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }) {
   /**
@@ -19,5 +19,13 @@ export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }
     });
   }
 
-  return { recordAppointment };
+  /** The view as the workflow ended, for when Temporal no longer keeps the closed workflow. */
+  async function recordFinalView(input: RecordFinalViewInput): Promise<void> {
+    await prisma.appointment.updateMany({
+      where: { workflowId: input.workflowId },
+      data: { finalView: input.view as unknown as object },
+    });
+  }
+
+  return { recordAppointment, recordFinalView };
 }

@@ -1,4 +1,4 @@
-import type { AppointmentStatus, RecipientRole, ReminderReason } from '../domain/appointment';
+import type { AppointmentStatus, AppointmentView, RecipientRole, ReminderReason } from '../domain/appointment';
 
 // Activity inputs, results and failure types. Kept free of runtime imports because the
 // workflow bundle includes this file (the activities themselves stay out of it).
@@ -44,4 +44,9 @@ export interface RecordAppointmentInput {
   timeZone: string;
   clientPhone: string | null;
   clientEmail: string | null;
+}
+
+export interface RecordFinalViewInput {
+  workflowId: string;
+  view: AppointmentView;
 }

@@ -102,14 +102,20 @@ export class AppointmentService {
     return { created: true, view: await this.view(practice.id, request.appointmentId) };
   }
 
+  /** The workflow's own answer; once Temporal has dropped a finished workflow, its final view. */
   async view(practiceId: string, appointmentId: string): Promise<AppointmentView> {
-    const handle = await this.handle(practiceId, appointmentId);
-    return handle.query(stateQuery);
+    const row = await this.row(practiceId, appointmentId);
+    try {
+      return await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError && row.finalView) return row.finalView as unknown as AppointmentView;
+      throw err;
+    }
   }
 
   async reschedule(practiceId: string, appointmentId: string, change: RescheduleAppointmentRequest): Promise<AppointmentView> {
     const handle = await this.handle(practiceId, appointmentId);
-    const current = await handle.query(stateQuery);
+    const current = await this.view(practiceId, appointmentId);
     const timeZone = change.timeZone ?? current.timeZone;
     const startsAt = change.startsAt ?? (change.timeZone ? current.startsAt : undefined);
     if (startsAt && DateTime.fromISO(startsAt).toMillis() <= Date.now()) {
@@ -136,7 +142,7 @@ export class AppointmentService {
       return await this.update(() => handle.executeUpdate(cancelUpdate, { args: [request] }));
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
-      const view = await handle.query(stateQuery);
+      const view = await this.view(practiceId, appointmentId);
       if (view.status === 'cancelled') return view;
       throw err;
     }
@@ -169,13 +175,17 @@ export class AppointmentService {
     }
   }
 
-  private async handle(practiceId: string, appointmentId: string): Promise<WorkflowHandle> {
+  private async row(practiceId: string, appointmentId: string) {
     const row = await this.deps.prisma.appointment.findUnique({
       where: { practiceId_externalId: { practiceId, externalId: appointmentId } },
     });
     // Another practice's appointment is indistinguishable from a missing one.
     if (!row) throw new NotFoundError(`No appointment "${appointmentId}".`);
-    return this.deps.temporal.workflow.getHandle(row.workflowId);
+    return row;
+  }
+
+  private async handle(practiceId: string, appointmentId: string): Promise<WorkflowHandle> {
+    return this.deps.temporal.workflow.getHandle((await this.row(practiceId, appointmentId)).workflowId);
   }
 
   private async update(run: () => Promise<AppointmentView>): Promise<AppointmentView> {

@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,7 +26,7 @@ import {
 } from './messages';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
 
-const { recordAppointment } = proxyActivities<Activities>({
+const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -180,6 +181,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
 
   if (lifecycle.isCancelled && notifyClientOfCancellation) await sendCancellationNotice();
   await recordProjection();
+  // Added after the first histories were recorded: patched() keeps those replaying.
+  if (patched('record-final-view')) await recordFinalView({ workflowId, view: view() });
   // Updates accepted just before the end still get their answer.
   await condition(allHandlersFinished);
   return view();

@@ -213,6 +213,29 @@ describe('changes to a running appointment', () => {
     expect(system().twilio.messages.filter((m) => m.to === '+393471234567')).toHaveLength(0);
   });
 
+  test('a finished workflow that Temporal no longer keeps is still answered from its final view', async () => {
+    const created = await system().api('POST', '/v1/appointments', appointment());
+    const id = created.body.appointmentId;
+    const cancelled = await system().api('POST', `/v1/appointments/${id}/cancel`, { reason: 'moved away' });
+    const row = await eventually(
+      async () => (await system().prisma.appointment.findFirstOrThrow({ where: { externalId: id } })).finalView,
+      15_000,
+      'the final view to be recorded',
+    );
+    expect(row).toEqual(cancelled.body);
+    // After namespace retention Temporal answers "not found" for the closed workflow. The dev
+    // server deletes executions asynchronously, so the row is pointed at an id it never had.
+    await system().prisma.appointment.updateMany({
+      where: { externalId: id },
+      data: { workflowId: `${created.body.workflowId}/purged` },
+    });
+    const view = await system().api('GET', `/v1/appointments/${id}`);
+    expect(view.status).toBe(200);
+    expect(view.body).toEqual(cancelled.body);
+    expect((await system().api('POST', `/v1/appointments/${id}/cancel`, {})).status).toBe(200);
+    expect((await system().api('PATCH', `/v1/appointments/${id}`, { location: 'x' })).status).toBe(409);
+  });
+
   test('cancel with notifyClient texts the client once', async () => {
     const created = await system().api('POST', '/v1/appointments', appointment({ client: { name: 'Luca Verdi', phone: '+393471230000', smsConsent: true } }));
     const id = created.body.appointmentId;
