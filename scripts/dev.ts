@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     let address = config.temporal.address;
     let uiUrl: string | null = null;
     if (!address) {
-      const cliPath = await resolveTemporalCli({ projectRoot: ROOT, log: say });
+      const cliPath = await resolveTemporalCli({ projectRoot: ROOT, configuredPath: config.temporal.cliPath, log: say });
       say('Starting the Temporal dev server…');
       const server = await startTemporalDevServer({
         cliPath,

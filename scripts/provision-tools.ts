@@ -3,6 +3,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ConfigError, loadConfig } from '../config';
 import { resolveTemporalCli } from '../temporal/cli';
 import { rootCause, startTemporalDevServer, TemporalUnavailableError } from '../temporal/dev-server';
 import { resolveTimeSkippingServer, TIME_SKIPPING_SERVER_INSTALL_HINT } from '../temporal/test-server';
@@ -11,7 +12,8 @@ const projectRoot = path.resolve(__dirname, '..');
 const log = (line: string): void => console.log(line);
 
 async function main(): Promise<void> {
-  if ((await resolveTemporalCli({ projectRoot, log })) === null) await proveDevServerDownload();
+  const configuredPath = loadConfig().temporal.cliPath;
+  if ((await resolveTemporalCli({ projectRoot, configuredPath, log })) === null) await proveDevServerDownload();
   if ((await resolveTimeSkippingServer({ projectRoot, log })) === null) await proveTestServerDownload();
 }
 
@@ -53,7 +55,7 @@ async function freePort(): Promise<number> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof TemporalUnavailableError) {
+  if (error instanceof TemporalUnavailableError || error instanceof ConfigError) {
     console.error(`\nCannot run the tests: ${error.message}`);
     process.exit(1);
   }

@@ -38,11 +38,13 @@ export function findExecutable(name: string): string | null {
 
 export async function resolveTemporalCli(options: {
   projectRoot: string;
+  /** TEMPORAL_CLI_PATH as parsed by loadConfig(). */
+  configuredPath: string | null;
   log: (line: string) => void;
 }): Promise<string | null> {
   const { projectRoot, log } = options;
 
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  const fromEnv = options.configuredPath;
   if (fromEnv) {
     // An explicit choice that is wrong must not be papered over by another binary.
     if (!isExecutableFile(fromEnv)) {

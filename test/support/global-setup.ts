@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../config';
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
 import { resolveTemporalCli } from '../../temporal/cli';
 import { startTemporalDevServer } from '../../temporal/dev-server';
@@ -24,7 +25,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_PG_ADMIN_URL = postgres.url;
 
   const temporal = await startTemporalDevServer({
-    cliPath: await resolveTemporalCli({ projectRoot: ROOT, log: console.log }),
+    cliPath: await resolveTemporalCli({ projectRoot: ROOT, configuredPath: loadConfig().temporal.cliPath, log: console.log }),
     port: await freePort(),
     uiPort: null,
     dbFile: null,
