@@ -5,6 +5,7 @@ import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance, MessageListInstanceOptions } from 'twilio/lib/rest/api/v2010/account/message';
 import type { OutboundSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
+import { isMessagingServiceSid } from '../lib/fields';
 import { classifyTwilioError } from './twilio-errors';
 
 export interface TwilioGatewayOptions {
@@ -76,10 +77,6 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
       }
     },
   };
-}
-
-function isMessagingServiceSid(from: string): boolean {
-  return from.startsWith('MG');
 }
 
 /**

@@ -4,18 +4,14 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import type { PrismaClient } from '../db/client';
 import type { AppointmentDetails, AppointmentView } from '../domain/appointment';
 import { planReminders } from '../domain/reminder-plan';
-import {
-  normalizeStartsAt,
-  type CreateAppointmentRequest,
-  type RescheduleAppointmentRequest,
-} from '../api/validation/appointment-request';
+import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../api/validation/appointment-request';
+import { normalizeStartsAt } from '../domain/appointment-time';
 import type { appointmentWorkflow } from '../workflows/appointment';
 import {
   APPOINTMENT_WORKFLOW_TYPE,
@@ -32,6 +28,8 @@ import { workflowIdFor } from '../domain/appointment';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { isOptedOut } from './opt-outs';
 import { reminderPolicyOf } from './practices';
+
+type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
 
 interface Practice {
   id: string;
@@ -104,7 +102,10 @@ export class AppointmentService {
 
   /** The workflow's own answer; once Temporal has dropped a finished workflow, its final view. */
   async view(practiceId: string, appointmentId: string): Promise<AppointmentView> {
-    const row = await this.row(practiceId, appointmentId);
+    return this.viewOf(await this.row(practiceId, appointmentId));
+  }
+
+  private async viewOf(row: AppointmentRow): Promise<AppointmentView> {
     try {
       return await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery);
     } catch (err) {
@@ -114,8 +115,9 @@ export class AppointmentService {
   }
 
   async reschedule(practiceId: string, appointmentId: string, change: RescheduleAppointmentRequest): Promise<AppointmentView> {
-    const handle = await this.handle(practiceId, appointmentId);
-    const current = await this.view(practiceId, appointmentId);
+    const row = await this.row(practiceId, appointmentId);
+    const handle = this.deps.temporal.workflow.getHandle(row.workflowId);
+    const current = await this.viewOf(row);
     const timeZone = change.timeZone ?? current.timeZone;
     const startsAt = change.startsAt ?? (change.timeZone ? current.startsAt : undefined);
     if (startsAt && DateTime.fromISO(startsAt).toMillis() <= Date.now()) {
@@ -137,20 +139,21 @@ export class AppointmentService {
 
   /** Idempotent: cancelling a cancelled appointment answers with its view. */
   async cancel(practiceId: string, appointmentId: string, request: CancelRequest): Promise<AppointmentView> {
-    const handle = await this.handle(practiceId, appointmentId);
+    const row = await this.row(practiceId, appointmentId);
+    const handle = this.deps.temporal.workflow.getHandle(row.workflowId);
     try {
       return await this.update(() => handle.executeUpdate(cancelUpdate, { args: [request] }));
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
-      const view = await this.view(practiceId, appointmentId);
+      const view = await this.viewOf(row);
       if (view.status === 'cancelled') return view;
       throw err;
     }
   }
 
   async confirm(practiceId: string, appointmentId: string): Promise<AppointmentView> {
-    const handle = await this.handle(practiceId, appointmentId);
-    return this.update(() => handle.executeUpdate(confirmUpdate));
+    const row = await this.row(practiceId, appointmentId);
+    return this.update(() => this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(confirmUpdate));
   }
 
   private async startWorkflow(input: AppointmentWorkflowInput): Promise<void> {
@@ -175,17 +178,13 @@ export class AppointmentService {
     }
   }
 
-  private async row(practiceId: string, appointmentId: string) {
+  private async row(practiceId: string, appointmentId: string): Promise<AppointmentRow> {
     const row = await this.deps.prisma.appointment.findUnique({
       where: { practiceId_externalId: { practiceId, externalId: appointmentId } },
     });
     // Another practice's appointment is indistinguishable from a missing one.
     if (!row) throw new NotFoundError(`No appointment "${appointmentId}".`);
     return row;
-  }
-
-  private async handle(practiceId: string, appointmentId: string): Promise<WorkflowHandle> {
-    return this.deps.temporal.workflow.getHandle((await this.row(practiceId, appointmentId)).workflowId);
   }
 
   private async update(run: () => Promise<AppointmentView>): Promise<AppointmentView> {

@@ -67,10 +67,5 @@ export const cancelAppointmentSchema = z.strictObject({
   notifyClient: z.boolean().default(false),
 });
 
-/** ISO start in the appointment's own zone, so views read in local time. */
-export function normalizeStartsAt(value: string, zone: string): string {
-  return DateTime.fromISO(value, { setZone: true }).setZone(zone).toISO({ suppressMilliseconds: true })!;
-}
-
 /** Staff confirmation takes no fields; the schema still refuses unexpected ones. */
 export const confirmAppointmentSchema = z.strictObject({});
