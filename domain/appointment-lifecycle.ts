@@ -71,6 +71,14 @@ export class AppointmentLifecycle {
     return DateTime.fromISO(this.details.startsAt).toMillis();
   }
 
+  /**
+   * Whether the client may get a text that is not a reminder (the cancellation notice): the
+   * same consent, contact and opt-out rules, without the reminder switch.
+   */
+  get clientTextable(): boolean {
+    return blockingReason({ ...this.details, remindersEnabled: true }, 'client', 'sms', { optedOut: this.optedOut }) === null;
+  }
+
   /** The earliest pending reminder: the next thing the workflow sleeps until. */
   nextDue(): Reminder | null {
     const pending = this.reminders.filter((r) => r.state === 'pending' && r.id !== this.inFlight);

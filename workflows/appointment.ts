@@ -14,7 +14,7 @@ import type { Activities } from '../activities';
 import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../activities/contracts';
 import type { AppointmentView, Reminder } from '../domain/appointment';
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
-import { addressFor, blockingReason } from '../domain/reminder-plan';
+import { addressFor } from '../domain/reminder-plan';
 import {
   type AppointmentWorkflowInput,
   type CancelRequest,
@@ -130,7 +130,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
 
   async function sendCancellationNotice(): Promise<void> {
     const details = lifecycle.appointment;
-    if (blockingReason({ ...details, remindersEnabled: true }, 'client', 'sms', { optedOut: false })) return;
+    if (!lifecycle.clientTextable) return;
     try {
       await smsActivities(Date.now() + 3_600_000).sendSms({
         ...messageInput('cancellation', 'cancellation', 'client'),

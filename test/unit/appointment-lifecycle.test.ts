@@ -118,3 +118,15 @@ test('consent withdrawn after planning blocks the reminder when it is due', () =
   expect(l.beginSend('r1')).toBeNull();
   expect(l.view('wf', 'run').reminders[0]).toMatchObject({ state: 'skipped', reason: 'no_consent' });
 });
+
+test('a client who opted out or withdrew consent is not texted a cancellation notice', () => {
+  const l = fresh();
+  expect(l.clientTextable).toBe(true);
+  l.optOut();
+  expect(l.clientTextable).toBe(false);
+  const noConsent = fresh();
+  noConsent.reschedule({ client: { smsConsent: false } }, now);
+  expect(noConsent.clientTextable).toBe(false);
+  const disabled = new AppointmentLifecycle('A-2', { ...details, remindersEnabled: false }, false, now);
+  expect(disabled.clientTextable).toBe(true);
+});
