@@ -50,7 +50,7 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-export async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
+async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
   quietTemporalRuntime();
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
