@@ -13,6 +13,8 @@ export interface PlanOptions {
   /** Sequence number of the first reminder id (`r<seq>`), so ids stay unique across re-plans. */
   firstSeq: number;
   deliverableChannels?: readonly Channel[];
+  /** The client's number is opted out of SMS for this practice. */
+  optedOut?: boolean;
 }
 
 export function parseBefore(before: string): Duration | null {
@@ -67,7 +69,7 @@ interface Candidate {
  */
 export function planReminders(
   details: AppointmentDetails,
-  options: PlanOptions & { optedOut?: boolean },
+  options: PlanOptions,
 ): Reminder[] {
   const start = DateTime.fromISO(details.startsAt, { zone: details.timeZone });
   const now = DateTime.fromJSDate(options.now);
