@@ -6,7 +6,7 @@ import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
-import { ensureSearchAttributes } from './temporal/search-attributes';
+import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { createPrismaClient } from '../db/client';
-import { resolveDatabase } from '../db/local-database';
+import { resolveDatabase } from '../devenv/local-database';
 import { applyMigrations } from '../db/migrate';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { ConflictError, NotFoundError, ValidationError } from '../services/errors';

@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config';
-import { startEmbeddedPostgres } from '../../db/embedded-postgres';
-import { resolveTemporalCli } from '../../temporal/cli';
-import { startTemporalDevServer } from '../../temporal/dev-server';
-import { resolveTimeSkippingServer } from '../../temporal/test-server';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { freePort } from './ports';
+import { startEmbeddedPostgres } from '../../devenv/embedded-postgres';
+import { resolveTemporalCli } from '../../devenv/temporal-cli';
+import { startTemporalDevServer } from '../../devenv/temporal-dev-server';
+import { resolveTimeSkippingServer } from '../../devenv/temporal-test-server';
+import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { freePort } from '../../devenv/ports';
 
 // Starts the real servers the suite runs against and hands their addresses to the test
 // files through the environment (jest workers inherit it).
@@ -30,7 +30,7 @@ export default async function globalSetup(): Promise<void> {
     uiPort: null,
     dbFile: null,
     namespace: 'default',
-    searchAttributes: SEARCH_ATTRIBUTES,
+    searchAttributes: APPOINTMENT_SEARCH_ATTRIBUTES,
     log: quiet,
   });
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;

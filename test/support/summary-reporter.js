@@ -1,5 +1,5 @@
 // One plain line ("tests: N passed, N failed") that CI tools read regardless of the test
-// runner. Jest prints its own lines after the reporters, so scripts/bootstrap.sh prints this
+// runner. Jest prints its own lines after the reporters, so devenv/bootstrap.sh prints this
 // one last, from JEST_SUMMARY_FILE; without that variable it goes to stdout.
 class SummaryReporter {
   onRunComplete(_contexts, results) {

@@ -11,7 +11,7 @@ import { createApiKey } from '../../services/api-keys';
 import { createPractice } from '../../services/practices';
 import { createReminderWorker } from '../../worker';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
-import { freePort } from './ports';
+import { freePort } from '../../devenv/ports';
 import { createTestDatabase } from './postgres';
 
 // The real system for integration tests: the Express app over HTTP, a worker on a task

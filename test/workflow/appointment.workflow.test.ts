@@ -10,7 +10,7 @@ import { createPrismaClient, type PrismaClient } from '../../db/client';
 import type { AppointmentView } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createPractice } from '../../services/practices';
-import { addSearchAttributes } from '../../temporal/search-attributes';
+import { addSearchAttributes } from '../../workflows/search-attribute-registration';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
   APPOINTMENT_WORKFLOW_TYPE,

@@ -1,11 +1,9 @@
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { APPOINTMENT_SEARCH_ATTRIBUTES } from './search-attributes';
 
-const INDEXED_TYPE = {
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-} as const;
+// Kept apart from search-attributes.ts, which the workflow bundle includes: this needs the
+// client's operator API.
 
 /**
  * Registers the contract's search attributes on a namespace that lacks them, so the worker
@@ -15,19 +13,19 @@ const INDEXED_TYPE = {
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
-  const missing = Object.keys(SEARCH_ATTRIBUTES).filter((name) => !known.has(name));
+  const missing = APPOINTMENT_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length > 0) await addSearchAttributes(connection, namespace, missing);
-  return missing;
+  return missing.map((key) => key.name);
 }
 
 /** Adds attributes without listing first: Temporal's time-skipping test server cannot list them. */
 export async function addSearchAttributes(
   connection: Connection,
   namespace: string,
-  names: string[] = Object.keys(SEARCH_ATTRIBUTES),
+  keys = APPOINTMENT_SEARCH_ATTRIBUTES,
 ): Promise<void> {
   await connection.operatorService.addSearchAttributes({
     namespace,
-    searchAttributes: Object.fromEntries(names.map((name) => [name, INDEXED_TYPE[SEARCH_ATTRIBUTES[name]]])),
+    searchAttributes: Object.fromEntries(keys.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
   });
 }

@@ -1,12 +1,12 @@
-// Runs before the tests (scripts/bootstrap.sh test): builds or fetches the Temporal binaries the
+// Runs before the tests (devenv/bootstrap.sh test): builds or fetches the Temporal binaries the
 // tests need now, so a missing tool fails here with one clear message rather than inside every suite.
-import net from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigError, loadConfig } from '../config';
-import { resolveTemporalCli } from '../temporal/cli';
-import { rootCause, startTemporalDevServer, TemporalUnavailableError } from '../temporal/dev-server';
-import { resolveTimeSkippingServer, TIME_SKIPPING_SERVER_INSTALL_HINT } from '../temporal/test-server';
+import { freePort } from './ports';
+import { resolveTemporalCli } from './temporal-cli';
+import { rootCause, startTemporalDevServer, TemporalUnavailableError } from './temporal-dev-server';
+import { resolveTimeSkippingServer, TIME_SKIPPING_SERVER_INSTALL_HINT } from './temporal-test-server';
 
 const projectRoot = path.resolve(__dirname, '..');
 const log = (line: string): void => console.log(line);
@@ -26,7 +26,7 @@ async function proveDevServerDownload(): Promise<void> {
     uiPort: null,
     dbFile: null,
     namespace: 'default',
-    searchAttributes: {},
+    searchAttributes: [],
     log,
   });
   await server.stop();
@@ -44,14 +44,6 @@ async function proveTestServerDownload(): Promise<void> {
     );
   }
   log('Time-skipping test server: the SDK download works');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 main().catch((error: unknown) => {

@@ -3,13 +3,11 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { TEMPORAL_CLI_INSTALL_HINT, TemporalUnavailableError } from './cli';
+import type { SearchAttributeType } from '@temporalio/common';
+import { TEMPORAL_CLI_INSTALL_HINT, TemporalUnavailableError } from './temporal-cli';
 
 // Callers that start a server catch this one error type to print its message without a stack.
 export { TemporalUnavailableError };
-
-export type SearchAttributeKind = 'Keyword' | 'Datetime';
 
 export interface DevServerOptions {
   cliPath: string | null;
@@ -19,7 +17,7 @@ export interface DevServerOptions {
   /** null = in memory, lost when the server stops. */
   dbFile: string | null;
   namespace: string;
-  searchAttributes: Record<string, SearchAttributeKind>;
+  searchAttributes: ReadonlyArray<{ name: string; type: SearchAttributeType }>;
   log: (line: string) => void;
 }
 
@@ -54,7 +52,7 @@ async function startWithCli(cliPath: string, options: DevServerOptions): Promise
     '--port', String(port),
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
     '--namespace', namespace,
-    ...Object.entries(searchAttributes).flatMap(([name, kind]) => ['--search-attribute', `${name}=${kind}`]),
+    ...searchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key.type)}`]),
     '--log-level', 'warn',
     ...(dbFile === null ? [] : ['--db-filename', dbFile, ...SQLITE_PRAGMAS]),
   ];
@@ -105,7 +103,7 @@ async function startWithCli(cliPath: string, options: DevServerOptions): Promise
   const address = `${HOST}:${port}`;
   const gaveUp = new AbortController();
   const failure = await Promise.race([
-    waitUntilReady(address, namespace, Object.keys(searchAttributes), gaveUp.signal).then(
+    waitUntilReady(address, namespace, searchAttributes.map((key) => key.name), gaveUp.signal).then(
       () => null,
       (error: Error) => error.message,
     ),
@@ -120,6 +118,11 @@ async function startWithCli(cliPath: string, options: DevServerOptions): Promise
   exitExpected = false;
   log(`Temporal dev server: ready at ${address} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { address, uiUrl: uiPort === null ? null : `http://${HOST}:${uiPort}`, stop };
+}
+
+/** `KEYWORD` → `Keyword`: the spelling `start-dev --search-attribute` takes. */
+function cliTypeName(type: SearchAttributeType): string {
+  return type.charAt(0) + type.slice(1).toLowerCase().replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
 }
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null } | null): string {
@@ -175,9 +178,7 @@ async function startWithSdkDownload(options: DevServerOptions): Promise<RunningD
         ...(uiPort === null ? {} : { uiPort }),
         ...(dbFile === null ? {} : { dbFilename: dbFile, extraArgs: SQLITE_PRAGMAS }),
         namespace,
-        searchAttributes: Object.entries(searchAttributes).map(([name, kind]) =>
-          defineSearchAttributeKey(name, kind === 'Keyword' ? SearchAttributeType.KEYWORD : SearchAttributeType.DATETIME),
-        ),
+        searchAttributes: [...searchAttributes],
         log: { format: 'pretty', level: 'warn' },
       },
     });

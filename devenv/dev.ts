@@ -6,17 +6,17 @@ import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { ConfigError, loadConfig } from '../config';
 import { createPrismaClient, type PrismaClient } from '../db/client';
-import { resolveDatabase } from '../db/local-database';
+import { resolveDatabase } from './local-database';
 import { applyMigrations } from '../db/migrate';
 import { createSmsGateway } from '../gateways';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
-import { resolveTemporalCli, TemporalUnavailableError } from '../temporal/cli';
-import { startTemporalDevServer } from '../temporal/dev-server';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { resolveTemporalCli, TemporalUnavailableError } from './temporal-cli';
+import { startTemporalDevServer } from './temporal-dev-server';
+import { ensureSearchAttributes } from '../workflows/search-attribute-registration';
 import { createReminderWorker } from '../worker';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 // `npm run dev`: the whole system in one process tree, with embedded defaults for whatever
 // is not configured. Ctrl-C stops everything in reverse order.
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
         uiPort: TEMPORAL_UI_PORT,
         dbFile: path.join(DATA_DIR, 'temporal.db'),
         namespace: config.temporal.namespace,
-        searchAttributes: SEARCH_ATTRIBUTES,
+        searchAttributes: APPOINTMENT_SEARCH_ATTRIBUTES,
         log: say,
       });
       stops.push(() => server.stop());

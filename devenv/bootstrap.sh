@@ -5,7 +5,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/bootstrap.sh <dev|test|worker|cli> [args…]" >&2
+  echo "usage: devenv/bootstrap.sh <dev|test|worker|cli> [args…]" >&2
   exit 2
 }
 fail() {
@@ -52,14 +52,14 @@ if [ ! -f generated/prisma/client.ts ] || [ prisma/schema.prisma -nt generated/p
 fi
 
 case "$action" in
-  dev) exec npx tsx scripts/dev.ts "$@" ;;
+  dev) exec npx tsx devenv/dev.ts "$@" ;;
   worker) exec npx tsx worker.ts "$@" ;;
   cli) exec npx tsx cli/main.ts "$@" ;;
   test)
     # jest transpiles without type checking (fast); the whole project is type-checked once here.
     echo "bootstrap: type-checking…"
     npx tsc --noEmit -p tsconfig.json
-    npx tsx scripts/provision-tools.ts
+    npx tsx devenv/provision-tools.ts
     summary=$(mktemp)
     status=0
     JEST_SUMMARY_FILE=$summary npx jest "$@" || status=$?

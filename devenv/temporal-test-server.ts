@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { findExecutable, TemporalUnavailableError } from './cli';
+import { findExecutable, TemporalUnavailableError } from './temporal-cli';
 import { exitWithProgress } from './child-progress';
 
 // The time-skipping test server ships only as part of Temporal's Java SDK.
