@@ -4,7 +4,7 @@ import type { ReminderReason } from '../domain/appointment';
 import { cancellationText, reminderText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
 import { SmsGatewayError, type SentSms, type SmsGateway } from '../gateways/sms';
-import { isOptedOut } from '../services/opt-outs';
+import { isOptedOut } from '../db/opt-outs';
 import { SMS_REJECTED, type SendSmsInput, type SendSmsResult, type SmsRejection } from './contracts';
 
 // Exactly-once SMS on top of at-least-once activities. The message row, unique on the

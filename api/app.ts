@@ -22,12 +22,12 @@ export interface ApiDependencies {
 export function createApp({ config, prisma, temporal, log }: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  // Routes behind a proxy must see the original URL for webhook signatures; PUBLIC_BASE_URL covers that.
   app.use(healthRoutes());
   app.use(
     '/webhooks/twilio',
     twilioWebhookRoutes({
       authToken: config.twilio?.authToken ?? null,
+      // Signatures cover the URL Twilio called, which a proxy in front of us hides; PUBLIC_BASE_URL names it.
       publicBaseUrl: config.publicBaseUrl,
       inbound: new InboundSmsService({ prisma, temporal }),
       log,

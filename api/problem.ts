@@ -1,11 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ServiceError } from '@temporalio/client';
 import type { Logger } from '../lib/logger';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../services/errors';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../lib/errors';
 
 // Every error leaves the API as RFC 9457 problem+json, so integrators handle one shape.
 
-export interface Problem {
+interface Problem {
   status: number;
   title: string;
   detail: string;
@@ -19,11 +19,11 @@ export class HttpProblem extends Error {
   }
 }
 
-export function sendProblem(res: Response, problem: Problem): void {
+function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type('application/problem+json').json({ type: 'about:blank', ...problem });
 }
 
-export function toProblem(err: unknown): Problem | null {
+function toProblem(err: unknown): Problem | null {
   if (err instanceof HttpProblem) return err.problem;
   if (err instanceof ValidationError) {
     return err.kind === 'malformed'

@@ -4,7 +4,7 @@ import { createPrismaClient } from '../db/client';
 import { resolveDatabase } from '../devenv/local-database';
 import { applyMigrations } from '../db/migrate';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
-import { ConflictError, NotFoundError, ValidationError } from '../services/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import { createPractice } from '../services/practices';
 
 // The operator CLI: `npm run cli -- <command>`. Expected failures print one clear message

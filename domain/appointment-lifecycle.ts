@@ -9,6 +9,7 @@ import type {
   ReminderReason,
 } from './appointment';
 import { deriveStatus } from './appointment-status';
+import { startsInFuture } from './appointment-time';
 import { blockingReason, planReminders } from './reminder-plan';
 
 export interface RescheduleRequest {
@@ -18,11 +19,19 @@ export interface RescheduleRequest {
   client?: Partial<Client>;
 }
 
+/** Why a requested change is refused; the workflow's Updates fail with these types. */
+export const LIFECYCLE_REJECTION = {
+  closed: 'AppointmentClosed',
+  invalid: 'InvalidChange',
+} as const;
+
 /** A rule broken by a requested change; the workflow turns it into a typed failure. */
 export class LifecycleError extends Error {
   constructor(
-    readonly type: 'AppointmentClosed' | 'InvalidChange',
+    readonly type: (typeof LIFECYCLE_REJECTION)[keyof typeof LIFECYCLE_REJECTION],
     message: string,
+    /** The request field at fault, when there is one. */
+    readonly field: string | null = null,
   ) {
     super(message);
     this.name = 'LifecycleError';
@@ -120,8 +129,8 @@ export class AppointmentLifecycle {
 
   /** Throws the LifecycleError a change would meet; Update validators call this before anything is recorded. */
   checkOpen(): void {
-    if (this.cancellation) throw new LifecycleError('AppointmentClosed', 'The appointment is cancelled.');
-    if (this.over) throw new LifecycleError('AppointmentClosed', 'The appointment has already started.');
+    if (this.cancellation) throw new LifecycleError(LIFECYCLE_REJECTION.closed, 'The appointment is cancelled.');
+    if (this.over) throw new LifecycleError(LIFECYCLE_REJECTION.closed, 'The appointment has already started.');
   }
 
   confirm(at: Date, via: Confirmation['via']): void {
@@ -161,8 +170,8 @@ export class AppointmentLifecycle {
   /** Validates a change without applying it, so an Update can be rejected before it is recorded. */
   checkReschedule(change: RescheduleRequest, now: Date): void {
     this.checkOpen();
-    if (change.startsAt && DateTime.fromISO(change.startsAt).toMillis() <= now.getTime()) {
-      throw new LifecycleError('InvalidChange', 'The new start time is in the past.');
+    if (change.startsAt && !startsInFuture(change.startsAt, now)) {
+      throw new LifecycleError(LIFECYCLE_REJECTION.invalid, 'is in the past; appointments must start in the future', 'startsAt');
     }
   }
 

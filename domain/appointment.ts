@@ -38,7 +38,7 @@ export interface AppointmentDetails {
   remindersEnabled: boolean;
 }
 
-export const APPOINTMENT_STATUSES = [
+const APPOINTMENT_STATUSES = [
   'scheduled',
   'awaiting_confirmation',
   'confirmed',

@@ -23,7 +23,7 @@ export function parseBefore(before: string): Duration | null {
   return duration;
 }
 
-export function recipientRoles(details: AppointmentDetails): RecipientRole[] {
+function recipientRoles(details: AppointmentDetails): RecipientRole[] {
   if (details.recipients === 'both') return ['client', 'practitioner'];
   return [details.recipients];
 }

@@ -13,7 +13,7 @@ export interface MessageContext {
   location: string | null;
 }
 
-export function formatAppointmentTime(startsAt: string, timeZone: string): string {
+function formatAppointmentTime(startsAt: string, timeZone: string): string {
   return DateTime.fromISO(startsAt, { zone: timeZone }).setLocale('en-GB').toFormat("ccc d LLL 'at' HH:mm");
 }
 

@@ -1,7 +1,7 @@
 /**
  * How many SMS parts a body costs, following GSM 03.38 / 3GPP TS 23.040 the way Twilio
- * bills it. Pure and free of Node imports because workflows call it inside Temporal's
- * deterministic sandbox.
+ * bills it. Pure, like everything in domain/: the message log and the send activity both
+ * record its count.
  *
  * A single SMS carries 140 octets: 160 GSM-7 septets or 70 UCS-2 code units. Once a body
  * needs more, every part gives 6 octets to the concatenation header, leaving 153 septets

@@ -5,7 +5,7 @@ import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance, MessageListInstanceOptions } from 'twilio/lib/rest/api/v2010/account/message';
 import type { OutboundSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
-import { isMessagingServiceSid } from '../lib/fields';
+import { isMessagingServiceSid } from '../domain/fields';
 import { classifyTwilioError } from './twilio-errors';
 
 export interface TwilioGatewayOptions {

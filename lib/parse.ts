@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError, type FieldError } from '../services/errors';
+import { ValidationError, type FieldError } from './errors';
 
 /**
  * Parses a body with a zod schema, naming every bad field. Unknown fields make the request

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../db/client';
-import { NotFoundError } from './errors';
+import { NotFoundError } from '../lib/errors';
 
 // Keys look like `ark_1a2b3c4d_<secret>`. The prefix (`ark_1a2b3c4d`) is stored in clear so
 // operators can name a key to revoke; the key itself only as a SHA-256 hash. A fast hash is
@@ -8,7 +8,7 @@ import { NotFoundError } from './errors';
 
 const PREFIX_TAG = 'ark';
 
-export function hashApiKey(key: string): string {
+function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 

@@ -6,12 +6,14 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { DateTime } from 'luxon';
 import type { PrismaClient } from '../db/client';
-import type { AppointmentDetails, AppointmentView } from '../domain/appointment';
-import { planReminders } from '../domain/reminder-plan';
-import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../api/validation/appointment-request';
+import { isOptedOut } from '../db/opt-outs';
+import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../domain/appointment';
+import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
 import { normalizeStartsAt } from '../domain/appointment-time';
+import { reminderPolicyOf } from '../domain/practice';
+import { planReminders } from '../domain/reminder-plan';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import type { appointmentWorkflow } from '../workflows/appointment';
 import {
   APPOINTMENT_WORKFLOW_TYPE,
@@ -24,10 +26,6 @@ import {
   type CancelRequest,
 } from '../workflows/messages';
 import { AppointmentIdKey, AppointmentStartsAtKey, AppointmentStatusKey, PracticeIdKey } from '../workflows/search-attributes';
-import { workflowIdFor } from '../domain/appointment';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { isOptedOut } from './opt-outs';
-import { reminderPolicyOf } from './practices';
 
 type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
 
@@ -120,9 +118,6 @@ export class AppointmentService {
     const current = await this.viewOf(row);
     const timeZone = change.timeZone ?? current.timeZone;
     const startsAt = change.startsAt ?? (change.timeZone ? current.startsAt : undefined);
-    if (startsAt && DateTime.fromISO(startsAt).toMillis() <= Date.now()) {
-      throw new ValidationError([{ path: 'startsAt', message: 'is in the past; appointments must start in the future' }]);
-    }
     return this.update(() =>
       handle.executeUpdate(rescheduleUpdate, {
         args: [
@@ -196,7 +191,10 @@ export class AppointmentService {
       }
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         if (err.cause.type === UPDATE_REJECTION.closed) throw new ConflictError(err.cause.message);
-        if (err.cause.type === UPDATE_REJECTION.invalid) throw new ValidationError([{ path: '', message: err.cause.message }]);
+        if (err.cause.type === UPDATE_REJECTION.invalid) {
+          const field = err.cause.details?.[0];
+          throw new ValidationError([{ path: typeof field === 'string' ? field : '', message: err.cause.message }]);
+        }
       }
       throw err;
     }

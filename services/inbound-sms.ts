@@ -1,10 +1,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/client';
+import { openAppointmentsOfPhone } from '../db/open-appointments';
+import { recordOptIn, recordOptOut } from '../db/opt-outs';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { helpText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
 import { inboundReplySignal, type InboundReply } from '../workflows/messages';
-import { recordOptIn, recordOptOut } from './opt-outs';
 
 export interface InboundSms {
   /** Twilio's MessageSid: a redelivered webhook carries the same one. */
@@ -120,18 +121,13 @@ export class InboundSmsService {
       orderBy: { createdAt: 'desc' },
     });
     if (lastOutbound) return lastOutbound.appointmentId;
-    const upcoming = await prisma.appointment.findFirst({
-      where: { practiceId, clientPhone: phone, startsAt: { gt: new Date() }, status: { not: 'cancelled' } },
-      orderBy: { startsAt: 'asc' },
-    });
+    const [upcoming] = await openAppointmentsOfPhone(prisma, practiceId, phone, new Date());
     return upcoming?.id ?? null;
   }
 
   /** Every appointment of this number that may still send it something. */
   private async signalAll(practiceId: string, phone: string, reply: InboundReply): Promise<void> {
-    const appointments = await this.deps.prisma.appointment.findMany({
-      where: { practiceId, clientPhone: phone, startsAt: { gt: new Date() }, status: { not: 'cancelled' } },
-    });
+    const appointments = await openAppointmentsOfPhone(this.deps.prisma, practiceId, phone, new Date());
     for (const appointment of appointments) await this.signal(appointment.workflowId, reply);
   }
 

@@ -4,6 +4,7 @@ import {
   TimeoutFailure,
   allHandlersFinished,
   condition,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -12,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../activities/contracts';
-import type { AppointmentView, Reminder } from '../domain/appointment';
+import type { AppointmentView, Reminder, ReminderReason } from '../domain/appointment';
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
 import {
@@ -46,12 +47,14 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   const lifecycle = new AppointmentLifecycle(input.appointmentId, input.details, input.optedOut, new Date());
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = false;
+  logPlan('Reminders planned', view());
 
   setHandler(stateQuery, view);
   setHandler(
     confirmUpdate,
     () => asFailure(() => {
       lifecycle.confirm(new Date(), 'staff');
+      log.info('Confirmed by staff');
       return view();
     }),
     { validator: () => asFailure(() => lifecycle.checkOpen()) },
@@ -61,6 +64,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     (request) => asFailure(() => {
       if (!lifecycle.isCancelled) notifyClientOfCancellation = request.notifyClient ?? false;
       lifecycle.cancel(new Date(), request.reason ?? null);
+      log.info('Cancelled', { reason: request.reason ?? null, notifyClient: notifyClientOfCancellation });
       return view();
     }),
     {
@@ -73,11 +77,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     rescheduleUpdate,
     (change) => asFailure(() => {
       lifecycle.reschedule(change, new Date());
+      logPlan('Changed; reminders now', view());
       return view();
     }),
     { validator: (change) => asFailure(() => lifecycle.checkReschedule(change, new Date())) },
   );
   setHandler(inboundReplySignal, (reply) => {
+    log.info('Reply received', { intent: reply.intent, keyword: reply.keyword, messageId: reply.messageId });
     if (reply.intent === 'opt_out') lifecycle.optOut();
     else if (reply.intent === 'opt_in') lifecycle.optIn(new Date());
     else if (!lifecycle.isClosed) lifecycle.confirm(new Date(reply.receivedAt), 'sms');
@@ -108,6 +114,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
 
   async function send(reminder: Reminder): Promise<void> {
     const details = lifecycle.appointment;
+    log.info('Sending reminder', { reminderId: reminder.id, channel: reminder.channel, recipient: reminder.recipient });
     try {
       const result = await smsActivities(lifecycle.startsAtMs).sendSms({
         ...messageInput(reminder.id, 'reminder', reminder.recipient),
@@ -115,16 +122,17 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       });
       if (result.outcome === 'sent') {
         lifecycle.markSent(reminder.id, result.messageId);
+        log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
       } else {
         lifecycle.markSkipped(reminder.id, 'opted_out');
         lifecycle.optOut();
+        log.info('Reminder skipped: the number is opted out', { reminderId: reminder.id });
       }
     } catch (err) {
-      const rejection = smsRejection(err);
-      if (rejection) lifecycle.markFailed(reminder.id, rejection.reason, rejection.messageId);
-      else if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-        lifecycle.markFailed(reminder.id, 'gateway_unavailable', null);
-      } else throw err;
+      const failure = sendFailure(err);
+      if (!failure) throw err;
+      lifecycle.markFailed(reminder.id, failure.reason, failure.messageId);
+      log.warn('Reminder failed', { reminderId: reminder.id, reason: failure.reason, explanation: failure.explanation });
     }
   }
 
@@ -136,9 +144,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         ...messageInput('cancellation', 'cancellation', 'client'),
         to: details.client.phone!,
       });
+      log.info('Cancellation notice sent');
     } catch (err) {
       // The appointment is cancelled either way; a refused notice is already in the message log.
-      if (!smsRejection(err) && !(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure)) throw err;
+      const failure = sendFailure(err);
+      if (!failure) throw err;
+      log.warn('Cancellation notice failed', { reason: failure.reason, explanation: failure.explanation });
     }
   }
 
@@ -175,11 +186,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     if (!changed) {
       if (!due) lifecycle.end();
       else if (lifecycle.beginSend(due.id)) await send(due);
+      else log.info('Reminder skipped when due', { reminderId: due.id, reason: reasonOf(view(), due.id) });
     }
     await recordProjection();
   }
 
   if (lifecycle.isCancelled && notifyClientOfCancellation) await sendCancellationNotice();
+  log.info('Ended', { status: view().status });
   await recordProjection();
   // Added after the first histories were recorded: patched() keeps those replaying.
   if (patched('record-final-view')) await recordFinalView({ workflowId, view: view() });
@@ -188,18 +201,49 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   return view();
 }
 
+/** The plan in one line per reminder; no contact details, which logs must not carry. */
+function logPlan(message: string, current: AppointmentView): void {
+  log.info(message, {
+    status: current.status,
+    startsAt: current.startsAt,
+    reminders: current.reminders.map(
+      (r) => `${r.id} ${r.channel} to ${r.recipient} at ${r.sendAt}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`,
+    ),
+  });
+}
+
+function reasonOf(current: AppointmentView, reminderId: string): ReminderReason | null {
+  return current.reminders.find((r) => r.id === reminderId)?.reason ?? null;
+}
+
 /** Rule violations become typed, non-retryable failures the caller of the Update receives. */
 function asFailure<T>(action: () => T): T {
   try {
     return action();
   } catch (err) {
-    if (err instanceof LifecycleError) throw ApplicationFailure.nonRetryable(err.message, err.type);
+    if (err instanceof LifecycleError) throw ApplicationFailure.nonRetryable(err.message, err.type, err.field);
     throw err;
   }
 }
 
-function smsRejection(err: unknown): SmsRejection | null {
-  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return null;
-  if (err.cause.type !== SMS_REJECTED) return null;
-  return (err.cause.details?.[0] as SmsRejection | undefined) ?? null;
+interface SendFailure {
+  reason: ReminderReason;
+  explanation: string;
+  messageId: string | null;
+}
+
+/**
+ * The ends of a send the workflow records instead of failing: the gateway refused the message
+ * for good, or it stayed unreachable until the appointment started. Anything else is a bug.
+ */
+function sendFailure(err: unknown): SendFailure | null {
+  if (!(err instanceof ActivityFailure)) return null;
+  if (err.cause instanceof TimeoutFailure) {
+    return { reason: 'gateway_unavailable', explanation: 'the SMS gateway could not be reached in time', messageId: null };
+  }
+  if (err.cause instanceof ApplicationFailure && err.cause.type === SMS_REJECTED) {
+    const rejection = err.cause.details?.[0] as SmsRejection | undefined;
+    if (rejection) return { reason: rejection.reason, explanation: rejection.explanation, messageId: rejection.messageId };
+  }
+  return null;
 }

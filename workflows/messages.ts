@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AppointmentDetails, AppointmentView } from '../domain/appointment';
-import type { RescheduleRequest } from '../domain/appointment-lifecycle';
+import { LIFECYCLE_REJECTION, type RescheduleRequest } from '../domain/appointment-lifecycle';
 
 // The appointment workflow's public messages, defined once and imported by both the
 // workflow and its callers (API, webhooks), so names and payloads cannot drift apart.
@@ -31,11 +31,8 @@ export interface InboundReply {
   receivedAt: string;
 }
 
-/** Failure types an Update can be rejected with; the API maps them to HTTP statuses. */
-export const UPDATE_REJECTION = {
-  closed: 'AppointmentClosed',
-  invalid: 'InvalidChange',
-} as const;
+/** Failure types an Update can be rejected with (the lifecycle's own); the API maps them to HTTP statuses. */
+export const UPDATE_REJECTION = LIFECYCLE_REJECTION;
 
 export const stateQuery = defineQuery<AppointmentView>('state');
 export const rescheduleUpdate = defineUpdate<AppointmentView, [RescheduleRequest]>('reschedule');

@@ -6,7 +6,7 @@ import {
   confirmAppointmentSchema,
   createAppointmentSchema,
   rescheduleAppointmentSchema,
-} from '../validation/appointment-request';
+} from '../../domain/appointment-request';
 
 export function appointmentRoutes(appointments: AppointmentService): Router {
   const router = Router();

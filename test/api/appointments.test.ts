@@ -1,3 +1,4 @@
+import { workflowIdFor } from '../../domain/appointment';
 import { inFuture, eventually, useTestSystem } from '../support/system';
 
 // The appointment API over HTTP against the real app, Temporal and PostgreSQL.
@@ -42,7 +43,7 @@ describe('POST /v1/appointments', () => {
       AppointmentStatus: ['scheduled'],
     });
     const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: body.appointmentId } });
-    expect(row).toMatchObject({ practiceId: 'clinic', workflowId: `appointment/clinic/${body.appointmentId}`, status: 'scheduled' });
+    expect(row).toMatchObject({ practiceId: 'clinic', workflowId: workflowIdFor('clinic', body.appointmentId), status: 'scheduled' });
   });
 
   test('the same body again is a safe retry (200); a different body is a conflict (409)', async () => {

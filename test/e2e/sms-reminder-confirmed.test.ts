@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { workflowIdFor } from '../../domain/appointment';
 import { stateQuery } from '../../workflows/messages';
 import { eventually, inFuture, useTestSystem } from '../support/system';
 
@@ -22,7 +23,7 @@ test('a due SMS reminder reaches Twilio and a signed "C" reply confirms the appo
   });
   expect(created.status).toBe(201);
   expect(created.body).toMatchObject({ appointmentId: 'E2E-1', status: 'scheduled', timeZone: 'Europe/Rome' });
-  expect(created.body.workflowId).toBe('appointment/clinic/E2E-1');
+  expect(created.body.workflowId).toBe(workflowIdFor('clinic', 'E2E-1'));
   expect(created.body.reminders).toEqual([
     expect.objectContaining({ id: 'r1', channel: 'sms', recipient: 'client', state: 'pending' }),
   ]);
@@ -57,7 +58,7 @@ test('a due SMS reminder reaches Twilio and a signed "C" reply confirms the appo
     return view.status === 'confirmed' && view;
   }, 15_000, 'confirmed');
   expect(confirmed.confirmation).toMatchObject({ via: 'sms' });
-  const queried = await system().temporal.workflow.getHandle('appointment/clinic/E2E-1').query(stateQuery);
+  const queried = await system().temporal.workflow.getHandle(workflowIdFor('clinic', 'E2E-1')).query(stateQuery);
   expect(queried.status).toBe('confirmed');
   const inbound = await system().prisma.message.findFirstOrThrow({ where: { direction: 'inbound' } });
   expect(inbound).toMatchObject({ keyword: 'C', needsReview: false, from: CLIENT_PHONE, appointmentId: logged.appointmentId });

@@ -1,4 +1,4 @@
-import type { AppointmentDetails } from '../../domain/appointment';
+import { workflowIdFor, type AppointmentDetails } from '../../domain/appointment';
 import { AppointmentLifecycle, LifecycleError } from '../../domain/appointment-lifecycle';
 
 const details: AppointmentDetails = {
@@ -108,8 +108,17 @@ test('a reminder in flight is not touched by a concurrent cancel', () => {
   expect(l.view('wf', 'run').reminders.map((r) => r.state)).toEqual(['sent', 'cancelled']);
 });
 
-test('a reschedule into the past is refused', () => {
+test('a reschedule into the past is refused, naming the field', () => {
   expect(() => fresh().checkReschedule({ startsAt: '2026-10-01T09:00:00Z' }, now)).toThrow(/past/);
+  try {
+    fresh().checkReschedule({ startsAt: '2026-10-01T09:00:00Z' }, now);
+  } catch (err) {
+    expect(err).toMatchObject({ type: 'InvalidChange', field: 'startsAt' });
+  }
+});
+
+test('workflow ids follow the contract: appointment/<practiceId>/<appointmentId>', () => {
+  expect(workflowIdFor('clinic', 'A-1001')).toBe('appointment/clinic/A-1001');
 });
 
 test('consent withdrawn after planning blocks the reminder when it is due', () => {

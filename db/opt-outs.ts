@@ -1,10 +1,10 @@
-import type { PrismaClient } from '../db/client';
+import type { PrismaClient } from './client';
 
 // A number's opt-out is per practice and per channel (SMS STOP does not silence email).
 // Each opt-out period is one row, closed by an opt-in, so staff can see when and by which
 // keyword a client left and came back.
 
-export async function activeOptOut(prisma: PrismaClient, practiceId: string, phone: string) {
+async function activeOptOut(prisma: PrismaClient, practiceId: string, phone: string) {
   return prisma.optOut.findFirst({
     where: { practiceId, phone, channel: 'sms', optedInAt: null },
     orderBy: { optedOutAt: 'desc' },

@@ -1,0 +1,50 @@
+import { isValidPhoneNumber, parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { parseBefore } from './reminder-plan';
+import { hasOffset, startsInFuture } from './appointment-time';
+
+// Field rules, each defined once and shared by every request that carries the field (the
+// API's appointment bodies, the operator CLI's practice settings). libphonenumber's full
+// metadata is used because "is this a real, dialable number" is exactly what it knows and we don't.
+
+export function isE164Phone(value: string): boolean {
+  if (!/^\+[1-9]\d{6,14}$/.test(value)) return false;
+  try {
+    return isValidPhoneNumber(value) && parsePhoneNumberWithError(value).number === value;
+  } catch {
+    return false;
+  }
+}
+
+export function isTimeZone(value: string): boolean {
+  return IANAZone.isValidZone(value);
+}
+
+/** A Twilio Messaging Service SID, accepted wherever a sender number is. */
+export function isMessagingServiceSid(value: string): boolean {
+  return /^MG[0-9a-fA-F]{32}$/.test(value);
+}
+
+export const phoneField = z
+  .string()
+  .refine(isE164Phone, 'must be a valid phone number in E.164 format, e.g. +393471234567');
+
+export const emailField = z.email('must be an email address');
+
+export const timeZoneField = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Rome');
+
+export function textField(max: number) {
+  return z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+}
+
+/** An appointment's start: a date-time with an explicit offset, in the future. */
+export const startsAtField = z
+  .string()
+  .refine(hasOffset, 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00')
+  .refine((value) => startsInFuture(value, new Date()), 'is in the past; appointments must start in the future');
+
+export const reminderRuleSchema = z.strictObject({
+  before: z.string().refine((value) => parseBefore(value) !== null, 'must be a positive ISO 8601 duration, e.g. P1D or PT2H'),
+  channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
+});
