@@ -29,7 +29,7 @@ export function createReminderWorker({ connection, namespace, taskQueue, ...depe
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  installTemporalLogger(config.logLevel, { handleSignals: true });
+  installTemporalLogger(log, { handleSignals: true });
   if (!config.databaseUrl) {
     throw new ConfigError(['DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)']);
   }

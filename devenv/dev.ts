@@ -32,7 +32,7 @@ const say = (line: string) => console.log(`[dev] ${line}`);
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  installTemporalLogger(config.logLevel, { handleSignals: false });
+  installTemporalLogger(log, { handleSignals: false });
   mkdirSync(DATA_DIR, { recursive: true });
   const stops: Array<() => Promise<unknown>> = [];
   const shutdown = once(async () => {

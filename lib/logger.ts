@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -8,14 +8,26 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
+/** The SDK's components whose lines tell an appointment's story (with its workflow id). */
+const STORY_COMPONENTS = new Set(['workflow', 'activity']);
+
 /**
- * The Temporal SDK logs through its own Runtime. Its INFO level prints the whole webpack
- * report of the workflow bundle, so it only speaks at WARN unless LOG_LEVEL asks for detail.
+ * The Temporal SDK logs through its own Runtime; this sends its lines to our logger. Workflow
+ * and activity lines are the appointments' story and follow LOG_LEVEL. The SDK's own
+ * components (worker, core) print the whole webpack report of the workflow bundle at INFO,
+ * so they speak at WARN unless LOG_LEVEL asks for debug.
  */
-export function installTemporalLogger(level: string, options: { handleSignals: boolean }): void {
-  const detailed = level === 'debug' || level === 'trace';
+export function installTemporalLogger(log: Logger, options: { handleSignals: boolean }): void {
+  const detailed = log.isLevelEnabled('debug');
+  const forward = (entry: LogEntry): void => {
+    const { sdkComponent, ...meta } = entry.meta ?? {};
+    const isStory = typeof sdkComponent === 'string' && STORY_COMPONENTS.has(sdkComponent);
+    if (!isStory && !detailed && (entry.level === 'TRACE' || entry.level === 'DEBUG' || entry.level === 'INFO')) return;
+    const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+    log[level]({ sdkComponent, ...meta }, entry.message);
+  };
   Runtime.install({
-    logger: new DefaultLogger(detailed ? 'DEBUG' : 'WARN'),
+    logger: new DefaultLogger('TRACE', forward),
     // A process that orders its own shutdown (the dev launcher) must be the only one reacting to Ctrl-C.
     ...(options.handleSignals ? {} : { shutdownSignals: [] }),
   });

@@ -1,52 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { eventually, inFuture, useTestSystem } from '../support/system';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 // Exactly-once across worker crashes: the worker runs as a separate process (`worker.ts`,
 // as in production) and is killed with SIGKILL, not shut down politely.
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const system = useTestSystem({ worker: false });
-const workers = new Set<ChildProcess>();
+const workers = new Set<WorkerProcess>();
 
 afterAll(() => {
-  for (const child of workers) kill(child);
+  for (const worker of workers) worker.kill();
 });
 
-function startWorkerProcess(): ChildProcess {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['worker.ts'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      DATABASE_URL: system().databaseUrl,
-      TEMPORAL_ADDRESS: system().config.temporal.address!,
-      TEMPORAL_TASK_QUEUE: system().config.temporal.taskQueue,
-      TWILIO_ACCOUNT_SID: system().twilio.accountSid,
-      TWILIO_AUTH_TOKEN: system().twilio.authToken,
-      TWILIO_API_BASE_URL: system().twilio.baseUrl,
-      LOG_LEVEL: 'error',
-    },
-  });
-  workers.add(child);
-  return child;
-}
-
-/** SIGKILL the whole process group: tsx runs the worker in a child node process. */
-function kill(child: ChildProcess): void {
-  workers.delete(child);
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+function startWorker(): WorkerProcess {
+  const worker = startWorkerProcess(system());
+  workers.add(worker);
+  return worker;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('a worker killed while a reminder is pending: the next worker sends it exactly once', async () => {
-  const first = startWorkerProcess();
+  const first = startWorker();
   // A create answers with a query, so it returns only once the worker is serving; warming up
   // with an appointment that sends nothing keeps a slow worker start out of the timing below.
   const warmUp = await system().api('POST', '/v1/appointments', {
@@ -63,13 +37,13 @@ test('a worker killed while a reminder is pending: the next worker sends it exac
     reminders: [{ before: 'PT59M45S', channel: 'sms' }], // due 15 s from now
   });
   expect(created.status).toBe(201);
-  kill(first);
+  first.kill();
 
   const dueAt = Date.parse(created.body.reminders[0].sendAt);
   await sleep(Math.max(0, dueAt - Date.now()) + 3_000);
   expect(system().twilio.messages).toHaveLength(0);
 
-  const second = startWorkerProcess();
+  const second = startWorker();
   await system().twilio.waitForMessages((m) => m.to === '+393471234567', 1, 60_000);
   const view = await eventually(async () => {
     const res = await system().api('GET', '/v1/appointments/KILL-1');
@@ -79,11 +53,11 @@ test('a worker killed while a reminder is pending: the next worker sends it exac
   expect(system().twilio.messages).toHaveLength(1);
   expect(await system().prisma.message.count({ where: { direction: 'outbound' } })).toBe(1);
   expect(view.status).toBe('awaiting_confirmation');
-  kill(second);
+  second.kill();
 });
 
 test('a worker killed after Twilio accepted the SMS but before it was recorded does not send it again', async () => {
-  const first = startWorkerProcess();
+  const first = startWorker();
   // Twilio accepts the message but its answer never reaches the worker.
   system().twilio.failNext((form) => form.To === '+393471239999', { hang: true });
   const created = await system().api('POST', '/v1/appointments', {
@@ -96,9 +70,9 @@ test('a worker killed after Twilio accepted the SMS but before it was recorded d
   await system().twilio.waitForMessages((m) => m.to === '+393471239999', 1, 30_000);
   const claimed = await system().prisma.message.findFirstOrThrow({ where: { to: '+393471239999' } });
   expect(claimed).toMatchObject({ status: 'sending', providerId: null });
-  kill(first);
+  first.kill();
 
-  const second = startWorkerProcess();
+  const second = startWorker();
   // The retry comes after the activity's start-to-close timeout (30 s) expires.
   const row = await eventually(async () => {
     const message = await system().prisma.message.findFirst({ where: { to: '+393471239999' } });
@@ -108,5 +82,5 @@ test('a worker killed after Twilio accepted the SMS but before it was recorded d
   expect(system().twilio.messages.filter((m) => m.to === '+393471239999')).toHaveLength(1);
   const view = await system().api('GET', '/v1/appointments/KILL-2');
   expect(view.body.reminders[0]).toMatchObject({ state: 'sent', messageId: row.id });
-  kill(second);
+  second.kill();
 }, 180_000);
