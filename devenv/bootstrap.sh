@@ -5,7 +5,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: devenv/bootstrap.sh <dev|test|worker|cli> [args…]" >&2
+  echo "usage: devenv/bootstrap.sh <dev|test|worker|cli|lint|format> [args…]" >&2
   exit 2
 }
 fail() {
@@ -17,7 +17,7 @@ fail() {
 action=$1
 shift
 case "$action" in
-  dev | test | worker | cli) ;;
+  dev | test | worker | cli | lint | format) ;;
   *) usage ;;
 esac
 
@@ -55,6 +55,16 @@ case "$action" in
   dev) exec npx tsx devenv/dev.ts "$@" ;;
   worker) exec npx tsx worker.ts "$@" ;;
   cli) exec npx tsx cli/main.ts "$@" ;;
+  format) exec npx prettier --write "${@:-.}" ;;
+  lint)
+    # ESLint (type-aware: needs the generated Prisma client above), the layer check, then
+    # Prettier. All three run so one report shows every problem; any failure fails lint.
+    status=0
+    npm run --silent lint:eslint || status=1
+    npm run --silent lint:layers || status=1
+    npm run --silent lint:format || status=1
+    exit "$status"
+    ;;
   test)
     # jest transpiles without type checking (fast); the whole project is type-checked once here.
     echo "bootstrap: type-checking…"
