@@ -62,7 +62,7 @@ async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (err) {
-    throw new Error(`could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`could not ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../db/client';
+import type { Prisma, PrismaClient } from '../db/client';
 import type { RecordAppointmentInput, RecordFinalViewInput } from './contracts';
 
 export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }) {
@@ -23,7 +23,8 @@ export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }
   async function recordFinalView(input: RecordFinalViewInput): Promise<void> {
     await prisma.appointment.updateMany({
       where: { workflowId: input.workflowId },
-      data: { finalView: input.view as unknown as object },
+      // The view is plain JSON data; Prisma's JSON type just cannot see that through an interface.
+      data: { finalView: input.view as unknown as Prisma.InputJsonValue },
     });
   }
 

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client';
+import { PrismaClient, type Prisma } from '../generated/prisma/client';
 
-export type { PrismaClient };
+export type { Prisma, PrismaClient };
 
 // Prisma 7 runs its query compiler in Wasm and talks to PostgreSQL through the pure-JS `pg`
 // driver, so no native engine is needed at runtime.

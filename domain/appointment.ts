@@ -38,16 +38,14 @@ export interface AppointmentDetails {
   remindersEnabled: boolean;
 }
 
-const APPOINTMENT_STATUSES = [
-  'scheduled',
-  'awaiting_confirmation',
-  'confirmed',
-  'cancelled',
-  'opted_out',
-  'unconfirmed',
-  'failed',
-] as const;
-export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+export type AppointmentStatus =
+  | 'scheduled'
+  | 'awaiting_confirmation'
+  | 'confirmed'
+  | 'cancelled'
+  | 'opted_out'
+  | 'unconfirmed'
+  | 'failed';
 
 export type ReminderState = 'pending' | 'sent' | 'delivered' | 'failed' | 'skipped' | 'cancelled';
 

@@ -23,25 +23,25 @@ export function createSmsSimulator(log: (line: string) => void): SmsGateway {
   return {
     name: 'simulator',
 
-    async send(sms: OutboundSms): Promise<SentSms> {
+    send(sms: OutboundSms): Promise<SentSms> {
       const providerId = `SIM${randomBytes(16).toString('hex')}`;
       sends.push({ sms, providerId, at: new Date() });
       if (sends.length > REMEMBERED_SENDS) sends.shift();
       log(
         `SIMULATED, NOT DELIVERED: to ${sms.to} from ${sms.from} body ${JSON.stringify(sms.body)} (id ${providerId})`,
       );
-      return { providerId, status: 'simulated' };
+      return Promise.resolve({ providerId, status: 'simulated' });
     },
 
-    async findSent(query: SentSmsQuery): Promise<SentSms | null> {
+    findSent(query: SentSmsQuery): Promise<SentSms | null> {
       for (let i = sends.length - 1; i >= 0; i -= 1) {
         const { sms, providerId, at } = sends[i];
         if (at < query.sentAfter) break;
         if (sms.to === query.to && sms.from === query.from && sms.body === query.body) {
-          return { providerId, status: 'simulated' };
+          return Promise.resolve({ providerId, status: 'simulated' });
         }
       }
-      return null;
+      return Promise.resolve(null);
     },
   };
 }

@@ -19,6 +19,7 @@ import { addressFor } from '../domain/reminder-plan';
 import {
   type AppointmentWorkflowInput,
   type CancelRequest,
+  type RescheduleRequest,
   cancelUpdate,
   confirmUpdate,
   inboundReplySignal,
@@ -80,7 +81,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       logPlan('Changed; reminders now', view());
       return view();
     }),
-    { validator: (change) => asFailure(() => lifecycle.checkReschedule(change, new Date())) },
+    { validator: (change: RescheduleRequest) => asFailure(() => lifecycle.checkReschedule(change, new Date())) },
   );
   setHandler(inboundReplySignal, (reply) => {
     log.info('Reply received', { intent: reply.intent, keyword: reply.keyword, messageId: reply.messageId });
