@@ -81,7 +81,7 @@ export async function runCli(argv: string[]): Promise<string> {
     throw new UsageError((err as Error).message);
   }
   const config = loadConfig();
-  const database = await resolveDatabase(config.databaseUrl, () => {});
+  const database = await resolveDatabase({ databaseUrl: config.databaseUrl, port: config.dev.postgresPort }, () => {});
   const prisma = createPrismaClient(database.url);
   try {
     await applyMigrations(database.url);
