@@ -54,7 +54,7 @@ fi
 case "$action" in
   dev) exec npx tsx devenv/dev.ts "$@" ;;
   worker) exec npx tsx worker.ts "$@" ;;
-  cli) exec npx tsx cli/main.ts "$@" ;;
+  cli) exec npx tsx devenv/cli.ts "$@" ;;
   test)
     # jest transpiles without type checking (fast); the whole project is type-checked once here.
     echo "bootstrap: type-checking…"
