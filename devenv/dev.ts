@@ -69,12 +69,15 @@ async function main(): Promise<void> {
     await stop().catch(() => {});
     throw new Cancelled();
   };
+  // `on`, not `once`: under `npm run dev` one Ctrl-C arrives several times (the terminal signals
+  // the whole process group, and npm, npx and tsx each forward it again). A repeat must not
+  // fall through to Node's default handler, which ends the process mid-shutdown.
   const onSignal = () => {
     signalled = true;
     void stopAll(false).then(() => process.exit(0));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let running = false;
   try {
