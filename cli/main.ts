@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { createPrismaClient } from '../db/client';
-import { resolveDatabase } from '../devenv/local-database';
 import { applyMigrations } from '../db/migrate';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
@@ -17,9 +16,12 @@ const USAGE = `Usage: npm run cli -- <command>
   apikey create   --practice <id>        prints a new key once; only its hash is stored
   apikey revoke   --key-prefix <prefix>
 
-Uses DATABASE_URL, or the embedded PostgreSQL under .data/ when it is unset.`;
+Uses the database at DATABASE_URL. Run as \`npm run cli\` or appointment-reminders, it defaults
+to the embedded development PostgreSQL under .data/ (shared with a running \`npm run dev\`).`;
 
 class UsageError extends Error {}
+/** Something the CLI needs is not configured; the message says what. */
+class SetupError extends Error {}
 
 type Prisma = ReturnType<typeof createPrismaClient>;
 
@@ -70,39 +72,65 @@ function required(values: Record<string, string | undefined>, name: string): str
   return value;
 }
 
-export async function runCli(argv: string[]): Promise<string> {
+function parseCommandLine(argv: string[]) {
   const name = argv.slice(0, 2).join(' ');
   const command = COMMANDS[name];
   if (!command) throw new UsageError(argv.length === 0 ? 'No command given.' : `Unknown command "${name}".`);
-  let values: Record<string, string | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv.slice(2), options: command.options, strict: true, allowPositionals: false }));
+    const { values } = parseArgs({ args: argv.slice(2), options: command.options, strict: true, allowPositionals: false });
+    return { command, values: values as Record<string, string | undefined> };
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const config = loadConfig();
-  const database = await resolveDatabase(config.databaseUrl, () => {});
-  const prisma = createPrismaClient(database.url);
+}
+
+/** Whether the command line names a command to run (false: main() prints the usage and needs no database). */
+export function isCommand(argv: string[]): boolean {
   try {
-    await applyMigrations(database.url);
+    parseCommandLine(argv);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function runCli(argv: string[]): Promise<string> {
+  const { command, values } = parseCommandLine(argv);
+  const { databaseUrl } = loadConfig();
+  if (!databaseUrl) {
+    throw new SetupError(
+      'DATABASE_URL is not set: set it to the PostgreSQL database to manage ' +
+        '(`npm run cli -- …` sets it to the embedded development database).',
+    );
+  }
+  const prisma = createPrismaClient(databaseUrl);
+  try {
+    await applyMigrations(databaseUrl);
     return await command.run(prisma, values);
   } finally {
     await prisma.$disconnect();
-    await database.stop();
+  }
+}
+
+/** Runs one command line, printing its output or its error; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    console.log(await runCli(argv));
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    else if (err instanceof ValidationError) console.error(err.errors.map((e) => `--${kebab(e.path)}: ${e.message}`).join('\n'));
+    else if (err instanceof ConfigError || err instanceof SetupError || err instanceof NotFoundError || err instanceof ConflictError) {
+      console.error(err.message);
+    } else console.error(err);
+    return 1;
   }
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2)).then(
-    (output) => console.log(output),
-    (err) => {
-      if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-      else if (err instanceof ValidationError) console.error(err.errors.map((e) => `--${kebab(e.path)}: ${e.message}`).join('\n'));
-      else if (err instanceof ConfigError || err instanceof NotFoundError || err instanceof ConflictError) console.error(err.message);
-      else console.error(err);
-      process.exitCode = 1;
-    },
-  );
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
 
 function kebab(path: string): string {

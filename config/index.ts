@@ -18,6 +18,15 @@ export interface Config {
   /** null: SMS go to the built-in simulator and are not delivered. */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null } | null;
   logLevel: string;
+  /** Read only by the dev tooling (`npm run dev`, `npm run cli`): where its embedded servers listen. */
+  dev: {
+    /** DEV_POSTGRES_PORT: the embedded PostgreSQL used when DATABASE_URL is unset. */
+    postgresPort: number;
+    /** DEV_TEMPORAL_PORT: the Temporal dev server's frontend (gRPC) when TEMPORAL_ADDRESS is unset. */
+    temporalPort: number;
+    /** DEV_TEMPORAL_UI_PORT: the Temporal dev server's Web UI; unset, the frontend's port + 1000. */
+    temporalUiPort: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -33,15 +42,33 @@ const optional = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+const isPort = (value: string): boolean => /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 65535;
+const port = optional.refine((value) => value === undefined || isPort(value), 'must be a port number between 1 and 65535');
+
+// The dev tooling's ports. The Web UI follows the frontend at +1000 unless set, as in the
+// Temporal CLI, so moving off another Temporal dev server takes one setting.
+type DevPorts = { DEV_POSTGRES_PORT?: string; DEV_TEMPORAL_PORT?: string; DEV_TEMPORAL_UI_PORT?: string };
+function devPorts(env: DevPorts): { DEV_POSTGRES_PORT: number; DEV_TEMPORAL_PORT: number; DEV_TEMPORAL_UI_PORT: number } {
+  const temporal = env.DEV_TEMPORAL_PORT === undefined ? 7233 : Number(env.DEV_TEMPORAL_PORT);
+  return {
+    DEV_POSTGRES_PORT: env.DEV_POSTGRES_PORT === undefined ? 5488 : Number(env.DEV_POSTGRES_PORT),
+    DEV_TEMPORAL_PORT: temporal,
+    DEV_TEMPORAL_UI_PORT: env.DEV_TEMPORAL_UI_PORT === undefined ? temporal + 1000 : Number(env.DEV_TEMPORAL_UI_PORT),
+  };
+}
+
+function invalid(env: DevPorts, name: keyof DevPorts): boolean {
+  const own = env[name];
+  if (own !== undefined) return !isPort(own);
+  return name === 'DEV_TEMPORAL_UI_PORT' && env.DEV_TEMPORAL_PORT !== undefined && !isPort(env.DEV_TEMPORAL_PORT);
+}
+
 const url = (what: string) =>
   optional.refine((value) => value === undefined || URL.canParse(value), { message: `must be a URL (${what})` });
 
 const schema = z
   .object({
-    PORT: optional.refine(
-      (value) => value === undefined || (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 65535),
-      'must be a port number between 1 and 65535',
-    ),
+    PORT: port,
     DATABASE_URL: optional.refine(
       (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
       'must be a postgresql:// URL',
@@ -61,6 +88,9 @@ const schema = z
     TWILIO_AUTH_TOKEN: optional,
     TWILIO_API_BASE_URL: url('e.g. http://localhost:4010'),
     LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
+    DEV_POSTGRES_PORT: port,
+    DEV_TEMPORAL_PORT: port,
+    DEV_TEMPORAL_UI_PORT: port,
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TWILIO_ACCOUNT_SID) !== Boolean(env.TWILIO_AUTH_TOKEN)) {
@@ -69,6 +99,21 @@ const schema = z
         path: [env.TWILIO_ACCOUNT_SID ? 'TWILIO_AUTH_TOKEN' : 'TWILIO_ACCOUNT_SID'],
         message: 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together',
       });
+    }
+    // Two dev servers on one port cannot both start; say so now rather than as a port-taken error later.
+    // Values already reported as invalid above are left out.
+    const ports = Object.entries(devPorts(env)).filter(([name]) => !invalid(env, name as keyof DevPorts));
+    const derivedUi = env.DEV_TEMPORAL_UI_PORT === undefined;
+    const seen = new Map<number, string>();
+    for (const [name, value] of ports) {
+      const derived = name === 'DEV_TEMPORAL_UI_PORT' && derivedUi ? '; unset, it is DEV_TEMPORAL_PORT + 1000' : '';
+      if (value > 65535) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `must be set when DEV_TEMPORAL_PORT is above 64535${derived}` });
+        continue;
+      }
+      const other = seen.get(value);
+      if (other) ctx.addIssue({ code: 'custom', path: [name], message: `must differ from ${other} (both are ${value}${derived})` });
+      else seen.set(value, name);
     }
   });
 
@@ -79,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const port = e.PORT ? Number(e.PORT) : 3000;
+  const dev = devPorts(e);
   return {
     port,
     databaseUrl: e.DATABASE_URL ?? null,
@@ -94,5 +140,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, apiBaseUrl: e.TWILIO_API_BASE_URL ?? null }
         : null,
     logLevel: e.LOG_LEVEL ?? 'info',
+    dev: {
+      postgresPort: dev.DEV_POSTGRES_PORT,
+      temporalPort: dev.DEV_TEMPORAL_PORT,
+      temporalUiPort: dev.DEV_TEMPORAL_UI_PORT,
+    },
   };
 }

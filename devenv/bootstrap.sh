@@ -26,19 +26,39 @@ esac
 export INIT_CWD="${INIT_CWD:-$PWD}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-command -v node >/dev/null 2>&1 || fail "Node.js 20.19 or newer is required but 'node' is not on PATH (https://nodejs.org, or your package manager)."
+NODE_NEEDED="Node.js 20.19+, 22.13+ or 24+"
+command -v node >/dev/null 2>&1 || fail "$NODE_NEEDED is required but 'node' is not on PATH (https://nodejs.org, or your package manager)."
 command -v npm >/dev/null 2>&1 || fail "npm is required but not on PATH; it normally comes with Node.js."
-# 20.19 is the first Node 20 that can require() ES modules, which embedded-postgres is.
-node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
-  fail "Node.js 20.19 or newer is required; found $(node --version)."
+# package.json's engines: 20.19 is the first Node 20 that can require() ES modules (embedded-postgres
+# is one); Prisma, ESLint and dependency-cruiser need 22.13+ on the 22 line.
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 13) || a === 23 || a >= 24 ? 0 : 1)' ||
+  fail "$NODE_NEEDED is required; found $(node --version)."
 
-# npm writes node_modules/.package-lock.json on every install, so a lock file newer than it
-# means dependencies changed since the last install (e.g. after a pull).
+# npm records what it installed in node_modules/.package-lock.json; dependencies changed since
+# the last install (e.g. after a pull) when package-lock.json asks for a package that is missing
+# there or at another version. Compared by content, not by file dates: a fresh checkout or a git
+# worktree sharing node_modules has a lock file newer than an install that matches it exactly.
+# Optional packages are skipped: other platforms' binaries are never installed.
+dependencies_stale() {
+  [ -f node_modules/.package-lock.json ] || return 0
+  node -e '
+    const fs = require("fs");
+    const read = (file) => JSON.parse(fs.readFileSync(file, "utf8")).packages || {};
+    let installed;
+    try { installed = read("node_modules/.package-lock.json"); } catch { process.exit(0); }
+    for (const [where, wanted] of Object.entries(read("package-lock.json"))) {
+      if (where === "" || wanted.optional || wanted.link) continue;
+      if (installed[where]?.version !== wanted.version) process.exit(0);
+    }
+    process.exit(1);
+  '
+}
+
 # Not `npm ci`: the lock file cannot list other platforms' optional packages (@swc/core-darwin-*
 # and the like) because the registry this project's machines reach answers 404 for them, and
 # `npm ci` rejects such a lock as out of sync (npm/cli#9846). `npm install --no-save` installs
 # the lock's versions just the same and never rewrites it.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if dependencies_stale; then
   echo "bootstrap: installing dependencies (npm install from package-lock.json)…"
   npm install --no-save --no-audit --no-fund
 fi
@@ -54,7 +74,7 @@ fi
 case "$action" in
   dev) exec npx tsx devenv/dev.ts "$@" ;;
   worker) exec npx tsx worker.ts "$@" ;;
-  cli) exec npx tsx cli/main.ts "$@" ;;
+  cli) exec npx tsx devenv/cli.ts "$@" ;;
   format) exec npx prettier --write "${@:-.}" ;;
   lint)
     # ESLint (type-aware: needs the generated Prisma client above), the layer check, then

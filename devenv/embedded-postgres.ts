@@ -182,7 +182,7 @@ async function clearLeftoverServer(dataDir: string, log: (line: string) => void)
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -191,7 +191,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readProc(pid: number): Promise<{ args: string[]; ppid: number } | null> {
+export async function readProc(pid: number): Promise<{ args: string[]; ppid: number } | null> {
   try {
     const [cmdline, stat] = await Promise.all([
       fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),

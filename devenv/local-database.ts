@@ -1,11 +1,12 @@
-import net from 'node:net';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { isAlive, readProc, startEmbeddedPostgres } from './embedded-postgres';
+import { DevSetupError } from './errors';
+import { describeProcesses, holdsAnySocket, isListening, listeningInodes, listeningProcesses, PortInUseError } from './ports';
 
-/** Where and how the embedded PostgreSQL lives when DATABASE_URL is unset. */
+/** Where the embedded PostgreSQL lives when DATABASE_URL is unset; its port is DEV_POSTGRES_PORT. */
 export const EMBEDDED_POSTGRES = {
   dataDir: path.resolve(__dirname, '..', '.data', 'postgres'),
-  port: 5488,
   database: 'appointment_reminders',
 };
 
@@ -15,29 +16,137 @@ export interface Database {
   stop(): Promise<void>;
 }
 
-/**
- * The configured database, or the embedded one under `.data/`. When the embedded server is
- * already running (say `npm run dev` is up and an operator runs the CLI) it is shared, not
- * started twice.
- */
-export async function resolveDatabase(databaseUrl: string | null, log: (line: string) => void): Promise<Database> {
-  if (databaseUrl) return { url: databaseUrl, stop: async () => {} };
-  const { dataDir, port, database } = EMBEDDED_POSTGRES;
-  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/${database}`;
-  if (await isListening(port)) return { url, stop: async () => {} };
-  log(`Starting embedded PostgreSQL (data in ${path.relative(process.cwd(), dataDir) || dataDir}, port ${port})…`);
-  // PostgreSQL's own log stays quiet; a failure to start carries its last lines.
-  const server = await startEmbeddedPostgres({ dataDir, port, database });
-  return { url: server.url, stop: () => server.stop() };
+export interface DatabaseOptions {
+  /** DATABASE_URL as parsed by loadConfig(); when set, nothing else is consulted. */
+  databaseUrl: string | null;
+  /** DEV_POSTGRES_PORT (config.dev.postgresPort). */
+  port: number;
+  /** Defaults to `.data/postgres` of this checkout. */
+  dataDir?: string;
+  database?: string;
 }
 
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+/**
+ * The configured database, or the embedded one under `.data/`. A server already answering
+ * on the port is shared (say `npm run dev` is up and an operator runs the CLI) only when it
+ * is ours: the data directory's postmaster.pid names a live PostgreSQL of that directory
+ * listening on that port. Anything else on the port is refused with a message naming it.
+ */
+export async function resolveDatabase(options: DatabaseOptions, log: (line: string) => void): Promise<Database> {
+  if (options.databaseUrl) return { url: options.databaseUrl, stop: async () => {} };
+  const dataDir = path.resolve(options.dataDir ?? EMBEDDED_POSTGRES.dataDir);
+  const database = options.database ?? EMBEDDED_POSTGRES.database;
+  const { port } = options;
+
+  if (await usableRunningServer(dataDir, port)) {
+    return { url: `postgresql://postgres:postgres@127.0.0.1:${port}/${database}`, stop: async () => {} };
+  }
+  log(`Starting embedded PostgreSQL (data in ${shown(dataDir)}, port ${port})…`);
+  // PostgreSQL's own log stays quiet; a failure to start carries its last lines.
+  try {
+    const server = await startEmbeddedPostgres({ dataDir, port, database });
+    return { url: server.url, stop: () => server.stop() };
+  } catch (err) {
+    // Taken between the check and the start.
+    if (await isListening(port)) throw new PortInUseError(await foreignPortMessage(port, dataDir));
+    throw err;
+  }
+}
+
+/** What resolveDatabase() would refuse, checked without starting anything. */
+export async function checkDatabase(options: DatabaseOptions): Promise<void> {
+  if (!options.databaseUrl) await usableRunningServer(path.resolve(options.dataDir ?? EMBEDDED_POSTGRES.dataDir), options.port);
+}
+
+/**
+ * Throws (PortInUseError or DevSetupError, one line) when the embedded PostgreSQL cannot be
+ * used on this port; true when ours is running there to share, false when it is to be started.
+ */
+async function usableRunningServer(dataDir: string, port: number): Promise<boolean> {
+  const state = await inspectEmbeddedPostgres(dataDir, port);
+  if (state.kind === 'foreign') throw new PortInUseError(await foreignPortMessage(port, dataDir));
+  if (state.kind === 'elsewhere') {
+    throw new DevSetupError(
+      `The embedded PostgreSQL of ${shown(dataDir)} is already running on port ${state.port} (pid ${state.pid}), ` +
+        `not on port ${port}. Set DEV_POSTGRES_PORT=${state.port} to share it, or stop it first.`,
+    );
+  }
+  return state.kind === 'running';
+}
+
+type EmbeddedState =
+  /** Nothing answers on the port (a server of ours on another port may be left over: the start clears it). */
+  | { kind: 'free' }
+  /** Ours, live, listening on the port: share it. */
+  | { kind: 'running'; pid: number }
+  /** Ours, live, started by another running launcher on another port. */
+  | { kind: 'elsewhere'; pid: number; port: number }
+  /** Something else answers on the port. */
+  | { kind: 'foreign' };
+
+export async function inspectEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedState> {
+  const ours = await liveServerOf(dataDir);
+  if (await isListening(port)) {
+    if (ours && ours.port === port && (await listensOn(ours.pid, port))) return { kind: 'running', pid: ours.pid };
+    return { kind: 'foreign' };
+  }
+  // An orphan (parent gone: a launcher killed with SIGKILL) is stopped by startEmbeddedPostgres.
+  if (ours && ours.port !== port && ours.ppid !== 1) return { kind: 'elsewhere', pid: ours.pid, port: ours.port };
+  return { kind: 'free' };
+}
+
+/**
+ * The PostgreSQL that postmaster.pid says runs on this data directory (line 1 pid, line 2
+ * data directory, line 4 port), if that process is alive and, where /proc tells, is a
+ * server started with `-D <dataDir>` (not a later process that reused the pid).
+ */
+async function liveServerOf(dataDir: string): Promise<{ pid: number; port: number; ppid: number | null } | null> {
+  const content = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  if (content === null) return null;
+  const lines = content.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return null;
+  if (!(await samePath(lines[1] ?? '', dataDir)) || !isAlive(pid)) return null;
+  const proc = await readProc(pid);
+  if (proc) {
+    const servesDataDir = await someAsync(proc.args, (arg, i) =>
+      proc.args[i - 1] === '-D' ? samePath(arg, dataDir) : Promise.resolve(false),
+    );
+    if (!servesDataDir) return null;
+  }
+  return { pid, port, ppid: proc?.ppid ?? null };
+}
+
+/** Whether the process holds the socket listening on the port; true when /proc cannot tell. */
+async function listensOn(pid: number, port: number): Promise<boolean> {
+  const inodes = await listeningInodes(port);
+  return inodes === null || (await holdsAnySocket(pid, inodes));
+}
+
+async function foreignPortMessage(port: number, dataDir: string): Promise<string> {
+  const holders = await listeningProcesses(port);
+  const named = holders && holders.length > 0 ? ` (${describeProcesses(holders)})` : '';
+  const postgres = holders?.some((h) => /postgres/.test(h.command)) ? 'another PostgreSQL' : 'another process';
+  return (
+    `Port ${port}, wanted for the embedded PostgreSQL, is already in use by ${postgres}${named}, ` +
+    `not one started from ${shown(dataDir)}. ` +
+    'Set DEV_POSTGRES_PORT to another port, or DATABASE_URL to use your own database.'
+  );
+}
+
+function shown(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+}
+
+async function samePath(a: string, b: string): Promise<boolean> {
+  if (a.trim() === '') return false;
+  const real = (p: string) => fs.realpath(path.resolve(p)).catch(() => path.resolve(p));
+  return (await real(a.trim())) === (await real(b));
+}
+
+async function someAsync<T>(items: T[], test: (item: T, index: number) => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < items.length; i++) if (await test(items[i], i)) return true;
+  return false;
 }

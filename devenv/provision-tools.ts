@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigError, loadConfig } from '../config';
+import { DevSetupError } from './errors';
 import { freePort } from './ports';
 import { resolveTemporalCli } from './temporal-cli';
 import { rootCause, startTemporalDevServer, TemporalUnavailableError } from './temporal-dev-server';
@@ -47,7 +48,7 @@ async function proveTestServerDownload(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof TemporalUnavailableError || error instanceof ConfigError) {
+  if (error instanceof DevSetupError || error instanceof ConfigError) {
     console.error(`\nCannot run the tests: ${error.message}`);
     process.exit(1);
   }

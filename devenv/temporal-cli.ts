@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { exitWithProgress } from './child-progress';
+import { DevSetupError } from './errors';
 
 // v1.5.1 (Server 1.29.1, UI 2.42.1) is the newest tag whose go.mod has no `replace`
 // directive, so it is the newest one `go install …@version` can build.
@@ -14,7 +15,7 @@ export const TEMPORAL_CLI_INSTALL_HINT =
   'then put it on PATH or set TEMPORAL_CLI_PATH to its path.';
 
 /** The project cannot get a Temporal server binary; the message says what to do, so callers print it without a stack. */
-export class TemporalUnavailableError extends Error {
+export class TemporalUnavailableError extends DevSetupError {
   override name = 'TemporalUnavailableError';
 }
 

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
+import { isPortFree, PortInUseError, portInUseMessage } from './ports';
 import { TEMPORAL_CLI_INSTALL_HINT, TemporalUnavailableError } from './temporal-cli';
 
-// Callers that start a server catch this one error type to print its message without a stack.
-export { TemporalUnavailableError };
+// Callers print these errors' messages without a stack (both are DevSetupErrors): no binary, a port taken.
+export { PortInUseError, TemporalUnavailableError };
 
 export interface DevServerOptions {
   cliPath: string | null;
@@ -37,8 +37,7 @@ const STDERR_TAIL_LINES = 20;
 const SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<RunningDevServer> {
-  await assertPortFree(options.port, 'Temporal frontend');
-  if (options.uiPort !== null) await assertPortFree(options.uiPort, 'Temporal Web UI');
+  await assertDevServerPortsFree(options.port, options.uiPort);
   if (options.dbFile !== null) mkdirSync(path.dirname(options.dbFile), { recursive: true });
 
   return options.cliPath === null ? startWithSdkDownload(options) : startWithCli(options.cliPath, options);
@@ -201,22 +200,18 @@ export function rootCause(error: unknown): string {
   return message.split('\n')[0].split(': ').slice(-2).join(': ');
 }
 
-async function assertPortFree(port: number, purpose: string): Promise<void> {
-  const server = net.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: HOST, port, exclusive: true }, resolve);
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new TemporalUnavailableError(
-        `Port ${port} on ${HOST}, wanted for the ${purpose}, is already in use, probably by another Temporal server. ` +
-          'Stop that process or choose another port.',
-      );
-    }
-    throw error;
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
+/**
+ * Throws a PortInUseError with one line per taken port, each naming what holds it and the
+ * setting that moves the dev server elsewhere.
+ */
+export async function assertDevServerPortsFree(port: number, uiPort: number | null): Promise<void> {
+  const wanted = [{ port, purpose: 'Temporal frontend', setting: 'DEV_TEMPORAL_PORT' }];
+  if (uiPort !== null) wanted.push({ port: uiPort, purpose: 'Temporal Web UI', setting: 'DEV_TEMPORAL_UI_PORT' });
+  const problems: string[] = [];
+  for (const want of wanted) {
+    if (await isPortFree(want.port, HOST)) continue;
+    const remedy = `Set ${want.setting} to another port, or TEMPORAL_ADDRESS to use a running Temporal server.`;
+    problems.push(await portInUseMessage(want.port, want.purpose, remedy));
   }
+  if (problems.length > 0) throw new PortInUseError(problems.join('\n'));
 }

@@ -71,6 +71,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
     logLevel: 'silent',
+    dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };
   const app = createApp({ config, prisma, temporal, log });
   const server: Server = await new Promise((resolve) => {

@@ -8,6 +8,7 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
     publicBaseUrl: 'http://localhost:3000',
     twilio: null,
     logLevel: 'info',
+    dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   });
 });
 
@@ -45,4 +46,41 @@ test('invalid configuration is reported as one line per problem', () => {
     'TEMPORAL_ADDRESS: must be host:port, e.g. localhost:7233',
     'TWILIO_AUTH_TOKEN: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together',
   ]);
+});
+
+test('dev tooling ports: each settable; the Web UI follows the frontend at +1000 unless set', () => {
+  expect(loadConfig({ DEV_POSTGRES_PORT: '15488', DEV_TEMPORAL_PORT: '17233', DEV_TEMPORAL_UI_PORT: '18080' }).dev).toEqual({
+    postgresPort: 15488,
+    temporalPort: 17233,
+    temporalUiPort: 18080,
+  });
+  expect(loadConfig({ DEV_TEMPORAL_PORT: '7300' }).dev).toEqual({ postgresPort: 5488, temporalPort: 7300, temporalUiPort: 8300 });
+  expect(loadConfig({ DEV_POSTGRES_PORT: ' ' }).dev.postgresPort).toBe(5488);
+});
+
+test('invalid or colliding dev ports are reported one line each', () => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+  expect(problems({ DEV_POSTGRES_PORT: 'five', DEV_TEMPORAL_PORT: '70000', DEV_TEMPORAL_UI_PORT: '0' })).toEqual([
+    'DEV_POSTGRES_PORT: must be a port number between 1 and 65535',
+    'DEV_TEMPORAL_PORT: must be a port number between 1 and 65535',
+    'DEV_TEMPORAL_UI_PORT: must be a port number between 1 and 65535',
+  ]);
+  // An invalid frontend port is one problem, not also one about the UI port derived from it.
+  expect(problems({ DEV_TEMPORAL_PORT: 'x' })).toEqual(['DEV_TEMPORAL_PORT: must be a port number between 1 and 65535']);
+  expect(problems({ DEV_TEMPORAL_PORT: '5488' })).toEqual(['DEV_TEMPORAL_PORT: must differ from DEV_POSTGRES_PORT (both are 5488)']);
+  expect(problems({ DEV_TEMPORAL_PORT: '4488' })).toEqual([
+    'DEV_TEMPORAL_UI_PORT: must differ from DEV_POSTGRES_PORT (both are 5488; unset, it is DEV_TEMPORAL_PORT + 1000)',
+  ]);
+  expect(problems({ DEV_TEMPORAL_PORT: '65000' })).toEqual([
+    'DEV_TEMPORAL_UI_PORT: must be set when DEV_TEMPORAL_PORT is above 64535; unset, it is DEV_TEMPORAL_PORT + 1000',
+  ]);
+  expect(problems({ DEV_TEMPORAL_PORT: '65000', DEV_TEMPORAL_UI_PORT: '65001' })).toEqual([]);
 });
