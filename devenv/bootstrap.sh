@@ -31,7 +31,7 @@ command -v node >/dev/null 2>&1 || fail "$NODE_NEEDED is required but 'node' is 
 command -v npm >/dev/null 2>&1 || fail "npm is required but not on PATH; it normally comes with Node.js."
 # package.json's engines: 20.19 is the first Node 20 that can require() ES modules (embedded-postgres
 # is one); Prisma, ESLint and dependency-cruiser need 22.13+ on the 22 line.
-node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 13) || a === 23 || a >= 24 ? 0 : 1)' ||
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 13) || a >= 24 ? 0 : 1)' ||
   fail "$NODE_NEEDED is required; found $(node --version)."
 
 # npm records what it installed in node_modules/.package-lock.json; dependencies changed since
