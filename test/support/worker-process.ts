@@ -32,7 +32,7 @@ export function startWorkerProcess(system: TestSystem, options: { logLevel?: str
     },
   });
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
   });
   return {
