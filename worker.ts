@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { ConfigError, loadConfig } from './config';
 import { createPrismaClient } from './db/client';
@@ -12,15 +12,17 @@ export interface ReminderWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** A prebuilt workflow bundle (tests build one per run); by default the worker bundles `workflows/` itself. */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 /** The worker of the `reminders` task queue: the appointment workflow and its activities. */
-export function createReminderWorker({ connection, namespace, taskQueue, ...dependencies }: ReminderWorkerOptions) {
+export function createReminderWorker({ connection, namespace, taskQueue, workflowBundle, ...dependencies }: ReminderWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(dependencies),
   });
 }

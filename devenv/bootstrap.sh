@@ -5,7 +5,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: devenv/bootstrap.sh <dev|test|worker|cli|lint|format> [args…]" >&2
+  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|worker|cli|lint|format> [args…]" >&2
   exit 2
 }
 fail() {
@@ -17,7 +17,7 @@ fail() {
 action=$1
 shift
 case "$action" in
-  dev | test | worker | cli | lint | format) ;;
+  dev | test | test:fast | worker | cli | lint | format) ;;
   *) usage ;;
 esac
 
@@ -85,14 +85,22 @@ case "$action" in
     npm run --silent lint:format || status=1
     exit "$status"
     ;;
-  test)
+  test | test:fast)
     # jest transpiles without type checking (fast); the whole project is type-checked once here.
     echo "bootstrap: type-checking…"
     npx tsc --noEmit -p tsconfig.json
-    npx tsx devenv/provision-tools.ts
+    tier=()
+    if [ "$action" = test:fast ]; then
+      # The fast tier needs no Temporal dev server, so no Temporal CLI either.
+      npx tsx devenv/provision-tools.ts --time-skipping-server-only
+      tier=(--selectProjects fast)
+    else
+      npx tsx devenv/provision-tools.ts
+    fi
     summary=$(mktemp)
     status=0
-    JEST_SUMMARY_FILE=$summary npx jest "$@" || status=$?
+    # The tier goes last: --selectProjects takes every value up to the next option.
+    JEST_SUMMARY_FILE=$summary npx jest "$@" "${tier[@]}" || status=$?
     cat "$summary"
     rm -f "$summary"
     exit "$status"

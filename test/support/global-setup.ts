@@ -1,31 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../../config';
-import { startEmbeddedPostgres } from '../../devenv/embedded-postgres';
+import { freePort } from '../../devenv/ports';
 import { resolveTemporalCli } from '../../devenv/temporal-cli';
 import { startTemporalDevServer } from '../../devenv/temporal-dev-server';
-import { resolveTimeSkippingServer } from '../../devenv/temporal-test-server';
 import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { freePort } from '../../devenv/ports';
+import { ROOT, setUpShared, stopAtTeardown, toolLog } from './setup-shared';
 
-// Starts the real servers the suite runs against and hands their addresses to the test
-// files through the environment (jest workers inherit it).
-
-const ROOT = path.resolve(__dirname, '..', '..');
+// The slow tier: what the fast tier has, plus a real Temporal dev server.
 const quiet = () => {};
 
 export default async function globalSetup(): Promise<void> {
-  const pgPort = await freePort();
-  const postgres = await startEmbeddedPostgres({
-    dataDir: mkdtempSync(path.join(tmpdir(), 'ar-test-pg-')),
-    port: pgPort,
-    database: 'postgres',
-  });
-  process.env.TEST_PG_ADMIN_URL = postgres.url;
-
+  await setUpShared();
   const temporal = await startTemporalDevServer({
-    cliPath: await resolveTemporalCli({ projectRoot: ROOT, configuredPath: loadConfig().temporal.cliPath, log: console.log }),
+    cliPath: await resolveTemporalCli({ projectRoot: ROOT, configuredPath: loadConfig().temporal.cliPath, log: toolLog }),
     port: await freePort(),
     uiPort: null,
     dbFile: null,
@@ -33,10 +19,6 @@ export default async function globalSetup(): Promise<void> {
     searchAttributes: APPOINTMENT_SEARCH_ATTRIBUTES,
     log: quiet,
   });
+  stopAtTeardown(temporal);
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
-
-  const timeSkipping = await resolveTimeSkippingServer({ projectRoot: ROOT, log: console.log });
-  if (timeSkipping) process.env.TEST_TIME_SKIPPING_SERVER = timeSkipping;
-
-  (globalThis as { __servers__?: Array<{ stop(): Promise<void> }> }).__servers__ = [temporal, postgres];
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { Config } from '../../config';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
@@ -13,17 +13,12 @@ import { createReminderWorker } from '../../worker';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
 import { freePort } from '../../devenv/ports';
 import { createTestDatabase } from './postgres';
+import { installTestTemporalRuntime } from './temporal-runtime';
+import { testWorkflowBundle } from './workflow-bundle';
 
 // The real system for integration tests: the Express app over HTTP, a worker on a task
 // queue of its own, the real Temporal dev server and PostgreSQL started by globalSetup, and
 // the real twilio SDK talking to a local server that speaks Twilio's wire format.
-
-let runtimeInstalled = false;
-function quietTemporalRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-}
 
 export interface ApiResponse {
   status: number;
@@ -51,7 +46,7 @@ export interface TestSystem {
 }
 
 async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
-  quietTemporalRuntime();
+  installTestTemporalRuntime();
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
   const database = await createTestDatabase('system');
@@ -137,6 +132,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
         connection: nativeConnection,
         namespace: 'default',
         taskQueue,
+        workflowBundle: testWorkflowBundle(),
         prisma,
         sms: createTwilioGateway({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl }),
       });

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { installTestTemporalRuntime } from '../support/temporal-runtime';
+import { testWorkflowBundle } from '../support/workflow-bundle';
 
-// Histories recorded from real runs (RECORD_HISTORIES=1 npm test -- test/workflow) are
+// Histories recorded from real runs (RECORD_HISTORIES=1 npm test -- test/integration/appointment.workflow.test.ts) are
 // replayed against today's workflow code: a change that would break running appointments
 // fails here with a nondeterminism error instead of in production. Histories recorded before
 // a patched() change are kept (prefixed with the change's name) to prove the patch works.
@@ -10,11 +12,13 @@ import { Worker } from '@temporalio/worker';
 const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+beforeAll(() => installTestTemporalRuntime());
+
 test('recorded histories exist', () => {
   expect(files.length).toBeGreaterThanOrEqual(10);
 });
 
 test.each(files)('replays %s', async (file) => {
   const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
+  await Worker.runReplayHistory({ workflowBundle: testWorkflowBundle() }, history);
 });

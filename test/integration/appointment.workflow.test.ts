@@ -2,12 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createActivities } from '../../activities';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
-import type { AppointmentView } from '../../domain/appointment';
+import { workflowIdFor, type AppointmentView } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createPractice } from '../../services/practices';
 import { addSearchAttributes } from '../../workflows/search-attribute-registration';
@@ -22,9 +22,13 @@ import {
 } from '../../workflows/messages';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { createTestDatabase } from '../support/postgres';
+import { installTestTemporalRuntime } from '../support/temporal-runtime';
+import { testWorkflowBundle } from '../support/workflow-bundle';
 
 // The workflow over days of simulated time on Temporal's time-skipping test server, with the
-// real activities, PostgreSQL and twilio SDK (against the local fake Twilio).
+// real activities, PostgreSQL and twilio SDK (against the local fake Twilio). The slow tier's
+// counterpart of test/workflow/appointment-branches.test.ts, and the recorder of the histories
+// test/workflow/replay.test.ts replays (RECORD_HISTORIES=1).
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -36,7 +40,7 @@ let twilio: FakeTwilio;
 let dropDatabase: () => Promise<void>;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTestTemporalRuntime();
   const executable = process.env.TEST_TIME_SKIPPING_SERVER;
   env = await TestWorkflowEnvironment.createTimeSkipping(
     executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {},
@@ -65,7 +69,7 @@ async function withWorker<T>(name: string, scenario: (start: (input: Partial<App
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
+    workflowBundle: testWorkflowBundle(),
     activities: createActivities({
       prisma,
       sms: createTwilioGateway({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl }),
@@ -78,7 +82,7 @@ async function withWorker<T>(name: string, scenario: (start: (input: Partial<App
       const appointmentId = `W-${randomBytes(3).toString('hex')}`;
       const handle = await env.client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
         taskQueue,
-        workflowId: `appointment/clinic/${appointmentId}`,
+        workflowId: workflowIdFor('clinic', appointmentId),
         args: [
           {
             practiceId: 'clinic',
@@ -104,7 +108,7 @@ async function withWorker<T>(name: string, scenario: (start: (input: Partial<App
     });
   });
   if (process.env.RECORD_HISTORIES) {
-    const dir = path.join(__dirname, 'histories');
+    const dir = path.join(__dirname, '..', 'workflow', 'histories');
     mkdirSync(dir, { recursive: true });
     for (const [i, handle] of handles.entries()) {
       writeFileSync(path.join(dir, `${name}-${i}.json`), historyToJSON(await handle.fetchHistory()));

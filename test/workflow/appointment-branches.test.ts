@@ -1,0 +1,504 @@
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure, RetryState } from '@temporalio/common';
+import { ActivityFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import {
+  SMS_REJECTED,
+  type RecordAppointmentInput,
+  type RecordFinalViewInput,
+  type SendSmsInput,
+  type SendSmsResult,
+  type SmsRejection,
+} from '../../activities/contracts';
+import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../../domain/appointment';
+import type { appointmentWorkflow } from '../../workflows/appointment';
+import {
+  APPOINTMENT_WORKFLOW_TYPE,
+  cancelUpdate,
+  confirmUpdate,
+  inboundReplySignal,
+  rescheduleUpdate,
+  stateQuery,
+  UPDATE_REJECTION,
+  type InboundReply,
+} from '../../workflows/messages';
+import { AppointmentStartsAtKey, AppointmentStatusKey } from '../../workflows/search-attributes';
+import { addSearchAttributes } from '../../workflows/search-attribute-registration';
+import { installTestTemporalRuntime } from '../support/temporal-runtime';
+import { testWorkflowBundle } from '../support/workflow-bundle';
+
+// Every branch of the appointment workflow over days of simulated time (Temporal's
+// time-skipping test server), with the activities replaced by plain functions that have the
+// real names and types and record their calls. The real activities, database and twilio SDK
+// are exercised by the slow tier (test/integration, test/e2e, test/activities).
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const PHONE = '+393471234567';
+const PRACTITIONER_PHONE = '+393471230000';
+
+let env: TestWorkflowEnvironment;
+// Simulated days pass in about a second; a test that takes longer is stuck.
+jest.setTimeout(30_000);
+
+beforeAll(async () => {
+  installTestTemporalRuntime();
+  const executable = process.env.TEST_TIME_SKIPPING_SERVER;
+  env = await TestWorkflowEnvironment.createTimeSkipping(
+    executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {},
+  );
+  await addSearchAttributes(env.connection, 'default');
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** What the stubbed activities were called with, in order. */
+interface Calls {
+  sendSms: SendSmsInput[];
+  recordAppointment: RecordAppointmentInput[];
+  recordFinalView: RecordFinalViewInput[];
+}
+
+type SendSms = (input: SendSmsInput, attempt: number) => Promise<SendSmsResult>;
+
+/** Accepts every message, as a provider would. */
+const accept: SendSms = async (input) => ({
+  outcome: 'sent',
+  messageId: `msg-${input.idempotencyKey}`,
+  providerId: `SM-${input.idempotencyKey}`,
+});
+
+function stubActivities(sendSms: SendSms): { activities: Activities; calls: Calls } {
+  const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [] };
+  const attempts = new Map<string, number>();
+  const activities: Activities = {
+    async sendSms(input) {
+      calls.sendSms.push(input);
+      const attempt = (attempts.get(input.idempotencyKey) ?? 0) + 1;
+      attempts.set(input.idempotencyKey, attempt);
+      return sendSms(input, attempt);
+    },
+    async recordAppointment(input) {
+      calls.recordAppointment.push(input);
+    },
+    async recordFinalView(input) {
+      calls.recordFinalView.push(input);
+    },
+  };
+  return { activities, calls };
+}
+
+type Handle = WorkflowHandle<typeof appointmentWorkflow>;
+
+interface Scenario {
+  calls: Calls;
+  /** Starts an appointment 3 days ahead with SMS reminders 1 day and 2 hours before, unless overridden. */
+  start(details?: Partial<AppointmentDetails>, options?: { optedOut?: boolean }): Promise<Handle>;
+  now(): Promise<number>;
+}
+
+/** Runs `scenario` with a worker serving the stubbed activities on a task queue of its own. */
+async function withWorker<T>(sendSms: SendSms, scenario: (s: Scenario) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
+  const { activities, calls } = stubActivities(sendSms);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: testWorkflowBundle(),
+    activities,
+  });
+  const started: Handle[] = [];
+  return worker.runUntil(async () => {
+    try {
+      return await scenario({
+        calls,
+        now: () => env.currentTimeMs(),
+        start: async (details = {}, options = {}) => {
+          const handle = await startAppointment(taskQueue, await env.currentTimeMs(), details, options);
+          started.push(handle);
+          return handle;
+        },
+      });
+    } finally {
+      // A workflow left waiting on a task queue no worker serves would stop the server's clock.
+      for (const handle of started) await handle.terminate('scenario over').catch(() => undefined);
+    }
+  });
+}
+
+function startAppointment(
+  taskQueue: string,
+  createdAt: number,
+  details: Partial<AppointmentDetails>,
+  options: { optedOut?: boolean },
+): Promise<Handle> {
+  const appointmentId = `W-${randomBytes(3).toString('hex')}`;
+  return env.client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: workflowIdFor('clinic', appointmentId),
+    args: [
+      {
+        practiceId: 'clinic',
+        appointmentId,
+        optedOut: options.optedOut ?? false,
+        details: {
+          startsAt: new Date(createdAt + 3 * DAY).toISOString(),
+          timeZone: 'Europe/Rome',
+          client: { name: 'Maria Rossi', phone: PHONE, smsConsent: true, emailConsent: false },
+          reminders: [
+            { before: 'P1D', channel: 'sms' },
+            { before: 'PT2H', channel: 'sms' },
+          ],
+          recipients: 'client',
+          remindersEnabled: true,
+          ...details,
+        },
+      },
+    ],
+  });
+}
+
+async function reply(handle: Handle, intent: InboundReply['intent'], keyword: string): Promise<void> {
+  await handle.signal(inboundReplySignal, {
+    intent,
+    keyword,
+    messageId: `in-${randomBytes(3).toString('hex')}`,
+    receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+  });
+}
+
+async function statusAttribute(handle: Handle): Promise<string | undefined> {
+  return (await handle.describe()).typedSearchAttributes.get(AppointmentStatusKey);
+}
+
+/** Waits (up to 5 s of real time) for what the workflow does right after a message. */
+async function settled(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not settled within 5 s: ${check.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const states = (view: AppointmentView) => view.reminders.map((r) => [r.id, r.state, r.reason]);
+
+/** The failure an Update was rejected with: its ApplicationFailure type. */
+async function rejectionType(update: Promise<unknown>): Promise<string | undefined> {
+  const error = await update.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (error as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return (cause as ApplicationFailure).type ?? undefined;
+}
+
+test('sends each reminder when it is due, with the appointment in the message input', async () => {
+  await withWorker(accept, async ({ calls, start }) => {
+    const handle = await start();
+    const { workflowId } = handle;
+
+    await env.sleep(2 * DAY - HOUR);
+    expect(calls.sendSms).toHaveLength(0);
+    const before = await handle.query(stateQuery);
+    expect(before.status).toBe('scheduled');
+    expect(await statusAttribute(handle)).toBe('scheduled');
+
+    await env.sleep(2 * HOUR);
+    expect(calls.sendSms).toHaveLength(1);
+    expect(calls.sendSms[0]).toEqual({
+      practiceId: 'clinic',
+      appointmentId: before.appointmentId,
+      workflowId,
+      idempotencyKey: `${workflowId}/r1`,
+      purpose: 'reminder',
+      recipient: 'client',
+      to: PHONE,
+      appointment: {
+        clientName: 'Maria Rossi',
+        practitionerName: null,
+        startsAt: before.startsAt,
+        timeZone: 'Europe/Rome',
+        location: null,
+      },
+    });
+    const view = await handle.query(stateQuery);
+    expect(view.status).toBe('awaiting_confirmation');
+    expect(states(view)).toEqual([
+      ['r1', 'sent', null],
+      ['r2', 'pending', null],
+    ]);
+    expect(view.reminders[0].messageId).toBe(`msg-${workflowId}/r1`);
+    expect(await statusAttribute(handle)).toBe('awaiting_confirmation');
+    expect(calls.recordAppointment.map((c) => c.status)).toEqual(['scheduled', 'awaiting_confirmation']);
+    expect(calls.recordAppointment[1]).toEqual({
+      workflowId,
+      status: 'awaiting_confirmation',
+      startsAt: before.startsAt,
+      timeZone: 'Europe/Rome',
+      clientPhone: PHONE,
+      clientEmail: null,
+    });
+  });
+});
+
+test('ends when the appointment starts: unconfirmed, every reminder sent, the final view recorded', async () => {
+  await withWorker(accept, async ({ calls, start }) => {
+    const handle = await start();
+    const view = await handle.result();
+    expect(view.status).toBe('unconfirmed');
+    expect(states(view)).toEqual([
+      ['r1', 'sent', null],
+      ['r2', 'sent', null],
+    ]);
+    expect(calls.sendSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r1`, `${handle.workflowId}/r2`]);
+    expect(calls.recordFinalView).toEqual([{ workflowId: handle.workflowId, view }]);
+    expect(calls.recordAppointment.at(-1)?.status).toBe('unconfirmed');
+    expect(await statusAttribute(handle)).toBe('unconfirmed');
+  });
+});
+
+test('a send refused for good fails the reminder with the reason, without retrying', async () => {
+  const refusal: SmsRejection = {
+    code: '21211',
+    reason: 'invalid_number',
+    explanation: "The client's phone number is not a valid phone number.",
+    messageId: 'msg-refused',
+  };
+  const refuse: SendSms = async () => {
+    throw ApplicationFailure.create({ type: SMS_REJECTED, message: refusal.explanation, nonRetryable: true, details: [refusal] });
+  };
+  await withWorker(refuse, async ({ calls, start }) => {
+    const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
+    const view = await handle.result();
+    expect(view.reminders).toEqual([expect.objectContaining({ id: 'r1', state: 'failed', reason: 'invalid_number', messageId: 'msg-refused' })]);
+    expect(view.status).toBe('failed');
+    expect(calls.sendSms).toHaveLength(1);
+    expect(await statusAttribute(handle)).toBe('failed');
+  });
+});
+
+// KNOWN GAP, pinned here so that a fix shows up: the branch meant for this case (a TimeoutFailure
+// -> the reminder fails as gateway_unavailable) is only reached when an attempt is still running
+// at the deadline. When every attempt fails fast with a transient error until the appointment
+// starts, the server ends the retries with the last ApplicationFailure (retryState TIMEOUT), not a
+// TimeoutFailure, and the workflow rethrows it: the whole workflow fails. Once
+// workflows/appointment.ts treats `retryState === TIMEOUT` like a timeout, replace this test with
+// one expecting the reminder `failed` / `gateway_unavailable`.
+test('known gap: a gateway failing transiently until the appointment starts fails the whole workflow', async () => {
+  const unavailable: SendSms = async () => {
+    throw ApplicationFailure.retryable('SMS gateway unavailable: Twilio had an internal error', 'SmsGatewayUnavailable');
+  };
+  await withWorker(unavailable, async ({ calls, start }) => {
+    const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
+    const error = await handle.result().then(() => null, (err: unknown) => err);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const activityFailure = (error as WorkflowFailedError).cause;
+    expect(activityFailure).toBeInstanceOf(ActivityFailure);
+    expect((activityFailure as ActivityFailure).retryState).toBe(RetryState.TIMEOUT);
+    expect((activityFailure as ActivityFailure).cause).toBeInstanceOf(ApplicationFailure);
+    // Retried with backoff (5 s doubling, at most 10 min) for the 2 hours until the start.
+    expect(calls.sendSms.length).toBeGreaterThan(5);
+  });
+});
+
+test('a number the activity finds opted out: the reminder is skipped and the client opted out', async () => {
+  const optedOut: SendSms = async () => ({ outcome: 'opted_out' });
+  await withWorker(optedOut, async ({ calls, start }) => {
+    const handle = await start();
+    const view = await handle.result();
+    expect(states(view)).toEqual([
+      ['r1', 'skipped', 'opted_out'],
+      ['r2', 'skipped', 'opted_out'],
+    ]);
+    expect(view.status).toBe('opted_out');
+    expect(calls.sendSms).toHaveLength(1);
+  });
+});
+
+test('STOP skips the client reminders; START brings back those still ahead', async () => {
+  await withWorker(accept, async ({ calls, start }) => {
+    const handle = await start();
+    await reply(handle, 'opt_out', 'STOP');
+    const stopped = await handle.query(stateQuery);
+    expect(states(stopped)).toEqual([
+      ['r1', 'skipped', 'opted_out'],
+      ['r2', 'skipped', 'opted_out'],
+    ]);
+    expect(stopped.status).toBe('opted_out');
+
+    // r1 (1 day before) passes while opted out; r2 (2 hours before) is still ahead at START.
+    await env.sleep(2 * DAY + HOUR);
+    await reply(handle, 'opt_in', 'START');
+    const started = await handle.query(stateQuery);
+    expect(states(started)).toEqual([
+      ['r1', 'skipped', 'opted_out'],
+      ['r2', 'pending', null],
+    ]);
+
+    const view = await handle.result();
+    expect(states(view)).toEqual([
+      ['r1', 'skipped', 'opted_out'],
+      ['r2', 'sent', null],
+    ]);
+    expect(calls.sendSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r2`]);
+  });
+});
+
+test('a "C" reply confirms: the client reminders left are skipped', async () => {
+  await withWorker(accept, async ({ calls, start }) => {
+    const handle = await start();
+    await env.sleep(2 * DAY + HOUR);
+    expect(calls.sendSms).toHaveLength(1);
+    const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+    await handle.signal(inboundReplySignal, { intent: 'confirm', keyword: 'C', messageId: 'in-1', receivedAt });
+    const confirmed = await handle.query(stateQuery);
+    expect(confirmed.status).toBe('confirmed');
+    expect(confirmed.confirmation).toEqual({ at: receivedAt, via: 'sms' });
+    await settled(async () => (await statusAttribute(handle)) === 'confirmed');
+
+    const view = await handle.result();
+    expect(states(view)).toEqual([
+      ['r1', 'sent', null],
+      ['r2', 'skipped', 'confirmed'],
+    ]);
+    expect(view.status).toBe('confirmed');
+    expect(calls.sendSms).toHaveLength(1);
+    expect(calls.recordFinalView[0].view.status).toBe('confirmed');
+  });
+});
+
+test('staff confirmation skips the client reminders; the practitioner reminders still go', async () => {
+  await withWorker(accept, async ({ calls, start }) => {
+    const handle = await start({ recipients: 'both', practitioner: { name: 'Dr Bianchi', phone: PRACTITIONER_PHONE } });
+    const confirmed = await handle.executeUpdate(confirmUpdate);
+    expect(confirmed.status).toBe('confirmed');
+    expect(confirmed.confirmation?.via).toBe('staff');
+    expect(confirmed.reminders.map((r) => [r.recipient, r.state, r.reason])).toEqual([
+      ['client', 'skipped', 'confirmed'],
+      ['practitioner', 'pending', null],
+      ['client', 'skipped', 'confirmed'],
+      ['practitioner', 'pending', null],
+    ]);
+
+    const view = await handle.result();
+    expect(view.reminders.map((r) => [r.recipient, r.state])).toEqual([
+      ['client', 'skipped'],
+      ['practitioner', 'sent'],
+      ['client', 'skipped'],
+      ['practitioner', 'sent'],
+    ]);
+    expect(calls.sendSms.map((c) => [c.recipient, c.to])).toEqual([
+      ['practitioner', PRACTITIONER_PHONE],
+      ['practitioner', PRACTITIONER_PHONE],
+    ]);
+    expect(view.status).toBe('confirmed');
+  });
+});
+
+test('reschedule cancels what was pending, plans afresh and clears the confirmation; one into the past is refused', async () => {
+  await withWorker(accept, async ({ calls, start, now }) => {
+    const handle = await start();
+    const newStart = new Date((await now()) + 5 * DAY).toISOString();
+    const moved = await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: newStart }] });
+    expect(states(moved)).toEqual([
+      ['r1', 'cancelled', 'rescheduled'],
+      ['r2', 'cancelled', 'rescheduled'],
+      ['r3', 'pending', null],
+      ['r4', 'pending', null],
+    ]);
+    expect(moved.startsAt).toBe(newStart);
+    expect(moved.status).toBe('scheduled');
+    expect(Date.parse(moved.reminders[2].sendAt)).toBe(Date.parse(newStart) - DAY);
+
+    // A confirmation is for one time: moving the appointment again clears it.
+    expect((await handle.executeUpdate(confirmUpdate)).status).toBe('confirmed');
+    const finalStart = new Date((await now()) + 4 * DAY).toISOString();
+    const movedAgain = await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: finalStart }] });
+    expect(movedAgain.confirmation).toBeNull();
+    expect(movedAgain.status).toBe('scheduled');
+    expect(states(movedAgain).slice(2)).toEqual([
+      ['r3', 'skipped', 'confirmed'],
+      ['r4', 'skipped', 'confirmed'],
+      ['r5', 'pending', null],
+      ['r6', 'pending', null],
+    ]);
+
+    const past = new Date((await now()) - HOUR).toISOString();
+    expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: past }] }))).toBe(UPDATE_REJECTION.invalid);
+    expect((await handle.query(stateQuery)).startsAt).toBe(finalStart);
+
+    const view = await handle.result();
+    expect(states(view).slice(4)).toEqual([
+      ['r5', 'sent', null],
+      ['r6', 'sent', null],
+    ]);
+    expect(view.status).toBe('unconfirmed');
+    expect(calls.sendSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r5`, `${handle.workflowId}/r6`]);
+    // The row and the search attributes followed the appointment to its final time.
+    expect(calls.recordAppointment.at(-1)).toMatchObject({ status: 'unconfirmed', startsAt: finalStart });
+    expect(calls.recordAppointment.map((c) => c.startsAt)).toContain(finalStart);
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    expect(attributes.get(AppointmentStartsAtKey)?.toISOString()).toBe(finalStart);
+  });
+});
+
+test('cancel with notifyClient texts the client once; changes to a cancelled appointment are refused', async () => {
+  let releaseNotice!: () => void;
+  const noticeHeld = new Promise<void>((resolve) => (releaseNotice = resolve));
+  // The cancellation notice waits, so the workflow is still running (cancelled) for the updates below.
+  const send: SendSms = async (input) => {
+    if (input.purpose === 'cancellation') await noticeHeld;
+    return accept(input, 1);
+  };
+  await withWorker(send, async ({ calls, start, now }) => {
+    const handle = await start();
+    const cancelled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'sick', notifyClient: true }] });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.cancellation?.reason).toBe('sick');
+    expect(states(cancelled)).toEqual([
+      ['r1', 'cancelled', 'appointment_cancelled'],
+      ['r2', 'cancelled', 'appointment_cancelled'],
+    ]);
+
+    expect(await rejectionType(handle.executeUpdate(confirmUpdate))).toBe(UPDATE_REJECTION.closed);
+    const later = new Date((await now()) + 4 * DAY).toISOString();
+    expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: later }] }))).toBe(UPDATE_REJECTION.closed);
+    // Cancel again is answered, not refused, and does not change the reason.
+    expect((await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'other' }] })).cancellation?.reason).toBe('sick');
+
+    releaseNotice();
+    const view = await handle.result();
+    expect(view.status).toBe('cancelled');
+    expect(calls.sendSms).toHaveLength(1);
+    expect(calls.sendSms[0]).toMatchObject({
+      purpose: 'cancellation',
+      recipient: 'client',
+      to: PHONE,
+      idempotencyKey: `${handle.workflowId}/cancellation`,
+    });
+    expect(calls.recordFinalView).toEqual([{ workflowId: handle.workflowId, view }]);
+    expect(await statusAttribute(handle)).toBe('cancelled');
+  });
+});
+
+test('cancel without notifyClient, or for a client who opted out, sends nothing', async () => {
+  await withWorker(accept, async ({ calls, start }) => {
+    const quiet = await start();
+    await quiet.executeUpdate(cancelUpdate, { args: [{ reason: 'sick' }] });
+    expect((await quiet.result()).status).toBe('cancelled');
+
+    const optedOut = await start();
+    await reply(optedOut, 'opt_out', 'STOP');
+    await optedOut.executeUpdate(cancelUpdate, { args: [{ notifyClient: true }] });
+    expect((await optedOut.result()).status).toBe('cancelled');
+
+    expect(calls.sendSms).toEqual([]);
+    expect(calls.recordFinalView).toHaveLength(2);
+  });
+});
