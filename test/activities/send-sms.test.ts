@@ -4,7 +4,7 @@ import { createActivities } from '../../activities';
 import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../../activities/contracts';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { workflowIdFor } from '../../domain/appointment';
-import { recordOptOut } from '../../services/opt-outs';
+import { recordOptOut } from '../../db/opt-outs';
 import { createPractice } from '../../services/practices';
 import { InMemorySmsGateway } from '../support/in-memory-sms-gateway';
 import { createTestDatabase } from '../support/postgres';
