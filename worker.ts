@@ -17,7 +17,13 @@ export interface ReminderWorkerOptions extends ActivityDependencies {
 }
 
 /** The worker of the `reminders` task queue: the appointment workflow and its activities. */
-export function createReminderWorker({ connection, namespace, taskQueue, workflowBundle, ...dependencies }: ReminderWorkerOptions) {
+export function createReminderWorker({
+  connection,
+  namespace,
+  taskQueue,
+  workflowBundle,
+  ...dependencies
+}: ReminderWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
@@ -33,11 +39,15 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   installTemporalLogger(log, { handleSignals: true });
   if (!config.databaseUrl) {
-    throw new ConfigError(['DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)']);
+    throw new ConfigError([
+      'DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)',
+    ]);
   }
   const address = config.temporal.address ?? 'localhost:7233';
   const databaseUrl = config.databaseUrl;
-  await step('prepare the database at DATABASE_URL', () => applyMigrations(databaseUrl, { log: (line) => log.info(line) }));
+  await step('prepare the database at DATABASE_URL', () =>
+    applyMigrations(databaseUrl, { log: (line) => log.info(line) }),
+  );
   const prisma = createPrismaClient(config.databaseUrl);
   const clientConnection = await step(`reach Temporal at ${address}`, () => Connection.connect({ address }));
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
@@ -70,7 +80,9 @@ async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err instanceof ConfigError ? err.message : `Worker failed: ${err instanceof Error ? err.message : err}`);
+    console.error(
+      err instanceof ConfigError ? err.message : `Worker failed: ${err instanceof Error ? err.message : err}`,
+    );
     process.exit(1);
   });
 }

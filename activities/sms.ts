@@ -32,7 +32,8 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const existing = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing?.providerId) return { outcome: 'sent', messageId: existing.id, providerId: existing.providerId };
-    if (existing?.status === FAILED) throw rejection(existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
+    if (existing?.status === FAILED)
+      throw rejection(existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
     if (await isOptedOut(prisma, input.practiceId, input.to)) return { outcome: 'opted_out' };
 
     const row = existing ?? (await claim(input));
@@ -88,7 +89,13 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
   async function recordSent(messageId: string, sent: SentSms): Promise<SendSmsResult> {
     await prisma.message.update({
       where: { id: messageId },
-      data: { status: sent.status, providerId: sent.providerId, sentAt: new Date(), errorCode: null, errorMessage: null },
+      data: {
+        status: sent.status,
+        providerId: sent.providerId,
+        sentAt: new Date(),
+        errorCode: null,
+        errorMessage: null,
+      },
     });
     return { outcome: 'sent', messageId, providerId: sent.providerId };
   }
@@ -98,5 +105,10 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
 
 function rejection(messageId: string, code: string, explanation: string): ApplicationFailure {
   const details: SmsRejection = { code, reason: REASON_BY_CODE[code] ?? 'rejected', explanation, messageId };
-  return ApplicationFailure.create({ type: SMS_REJECTED, message: explanation, nonRetryable: true, details: [details] });
+  return ApplicationFailure.create({
+    type: SMS_REJECTED,
+    message: explanation,
+    nonRetryable: true,
+    details: [details],
+  });
 }

@@ -41,7 +41,11 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
     // An empty POST (confirm, cancel) needs no content type; any actual body must be JSON.
     const hasContent = req.get('content-length') !== '0';
     if (hasContent && req.is('application/json') === false) {
-      throw new HttpProblem({ status: 415, title: 'Unsupported media type', detail: 'Send JSON with Content-Type: application/json.' });
+      throw new HttpProblem({
+        status: 415,
+        title: 'Unsupported media type',
+        detail: 'Send JSON with Content-Type: application/json.',
+      });
     }
     next();
   });

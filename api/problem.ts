@@ -20,7 +20,10 @@ export class HttpProblem extends Error {
 }
 
 function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type('application/problem+json').json({ type: 'about:blank', ...problem });
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({ type: 'about:blank', ...problem });
 }
 
 function toProblem(err: unknown): Problem | null {
@@ -58,6 +61,10 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    sendProblem(res, { status: 500, title: 'Internal error', detail: 'Something went wrong on our side; it has been logged.' });
+    sendProblem(res, {
+      status: 500,
+      title: 'Internal error',
+      detail: 'Something went wrong on our side; it has been logged.',
+    });
   };
 }

@@ -25,7 +25,13 @@ class SetupError extends Error {}
 
 type Prisma = ReturnType<typeof createPrismaClient>;
 
-const COMMANDS: Record<string, { options: Record<string, { type: 'string' }>; run: (prisma: Prisma, values: Record<string, string | undefined>) => Promise<string> }> = {
+const COMMANDS: Record<
+  string,
+  {
+    options: Record<string, { type: 'string' }>;
+    run: (prisma: Prisma, values: Record<string, string | undefined>) => Promise<string>;
+  }
+> = {
   'practice create': {
     options: {
       id: { type: 'string' },
@@ -77,7 +83,12 @@ function parseCommandLine(argv: string[]) {
   const command = COMMANDS[name];
   if (!command) throw new UsageError(argv.length === 0 ? 'No command given.' : `Unknown command "${name}".`);
   try {
-    const { values } = parseArgs({ args: argv.slice(2), options: command.options, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: argv.slice(2),
+      options: command.options,
+      strict: true,
+      allowPositionals: false,
+    });
     return { command, values: values as Record<string, string | undefined> };
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -119,8 +130,14 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-    else if (err instanceof ValidationError) console.error(err.errors.map((e) => `--${kebab(e.path)}: ${e.message}`).join('\n'));
-    else if (err instanceof ConfigError || err instanceof SetupError || err instanceof NotFoundError || err instanceof ConflictError) {
+    else if (err instanceof ValidationError)
+      console.error(err.errors.map((e) => `--${kebab(e.path)}: ${e.message}`).join('\n'));
+    else if (
+      err instanceof ConfigError ||
+      err instanceof SetupError ||
+      err instanceof NotFoundError ||
+      err instanceof ConflictError
+    ) {
       console.error(err.message);
     } else console.error(err);
     return 1;

@@ -43,12 +43,19 @@ const optional = z
   .optional();
 
 const isPort = (value: string): boolean => /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 65535;
-const port = optional.refine((value) => value === undefined || isPort(value), 'must be a port number between 1 and 65535');
+const port = optional.refine(
+  (value) => value === undefined || isPort(value),
+  'must be a port number between 1 and 65535',
+);
 
 // The dev tooling's ports. The Web UI follows the frontend at +1000 unless set, as in the
 // Temporal CLI, so moving off another Temporal dev server takes one setting.
 type DevPorts = { DEV_POSTGRES_PORT?: string; DEV_TEMPORAL_PORT?: string; DEV_TEMPORAL_UI_PORT?: string };
-function devPorts(env: DevPorts): { DEV_POSTGRES_PORT: number; DEV_TEMPORAL_PORT: number; DEV_TEMPORAL_UI_PORT: number } {
+function devPorts(env: DevPorts): {
+  DEV_POSTGRES_PORT: number;
+  DEV_TEMPORAL_PORT: number;
+  DEV_TEMPORAL_UI_PORT: number;
+} {
   const temporal = env.DEV_TEMPORAL_PORT === undefined ? 7233 : Number(env.DEV_TEMPORAL_PORT);
   return {
     DEV_POSTGRES_PORT: env.DEV_POSTGRES_PORT === undefined ? 5488 : Number(env.DEV_POSTGRES_PORT),
@@ -108,11 +115,20 @@ const schema = z
     for (const [name, value] of ports) {
       const derived = name === 'DEV_TEMPORAL_UI_PORT' && derivedUi ? '; unset, it is DEV_TEMPORAL_PORT + 1000' : '';
       if (value > 65535) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `must be set when DEV_TEMPORAL_PORT is above 64535${derived}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must be set when DEV_TEMPORAL_PORT is above 64535${derived}`,
+        });
         continue;
       }
       const other = seen.get(value);
-      if (other) ctx.addIssue({ code: 'custom', path: [name], message: `must differ from ${other} (both are ${value}${derived})` });
+      if (other)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must differ from ${other} (both are ${value}${derived})`,
+        });
       else seen.set(value, name);
     }
   });
@@ -137,7 +153,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
-        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, apiBaseUrl: e.TWILIO_API_BASE_URL ?? null }
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            apiBaseUrl: e.TWILIO_API_BASE_URL ?? null,
+          }
         : null,
     logLevel: e.LOG_LEVEL ?? 'info',
     dev: {

@@ -80,7 +80,10 @@ function checksumOf(bytes: Buffer | string): string {
 async function readMigrations(migrationsDir: string): Promise<LocalMigration[]> {
   const entries = await fs.readdir(migrationsDir, { withFileTypes: true });
   // Prisma orders migrations by folder name; the timestamp prefix makes that chronological.
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const file = path.join(migrationsDir, name, 'migration.sql');
@@ -159,9 +162,12 @@ async function applyOne(client: Client, migration: LocalMigration): Promise<void
     // If the connection itself broke, the server has discarded the transaction already; the
     // script's error is the one worth reporting.
     await client.query('ROLLBACK').catch(() => {});
-    throw new Error(`migration ${migration.name} failed and was rolled back: ${describeSqlError(err, migration.script)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `migration ${migration.name} failed and was rolled back: ${describeSqlError(err, migration.script)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

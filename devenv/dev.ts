@@ -95,7 +95,11 @@ async function main(): Promise<void> {
     let address = config.temporal.address;
     let uiUrl: string | null = null;
     if (!address) {
-      const cliPath = await resolveTemporalCli({ projectRoot: ROOT, configuredPath: config.temporal.cliPath, log: say });
+      const cliPath = await resolveTemporalCli({
+        projectRoot: ROOT,
+        configuredPath: config.temporal.cliPath,
+        log: say,
+      });
       say('Starting the Temporal dev server…');
       const server = await startTemporalDevServer({
         cliPath,
@@ -169,7 +173,8 @@ async function preflight(config: Config): Promise<void> {
       problems.push(err.message);
     });
   await collect(checkDatabase({ databaseUrl: config.databaseUrl, port: config.dev.postgresPort }));
-  if (!config.temporal.address) await collect(assertDevServerPortsFree(config.dev.temporalPort, config.dev.temporalUiPort));
+  if (!config.temporal.address)
+    await collect(assertDevServerPortsFree(config.dev.temporalPort, config.dev.temporalUiPort));
   await collect(assertPortFree(config.port, { purpose: 'API', remedy: API_PORT_REMEDY }));
   if (problems.length > 0) throw new DevSetupError(problems.join('\n'));
 }

@@ -2,7 +2,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isAlive, readProc, startEmbeddedPostgres } from './embedded-postgres';
 import { DevSetupError } from './errors';
-import { describeProcesses, holdsAnySocket, isListening, listeningInodes, listeningProcesses, PortInUseError } from './ports';
+import {
+  describeProcesses,
+  holdsAnySocket,
+  isListening,
+  listeningInodes,
+  listeningProcesses,
+  PortInUseError,
+} from './ports';
 
 /** Where the embedded PostgreSQL lives when DATABASE_URL is unset; its port is DEV_POSTGRES_PORT. */
 export const EMBEDDED_POSTGRES = {
@@ -55,7 +62,8 @@ export async function resolveDatabase(options: DatabaseOptions, log: (line: stri
 
 /** What resolveDatabase() would refuse, checked without starting anything. */
 export async function checkDatabase(options: DatabaseOptions): Promise<void> {
-  if (!options.databaseUrl) await usableRunningServer(path.resolve(options.dataDir ?? EMBEDDED_POSTGRES.dataDir), options.port);
+  if (!options.databaseUrl)
+    await usableRunningServer(path.resolve(options.dataDir ?? EMBEDDED_POSTGRES.dataDir), options.port);
 }
 
 /**

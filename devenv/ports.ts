@@ -90,7 +90,8 @@ export async function listeningProcesses(port: number): Promise<PortHolder[] | n
   const pids = (await fs.readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name));
   await Promise.all(
     pids.map(async (pid) => {
-      if (await holdsAnySocket(Number(pid), inodes)) holders.push({ pid: Number(pid), command: await commandLine(Number(pid)) });
+      if (await holdsAnySocket(Number(pid), inodes))
+        holders.push({ pid: Number(pid), command: await commandLine(Number(pid)) });
     }),
   );
   return holders.sort((a, b) => a.pid - b.pid);

@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   // `npm run test:fast` runs no Temporal dev server, so it needs no Temporal CLI.
   const timeSkippingServerOnly = process.argv.includes('--time-skipping-server-only');
   const configuredPath = loadConfig().temporal.cliPath;
-  if (!timeSkippingServerOnly && (await resolveTemporalCli({ projectRoot, configuredPath, log })) === null) await proveDevServerDownload();
+  if (!timeSkippingServerOnly && (await resolveTemporalCli({ projectRoot, configuredPath, log })) === null)
+    await proveDevServerDownload();
   if ((await resolveTimeSkippingServer({ projectRoot, log })) === null) await proveTestServerDownload();
 }
 

@@ -9,7 +9,7 @@ import { DevSetupError } from './errors';
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 
 export const TEMPORAL_CLI_INSTALL_HINT =
-  'Install the Temporal CLI with `brew install temporal`, from Temporal\'s release archive ' +
+  "Install the Temporal CLI with `brew install temporal`, from Temporal's release archive " +
   '(https://github.com/temporalio/cli/releases), or with ' +
   `\`go install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}\`, ` +
   'then put it on PATH or set TEMPORAL_CLI_PATH to its path.';
@@ -91,7 +91,7 @@ const PROGRESS_INTERVAL_MS = 15_000;
 async function buildWithGo(go: string, binDir: string, log: (line: string) => void): Promise<void> {
   log(
     `Temporal CLI: building v${TEMPORAL_CLI_VERSION} from source with Go into ${binDir} ` +
-      '(3-4 minutes on 2 cores the first time; seconds once Go\'s caches are warm)',
+      "(3-4 minutes on 2 cores the first time; seconds once Go's caches are warm)",
   );
   const started = Date.now();
   const child = spawn(

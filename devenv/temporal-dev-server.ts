@@ -46,13 +46,18 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
 async function startWithCli(cliPath: string, options: DevServerOptions): Promise<RunningDevServer> {
   const { port, uiPort, dbFile, namespace, searchAttributes, log } = options;
   const args = [
-    'server', 'start-dev',
-    '--ip', HOST,
-    '--port', String(port),
+    'server',
+    'start-dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
-    '--namespace', namespace,
+    '--namespace',
+    namespace,
     ...searchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key.type)}`]),
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
     ...(dbFile === null ? [] : ['--db-filename', dbFile, ...SQLITE_PRAGMAS]),
   ];
   log(`Temporal dev server: starting ${cliPath} on ${HOST}:${port} (${dbFile ?? 'in memory'})`);
@@ -102,7 +107,12 @@ async function startWithCli(cliPath: string, options: DevServerOptions): Promise
   const address = `${HOST}:${port}`;
   const gaveUp = new AbortController();
   const failure = await Promise.race([
-    waitUntilReady(address, namespace, searchAttributes.map((key) => key.name), gaveUp.signal).then(
+    waitUntilReady(
+      address,
+      namespace,
+      searchAttributes.map((key) => key.name),
+      gaveUp.signal,
+    ).then(
       () => null,
       (error: Error) => error.message,
     ),
@@ -121,7 +131,13 @@ async function startWithCli(cliPath: string, options: DevServerOptions): Promise
 
 /** `KEYWORD` → `Keyword`: the spelling `start-dev --search-attribute` takes. */
 function cliTypeName(type: SearchAttributeType): string {
-  return type.charAt(0) + type.slice(1).toLowerCase().replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
+  return (
+    type.charAt(0) +
+    type
+      .slice(1)
+      .toLowerCase()
+      .replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())
+  );
 }
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null } | null): string {

@@ -80,7 +80,9 @@ export async function resolveTimeSkippingServer(options: {
     return null;
   }
 
-  log(`Time-skipping test server: fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven into ${dir}`);
+  log(
+    `Time-skipping test server: fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven into ${dir}`,
+  );
   // The wrapper marks a complete fetch, so it goes until this one completes; old jars go so that
   // two versions never share the classpath.
   rmSync(wrapper, { force: true });

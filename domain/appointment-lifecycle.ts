@@ -85,7 +85,9 @@ export class AppointmentLifecycle {
    * same consent, contact and opt-out rules, without the reminder switch.
    */
   get clientTextable(): boolean {
-    return blockingReason({ ...this.details, remindersEnabled: true }, 'client', 'sms', { optedOut: this.optedOut }) === null;
+    return (
+      blockingReason({ ...this.details, remindersEnabled: true }, 'client', 'sms', { optedOut: this.optedOut }) === null
+    );
   }
 
   /** The earliest pending reminder: the next thing the workflow sleeps until. */
@@ -159,7 +161,12 @@ export class AppointmentLifecycle {
     this.optedOut = false;
     const nowIso = now.toISOString();
     for (const reminder of this.reminders) {
-      if (reminder.state === 'skipped' && reminder.reason === 'opted_out' && reminder.sendAt > nowIso && !this.confirmation) {
+      if (
+        reminder.state === 'skipped' &&
+        reminder.reason === 'opted_out' &&
+        reminder.sendAt > nowIso &&
+        !this.confirmation
+      ) {
         reminder.state = 'pending';
         reminder.reason = null;
       }
@@ -171,7 +178,11 @@ export class AppointmentLifecycle {
   checkReschedule(change: RescheduleRequest, now: Date): void {
     this.checkOpen();
     if (change.startsAt && !startsInFuture(change.startsAt, now)) {
-      throw new LifecycleError(LIFECYCLE_REJECTION.invalid, 'is in the past; appointments must start in the future', 'startsAt');
+      throw new LifecycleError(
+        LIFECYCLE_REJECTION.invalid,
+        'is in the past; appointments must start in the future',
+        'startsAt',
+      );
     }
   }
 

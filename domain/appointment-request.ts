@@ -20,10 +20,14 @@ export const createAppointmentSchema = z.strictObject({
     .refine((client) => client.phone !== undefined || client.email !== undefined, {
       message: 'needs a phone or an email',
     }),
-  practitioner: z.strictObject({ name: textField(200), phone: phoneField.optional(), email: emailField.optional() }).optional(),
+  practitioner: z
+    .strictObject({ name: textField(200), phone: phoneField.optional(), email: emailField.optional() })
+    .optional(),
   location: textField(500).optional(),
   reminders: z.array(reminderRuleSchema).min(1, 'must list at least one reminder').max(10).optional(),
-  recipients: z.enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"').default('client'),
+  recipients: z
+    .enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"')
+    .default('client'),
   remindersEnabled: z.boolean().default(true),
 });
 

@@ -39,13 +39,7 @@ export interface AppointmentDetails {
 }
 
 export type AppointmentStatus =
-  | 'scheduled'
-  | 'awaiting_confirmation'
-  | 'confirmed'
-  | 'cancelled'
-  | 'opted_out'
-  | 'unconfirmed'
-  | 'failed';
+  'scheduled' | 'awaiting_confirmation' | 'confirmed' | 'cancelled' | 'opted_out' | 'unconfirmed' | 'failed';
 
 export type ReminderState = 'pending' | 'sent' | 'delivered' | 'failed' | 'skipped' | 'cancelled';
 

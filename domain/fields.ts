@@ -45,6 +45,8 @@ export const startsAtField = z
   .refine((value) => startsInFuture(value, new Date()), 'is in the past; appointments must start in the future');
 
 export const reminderRuleSchema = z.strictObject({
-  before: z.string().refine((value) => parseBefore(value) !== null, 'must be a positive ISO 8601 duration, e.g. P1D or PT2H'),
+  before: z
+    .string()
+    .refine((value) => parseBefore(value) !== null, 'must be a positive ISO 8601 duration, e.g. P1D or PT2H'),
   channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
 });

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { ReminderRule } from './appointment';
-import { emailField, isE164Phone, isMessagingServiceSid, phoneField, reminderRuleSchema, textField, timeZoneField } from './fields';
+import {
+  emailField,
+  isE164Phone,
+  isMessagingServiceSid,
+  phoneField,
+  reminderRuleSchema,
+  textField,
+  timeZoneField,
+} from './fields';
 
 // A practice's settings and the rules they must satisfy when they are set.
 

@@ -67,10 +67,7 @@ interface Candidate {
  * appointment two hours ahead should produce one text, not a burst of "1 day before" and
  * "2 hours before" at once.
  */
-export function planReminders(
-  details: AppointmentDetails,
-  options: PlanOptions,
-): Reminder[] {
+export function planReminders(details: AppointmentDetails, options: PlanOptions): Reminder[] {
   const start = DateTime.fromISO(details.startsAt, { zone: details.timeZone });
   const now = DateTime.fromJSDate(options.now);
   const candidates: Candidate[] = [];

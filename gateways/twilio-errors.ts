@@ -17,8 +17,7 @@ interface KnownCode {
 
 const KNOWN_CODES: Record<number, KnownCode> = {
   20003: {
-    explanation:
-      'Twilio rejected the account credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.',
+    explanation: 'Twilio rejected the account credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.',
   },
   20005: { explanation: 'The Twilio account is suspended or closed.' },
   20404: { explanation: 'Twilio does not know this account: check TWILIO_ACCOUNT_SID.' },
@@ -39,8 +38,7 @@ const KNOWN_CODES: Record<number, KnownCode> = {
     explanation: "The Twilio account is a trial account and the client's number is not verified on it.",
   },
   21610: {
-    explanation:
-      "The client replied STOP to the practice's number and has unsubscribed from its text messages.",
+    explanation: "The client replied STOP to the practice's number and has unsubscribed from its text messages.",
   },
   21611: {
     explanation: "The practice's sending number has too many messages waiting; the message will be retried.",
@@ -158,7 +156,8 @@ const NODE_NETWORK_CODES = new Set([
 
 function isTransportFailure(err: unknown, code: string | undefined): boolean {
   // axios flags every failure to get an HTTP answer, whatever its code (TLS, DNS, timeout…).
-  const fromAxios = typeof err === 'object' && err !== null && (err as { isAxiosError?: unknown }).isAxiosError === true;
+  const fromAxios =
+    typeof err === 'object' && err !== null && (err as { isAxiosError?: unknown }).isAxiosError === true;
   return fromAxios || (code !== undefined && NODE_NETWORK_CODES.has(code));
 }
 

@@ -23,7 +23,8 @@ export function installTemporalLogger(log: Logger, options: { handleSignals: boo
     const { sdkComponent, ...meta } = entry.meta ?? {};
     const isStory = typeof sdkComponent === 'string' && STORY_COMPONENTS.has(sdkComponent);
     if (!isStory && !detailed && (entry.level === 'TRACE' || entry.level === 'DEBUG' || entry.level === 'INFO')) return;
-    const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+    const level =
+      entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
     log[level]({ sdkComponent, ...meta }, entry.message);
   };
   Runtime.install({

@@ -13,7 +13,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) unknown.push({ path: path ? `${path}.${key}` : key, message: 'is not a known field' });
+      for (const key of issue.keys)
+        unknown.push({ path: path ? `${path}.${key}` : key, message: 'is not a known field' });
     } else if (!invalid.some((e) => e.path === path)) {
       // One message per field: the first rule it breaks is the one to fix first.
       invalid.push({ path, message: issue.message });

@@ -22,7 +22,10 @@ export async function createApiKey(prisma: PrismaClient, practiceId: string): Pr
 }
 
 export async function revokeApiKey(prisma: PrismaClient, prefix: string): Promise<void> {
-  const { count } = await prisma.apiKey.updateMany({ where: { prefix, revokedAt: null }, data: { revokedAt: new Date() } });
+  const { count } = await prisma.apiKey.updateMany({
+    where: { prefix, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
   if (count === 0) {
     const known = await prisma.apiKey.findUnique({ where: { prefix } });
     if (!known) throw new NotFoundError(`No API key with prefix "${prefix}".`);

@@ -25,7 +25,12 @@ import {
   type AppointmentWorkflowInput,
   type CancelRequest,
 } from '../workflows/messages';
-import { AppointmentIdKey, AppointmentStartsAtKey, AppointmentStatusKey, PracticeIdKey } from '../workflows/search-attributes';
+import {
+  AppointmentIdKey,
+  AppointmentStartsAtKey,
+  AppointmentStatusKey,
+  PracticeIdKey,
+} from '../workflows/search-attributes';
 
 type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
 
@@ -50,7 +55,10 @@ export interface AppointmentServiceDeps {
 export class AppointmentService {
   constructor(private readonly deps: AppointmentServiceDeps) {}
 
-  async create(practice: Practice, request: CreateAppointmentRequest): Promise<{ created: boolean; view: AppointmentView }> {
+  async create(
+    practice: Practice,
+    request: CreateAppointmentRequest,
+  ): Promise<{ created: boolean; view: AppointmentView }> {
     const { prisma } = this.deps;
     const details = toDetails(practice, request);
     const now = new Date();
@@ -59,7 +67,12 @@ export class AppointmentService {
 
     const requestHash = hashRequest(request);
     const workflowId = workflowIdFor(practice.id, request.appointmentId);
-    const input: AppointmentWorkflowInput = { practiceId: practice.id, appointmentId: request.appointmentId, details, optedOut };
+    const input: AppointmentWorkflowInput = {
+      practiceId: practice.id,
+      appointmentId: request.appointmentId,
+      details,
+      optedOut,
+    };
 
     const existing = await prisma.appointment.findUnique({
       where: { practiceId_externalId: { practiceId: practice.id, externalId: request.appointmentId } },
@@ -112,7 +125,11 @@ export class AppointmentService {
     }
   }
 
-  async reschedule(practiceId: string, appointmentId: string, change: RescheduleAppointmentRequest): Promise<AppointmentView> {
+  async reschedule(
+    practiceId: string,
+    appointmentId: string,
+    change: RescheduleAppointmentRequest,
+  ): Promise<AppointmentView> {
     const row = await this.row(practiceId, appointmentId);
     const handle = this.deps.temporal.workflow.getHandle(row.workflowId);
     const current = await this.viewOf(row);
@@ -203,7 +220,12 @@ export class AppointmentService {
   private async rememberContact(practiceId: string, details: AppointmentDetails): Promise<void> {
     const { client } = details;
     if (!client.phone) return;
-    const data = { name: client.name, email: client.email ?? null, smsConsent: client.smsConsent, emailConsent: client.emailConsent };
+    const data = {
+      name: client.name,
+      email: client.email ?? null,
+      smsConsent: client.smsConsent,
+      emailConsent: client.emailConsent,
+    };
     await this.deps.prisma.contact.upsert({
       where: { practiceId_phone: { practiceId, phone: client.phone } },
       create: { practiceId, phone: client.phone, ...data },

@@ -11,7 +11,9 @@ export async function createPractice(prisma: PrismaClient, input: CreatePractice
     throw new ConflictError(`A practice with id "${data.id}" already exists.`);
   }
   if (await prisma.practice.findUnique({ where: { smsFrom: data.smsFrom } })) {
-    throw new ConflictError(`Another practice already sends from ${data.smsFrom}; inbound replies could not be routed.`);
+    throw new ConflictError(
+      `Another practice already sends from ${data.smsFrom}; inbound replies could not be routed.`,
+    );
   }
   return prisma.practice.create({ data });
 }

@@ -53,21 +53,23 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   setHandler(stateQuery, view);
   setHandler(
     confirmUpdate,
-    () => asFailure(() => {
-      lifecycle.confirm(new Date(), 'staff');
-      log.info('Confirmed by staff');
-      return view();
-    }),
+    () =>
+      asFailure(() => {
+        lifecycle.confirm(new Date(), 'staff');
+        log.info('Confirmed by staff');
+        return view();
+      }),
     { validator: () => asFailure(() => lifecycle.checkOpen()) },
   );
   setHandler(
     cancelUpdate,
-    (request) => asFailure(() => {
-      if (!lifecycle.isCancelled) notifyClientOfCancellation = request.notifyClient ?? false;
-      lifecycle.cancel(new Date(), request.reason ?? null);
-      log.info('Cancelled', { reason: request.reason ?? null, notifyClient: notifyClientOfCancellation });
-      return view();
-    }),
+    (request) =>
+      asFailure(() => {
+        if (!lifecycle.isCancelled) notifyClientOfCancellation = request.notifyClient ?? false;
+        lifecycle.cancel(new Date(), request.reason ?? null);
+        log.info('Cancelled', { reason: request.reason ?? null, notifyClient: notifyClientOfCancellation });
+        return view();
+      }),
     {
       validator: (_request: CancelRequest) => {
         if (!lifecycle.isCancelled) asFailure(() => lifecycle.checkOpen());
@@ -76,11 +78,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   );
   setHandler(
     rescheduleUpdate,
-    (change) => asFailure(() => {
-      lifecycle.reschedule(change, new Date());
-      logPlan('Changed; reminders now', view());
-      return view();
-    }),
+    (change) =>
+      asFailure(() => {
+        lifecycle.reschedule(change, new Date());
+        logPlan('Changed; reminders now', view());
+        return view();
+      }),
     { validator: (change: RescheduleRequest) => asFailure(() => lifecycle.checkReschedule(change, new Date())) },
   );
   setHandler(inboundReplySignal, (reply) => {
@@ -133,7 +136,11 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       const failure = sendFailure(err);
       if (!failure) throw err;
       lifecycle.markFailed(reminder.id, failure.reason, failure.messageId);
-      log.warn('Reminder failed', { reminderId: reminder.id, reason: failure.reason, explanation: failure.explanation });
+      log.warn('Reminder failed', {
+        reminderId: reminder.id,
+        reason: failure.reason,
+        explanation: failure.explanation,
+      });
     }
   }
 
@@ -240,11 +247,16 @@ interface SendFailure {
 function sendFailure(err: unknown): SendFailure | null {
   if (!(err instanceof ActivityFailure)) return null;
   if (err.cause instanceof TimeoutFailure) {
-    return { reason: 'gateway_unavailable', explanation: 'the SMS gateway could not be reached in time', messageId: null };
+    return {
+      reason: 'gateway_unavailable',
+      explanation: 'the SMS gateway could not be reached in time',
+      messageId: null,
+    };
   }
   if (err.cause instanceof ApplicationFailure && err.cause.type === SMS_REJECTED) {
     const rejection = err.cause.details?.[0] as SmsRejection | undefined;
-    if (rejection) return { reason: rejection.reason, explanation: rejection.explanation, messageId: rejection.messageId };
+    if (rejection)
+      return { reason: rejection.reason, explanation: rejection.explanation, messageId: rejection.messageId };
   }
   return null;
 }

@@ -26,6 +26,8 @@ export async function addSearchAttributes(
 ): Promise<void> {
   await connection.operatorService.addSearchAttributes({
     namespace,
-    searchAttributes: Object.fromEntries(keys.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
+    searchAttributes: Object.fromEntries(
+      keys.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+    ),
   });
 }

@@ -7,4 +7,9 @@ export const AppointmentIdKey = defineSearchAttributeKey('AppointmentId', Search
 export const AppointmentStatusKey = defineSearchAttributeKey('AppointmentStatus', SearchAttributeType.KEYWORD);
 export const AppointmentStartsAtKey = defineSearchAttributeKey('AppointmentStartsAt', SearchAttributeType.DATETIME);
 
-export const APPOINTMENT_SEARCH_ATTRIBUTES = [PracticeIdKey, AppointmentIdKey, AppointmentStatusKey, AppointmentStartsAtKey];
+export const APPOINTMENT_SEARCH_ATTRIBUTES = [
+  PracticeIdKey,
+  AppointmentIdKey,
+  AppointmentStatusKey,
+  AppointmentStartsAtKey,
+];

@@ -44,7 +44,11 @@ export function twilioWebhookRoutes(options: {
   router.post('/sms', async (req, res) => {
     const params = req.body as Record<string, string>;
     if (!params.MessageSid || !params.From || !params.To) {
-      throw new HttpProblem({ status: 400, title: 'Malformed webhook', detail: 'MessageSid, From and To are required.' });
+      throw new HttpProblem({
+        status: 400,
+        title: 'Malformed webhook',
+        detail: 'MessageSid, From and To are required.',
+      });
     }
     const mediaCount = Number(params.NumMedia ?? 0) || 0;
     const outcome = await options.inbound.receive({

@@ -54,10 +54,14 @@ function sendSmsWith(gateway: InMemorySmsGateway) {
   return createActivities({ prisma, sms: gateway }).sendSms;
 }
 
-const rowOf = (input: SendSmsInput) => prisma.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
+const rowOf = (input: SendSmsInput) =>
+  prisma.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(() => null, (err: unknown) => err);
+  const error = await promise.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(error).toBeInstanceOf(ApplicationFailure);
   return error as ApplicationFailure;
 }
@@ -72,7 +76,14 @@ test('no row yet: claims one, sends once and records the provider id', async () 
   expect(gateway.sent[0].body).toMatch(/^Hi Maria, a reminder from Studio Bianchi: your appointment is /);
   const row = await rowOf(input);
   expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: row.providerId });
-  expect(row).toMatchObject({ status: 'queued', direction: 'outbound', channel: 'sms', to: input.to, from: FROM, body: gateway.sent[0].body });
+  expect(row).toMatchObject({
+    status: 'queued',
+    direction: 'outbound',
+    channel: 'sms',
+    to: input.to,
+    from: FROM,
+    body: gateway.sent[0].body,
+  });
   expect(row.providerId).toMatch(/^SM/);
   expect(row.sentAt).toBeInstanceOf(Date);
   expect(gateway.queries).toHaveLength(0);
@@ -89,16 +100,29 @@ test('row already sent: answers with it and sends nothing', async () => {
 });
 
 test('a permanent gateway error: row failed, non-retryable SmsRejected failure with the reason', async () => {
-  const gateway = new InMemorySmsGateway().failPermanently('21211', "The client's phone number is not a valid phone number.");
+  const gateway = new InMemorySmsGateway().failPermanently(
+    '21211',
+    "The client's phone number is not a valid phone number.",
+  );
   const input = reminderInput();
   const failure = await failureOf(sendSmsWith(gateway)(input));
 
   const row = await rowOf(input);
-  expect(row).toMatchObject({ status: 'failed', errorCode: '21211', errorMessage: "The client's phone number is not a valid phone number.", providerId: null });
+  expect(row).toMatchObject({
+    status: 'failed',
+    errorCode: '21211',
+    errorMessage: "The client's phone number is not a valid phone number.",
+    providerId: null,
+  });
   expect(failure.type).toBe(SMS_REJECTED);
   expect(failure.nonRetryable).toBe(true);
   expect(failure.details).toEqual([
-    { code: '21211', reason: 'invalid_number', explanation: "The client's phone number is not a valid phone number.", messageId: row.id } satisfies SmsRejection,
+    {
+      code: '21211',
+      reason: 'invalid_number',
+      explanation: "The client's phone number is not a valid phone number.",
+      messageId: row.id,
+    } satisfies SmsRejection,
   ]);
   expect(gateway.sent).toHaveLength(0);
 });
@@ -111,20 +135,27 @@ test('a permanent error with a code staff cannot act on reads as rejected', asyn
 
 test('row failed: re-throws the same non-retryable SmsRejected failure and sends nothing', async () => {
   const input = reminderInput();
-  await failureOf(sendSmsWith(new InMemorySmsGateway().failPermanently('21614', 'The number is not a mobile number.'))(input));
+  await failureOf(
+    sendSmsWith(new InMemorySmsGateway().failPermanently('21614', 'The number is not a mobile number.'))(input),
+  );
   const row = await rowOf(input);
 
   const gateway = new InMemorySmsGateway();
   const failure = await failureOf(sendSmsWith(gateway)(input));
   expect(failure.type).toBe(SMS_REJECTED);
   expect(failure.nonRetryable).toBe(true);
-  expect(failure.details).toEqual([{ code: '21614', reason: 'not_mobile', explanation: 'The number is not a mobile number.', messageId: row.id }]);
+  expect(failure.details).toEqual([
+    { code: '21614', reason: 'not_mobile', explanation: 'The number is not a mobile number.', messageId: row.id },
+  ]);
   expect(gateway.sent).toHaveLength(0);
   expect(gateway.queries).toHaveLength(0);
 });
 
 test('a transient gateway error: row retrying, retryable failure', async () => {
-  const gateway = new InMemorySmsGateway().failTransiently('HTTP_503', 'Twilio had an internal error; the message will be retried.');
+  const gateway = new InMemorySmsGateway().failTransiently(
+    'HTTP_503',
+    'Twilio had an internal error; the message will be retried.',
+  );
   const input = reminderInput();
   const failure = await failureOf(sendSmsWith(gateway)(input));
   expect(failure.type).toBe('SmsGatewayUnavailable');
@@ -166,7 +197,12 @@ test('row sending and the provider has the message: adopts it, sends nothing', a
   const result = await sendSmsWith(gateway)(input);
   expect(gateway.sent).toHaveLength(0);
   expect(gateway.queries).toEqual([
-    { to: claimed.to, from: claimed.from, body: claimed.body, sentAfter: new Date(claimed.updatedAt.getTime() - 5 * 60_000) },
+    {
+      to: claimed.to,
+      from: claimed.from,
+      body: claimed.body,
+      sentAfter: new Date(claimed.updatedAt.getTime() - 5 * 60_000),
+    },
   ]);
   expect(result).toEqual({ outcome: 'sent', messageId: claimed.id, providerId: 'SM-found-at-provider' });
   expect(await rowOf(input)).toMatchObject({ status: 'sent', providerId: 'SM-found-at-provider' });

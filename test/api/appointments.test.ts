@@ -43,14 +43,23 @@ describe('POST /v1/appointments', () => {
       AppointmentStatus: ['scheduled'],
     });
     const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: body.appointmentId } });
-    expect(row).toMatchObject({ practiceId: 'clinic', workflowId: workflowIdFor('clinic', body.appointmentId), status: 'scheduled' });
+    expect(row).toMatchObject({
+      practiceId: 'clinic',
+      workflowId: workflowIdFor('clinic', body.appointmentId),
+      status: 'scheduled',
+    });
   });
 
   test('the same body again is a safe retry (200); a different body is a conflict (409)', async () => {
     const body = appointment();
     const first = await system().api('POST', '/v1/appointments', body);
     expect(first.status).toBe(201);
-    const reordered = { client: body.client, timeZone: body.timeZone, startsAt: body.startsAt, appointmentId: body.appointmentId };
+    const reordered = {
+      client: body.client,
+      timeZone: body.timeZone,
+      startsAt: body.startsAt,
+      appointmentId: body.appointmentId,
+    };
     const retry = await system().api('POST', '/v1/appointments', reordered);
     expect(retry.status).toBe(200);
     expect(retry.body.runId).toBe(first.body.runId);
@@ -70,14 +79,21 @@ describe('POST /v1/appointments', () => {
     ['no phone or email', { client: { name: 'M' } }, 422, 'client'],
     ['nothing sendable', { client: { name: 'M', phone: '+393471234567', smsConsent: false } }, 422, 'reminders'],
     ['an unknown field', { colour: 'blue' }, 400, 'colour'],
-    ['an unknown nested field', { client: { name: 'M', phone: '+393471234567', smsConsent: true, age: 3 } }, 400, 'client.age'],
+    [
+      'an unknown nested field',
+      { client: { name: 'M', phone: '+393471234567', smsConsent: true, age: 3 } },
+      400,
+      'client.age',
+    ],
   ])('refuses %s with a field-level problem and writes nothing', async (_what, overrides, status, path) => {
     const before = await rowCounts();
     const res = await system().api('POST', '/v1/appointments', appointment(overrides));
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
-    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path, message: expect.any(String) })]));
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path, message: expect.any(String) })]),
+    );
     expect(await rowCounts()).toEqual(before);
   });
 
@@ -95,7 +111,10 @@ describe('POST /v1/appointments', () => {
   });
 
   test('a body that is not JSON is a 415 problem', async () => {
-    const res = await system().api('POST', '/v1/appointments', undefined, { rawBody: 'appointmentId=A', contentType: 'text/plain' });
+    const res = await system().api('POST', '/v1/appointments', undefined, {
+      rawBody: 'appointmentId=A',
+      contentType: 'text/plain',
+    });
     expect(res.status).toBe(415);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
@@ -131,7 +150,12 @@ describe('one practice cannot see another', () => {
     }
     expect((await system().api('GET', `/v1/appointments/${id}`)).body.status).toBe('scheduled');
     // The same appointmentId is free for the other practice.
-    const theirs = await system().api('POST', '/v1/appointments', { ...appointment(), appointmentId: id }, { apiKey: otherKey });
+    const theirs = await system().api(
+      'POST',
+      '/v1/appointments',
+      { ...appointment(), appointmentId: id },
+      { apiKey: otherKey },
+    );
     expect(theirs.status).toBe(201);
     expect(theirs.body.workflowId).toBe(`appointment/other/${id}`);
   });
@@ -156,31 +180,46 @@ describe('changes to a running appointment', () => {
       ['r3', 'pending'],
       ['r4', 'pending'],
     ]);
-    await eventually(async () => {
-      const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: id } });
-      return row.startsAt.getTime() === Date.parse(newStart) && row.status === 'scheduled';
-    }, 15_000, 'the row to follow the reschedule');
+    await eventually(
+      async () => {
+        const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: id } });
+        return row.startsAt.getTime() === Date.parse(newStart) && row.status === 'scheduled';
+      },
+      15_000,
+      'the row to follow the reschedule',
+    );
   });
 
   test('a new phone number before a reminder is due: the reminder goes to the new number', async () => {
-    const created = await system().api('POST', '/v1/appointments', appointment({
-      startsAt: inFuture(3_600_000),
-      client: { name: 'Sara Blu', phone: '+393471240000', smsConsent: true },
-      reminders: [{ before: 'PT59M54S', channel: 'sms' }],
-    }));
+    const created = await system().api(
+      'POST',
+      '/v1/appointments',
+      appointment({
+        startsAt: inFuture(3_600_000),
+        client: { name: 'Sara Blu', phone: '+393471240000', smsConsent: true },
+        reminders: [{ before: 'PT59M54S', channel: 'sms' }],
+      }),
+    );
     const id = created.body.appointmentId;
     const changed = await system().api('PATCH', `/v1/appointments/${id}`, { client: { phone: '+393471240001' } });
     expect(changed.status).toBe(200);
     expect(changed.body.reminders).toEqual(created.body.reminders);
     await system().twilio.waitForMessages((m) => m.to === '+393471240001', 1, 30_000);
     expect(system().twilio.messages.filter((m) => m.to === '+393471240000')).toHaveLength(0);
-    await eventually(async () => (await system().prisma.appointment.findFirst({ where: { externalId: id } }))?.clientPhone === '+393471240001', 15_000, 'the row to follow the new phone');
+    await eventually(
+      async () =>
+        (await system().prisma.appointment.findFirst({ where: { externalId: id } }))?.clientPhone === '+393471240001',
+      15_000,
+      'the row to follow the new phone',
+    );
   });
 
   test('a reschedule into the past or with an unknown field is refused and changes nothing', async () => {
     const created = await system().api('POST', '/v1/appointments', appointment());
     const id = created.body.appointmentId;
-    const past = await system().api('PATCH', `/v1/appointments/${id}`, { startsAt: new Date(Date.now() - DAY).toISOString() });
+    const past = await system().api('PATCH', `/v1/appointments/${id}`, {
+      startsAt: new Date(Date.now() - DAY).toISOString(),
+    });
     expect(past.status).toBe(422);
     const unknown = await system().api('PATCH', `/v1/appointments/${id}`, { startsAt: inFuture(DAY), room: 3 });
     expect(unknown.status).toBe(400);
@@ -238,7 +277,11 @@ describe('changes to a running appointment', () => {
   });
 
   test('cancel with notifyClient texts the client once', async () => {
-    const created = await system().api('POST', '/v1/appointments', appointment({ client: { name: 'Luca Verdi', phone: '+393471230000', smsConsent: true } }));
+    const created = await system().api(
+      'POST',
+      '/v1/appointments',
+      appointment({ client: { name: 'Luca Verdi', phone: '+393471230000', smsConsent: true } }),
+    );
     const id = created.body.appointmentId;
     const res = await system().api('POST', `/v1/appointments/${id}/cancel`, { notifyClient: true });
     expect(res.status).toBe(200);

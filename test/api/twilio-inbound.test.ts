@@ -30,7 +30,11 @@ test('STOP opts the number out for every active appointment; START opts it back 
   expect(stop.status).toBe(200);
   for (const id of [first, second]) {
     await eventually(async () => (await view(id)).status === 'opted_out', 15_000, `${id} opted out`);
-    expect((await view(id)).reminders.every((r: { state: string; reason: string }) => r.state === 'skipped' && r.reason === 'opted_out')).toBe(true);
+    expect(
+      (await view(id)).reminders.every(
+        (r: { state: string; reason: string }) => r.state === 'skipped' && r.reason === 'opted_out',
+      ),
+    ).toBe(true);
   }
   expect((await view(other)).status).toBe('scheduled');
   const optOut = await system().prisma.optOut.findFirstOrThrow({ where: { phone } });
@@ -66,8 +70,16 @@ test('free text is kept, matched to the upcoming appointment and flagged for rev
   const id = await book(phone);
   const res = await system().inboundSms({ From: phone, Body: 'Can I come at 10 instead?' });
   expect(res.status).toBe(200);
-  const message = await system().prisma.message.findFirstOrThrow({ where: { from: phone }, include: { appointment: true } });
-  expect(message).toMatchObject({ direction: 'inbound', needsReview: true, keyword: null, body: 'Can I come at 10 instead?' });
+  const message = await system().prisma.message.findFirstOrThrow({
+    where: { from: phone },
+    include: { appointment: true },
+  });
+  expect(message).toMatchObject({
+    direction: 'inbound',
+    needsReview: true,
+    keyword: null,
+    body: 'Can I come at 10 instead?',
+  });
   expect(message.appointment?.externalId).toBe(id);
   expect((await view(id)).status).toBe('scheduled');
 });

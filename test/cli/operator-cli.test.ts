@@ -32,7 +32,20 @@ function cli(...args: string[]) {
 }
 
 test('practice create, apikey create and apikey revoke', async () => {
-  const created = cli('practice', 'create', '--id', 'studio', '--name', 'Studio Verdi', '--sms-from', '+393471234000', '--time-zone', 'Europe/Rome', '--sender-name', 'StudioV');
+  const created = cli(
+    'practice',
+    'create',
+    '--id',
+    'studio',
+    '--name',
+    'Studio Verdi',
+    '--sms-from',
+    '+393471234000',
+    '--time-zone',
+    'Europe/Rome',
+    '--sender-name',
+    'StudioV',
+  );
   expect(created).toMatchObject({ code: 0, stderr: '' });
   expect(created.stdout).toContain('Created practice "studio"');
   expect(await prisma.practice.findUniqueOrThrow({ where: { id: 'studio' } })).toMatchObject({
@@ -61,7 +74,18 @@ test('practice create, apikey create and apikey revoke', async () => {
 
 test('bad input exits 1 with a clear message naming the problem, and writes nothing', async () => {
   const before = await prisma.practice.count();
-  const bad = cli('practice', 'create', '--id', 'Bad Id', '--name', 'X', '--sms-from', '12345', '--time-zone', 'Mars/Base');
+  const bad = cli(
+    'practice',
+    'create',
+    '--id',
+    'Bad Id',
+    '--name',
+    'X',
+    '--sms-from',
+    '12345',
+    '--time-zone',
+    'Mars/Base',
+  );
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain('--id: must be lower-case letters');
   expect(bad.stderr).toContain('--sms-from: must be an E.164 number');

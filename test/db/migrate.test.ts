@@ -38,7 +38,10 @@ async function query<T extends object>(url: string, sql: string, params: unknown
 
 async function localMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 async function copyOfMigrations(): Promise<string> {
@@ -89,11 +92,35 @@ test('keeps _prisma_migrations exactly as prisma migrate deploy does', async () 
   expect(columns).toEqual([
     { column_name: 'id', data_type: 'character varying', length: 36, is_nullable: 'NO', column_default: null },
     { column_name: 'checksum', data_type: 'character varying', length: 64, is_nullable: 'NO', column_default: null },
-    { column_name: 'finished_at', data_type: 'timestamp with time zone', length: null, is_nullable: 'YES', column_default: null },
-    { column_name: 'migration_name', data_type: 'character varying', length: 255, is_nullable: 'NO', column_default: null },
+    {
+      column_name: 'finished_at',
+      data_type: 'timestamp with time zone',
+      length: null,
+      is_nullable: 'YES',
+      column_default: null,
+    },
+    {
+      column_name: 'migration_name',
+      data_type: 'character varying',
+      length: 255,
+      is_nullable: 'NO',
+      column_default: null,
+    },
     { column_name: 'logs', data_type: 'text', length: null, is_nullable: 'YES', column_default: null },
-    { column_name: 'rolled_back_at', data_type: 'timestamp with time zone', length: null, is_nullable: 'YES', column_default: null },
-    { column_name: 'started_at', data_type: 'timestamp with time zone', length: null, is_nullable: 'NO', column_default: 'now()' },
+    {
+      column_name: 'rolled_back_at',
+      data_type: 'timestamp with time zone',
+      length: null,
+      is_nullable: 'YES',
+      column_default: null,
+    },
+    {
+      column_name: 'started_at',
+      data_type: 'timestamp with time zone',
+      length: null,
+      is_nullable: 'NO',
+      column_default: 'now()',
+    },
     { column_name: 'applied_steps_count', data_type: 'integer', length: null, is_nullable: 'NO', column_default: '0' },
   ]);
   const [primaryKey] = await query<{ columns: string }>(
@@ -186,7 +213,10 @@ test('stops at a migration prisma recorded as failed and says how to resolve it'
   await expect(attempt).rejects.toThrow(/prisma migrate resolve --rolled-back 29991231000000_failed/);
 
   // Once resolved as rolled back, it no longer blocks.
-  await query(url, "UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '29991231000000_failed'");
+  await query(
+    url,
+    "UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '29991231000000_failed'",
+  );
   expect(await applyMigrations(url)).toEqual({ applied: [] });
 });
 

@@ -82,7 +82,13 @@ const ACTIONS: Record<string, string> = {
   SetDefault: 'SET DEFAULT',
 };
 
-const PG_ACTIONS: Record<string, string> = { c: 'CASCADE', n: 'SET NULL', r: 'RESTRICT', a: 'NO ACTION', d: 'SET DEFAULT' };
+const PG_ACTIONS: Record<string, string> = {
+  c: 'CASCADE',
+  n: 'SET NULL',
+  r: 'RESTRICT',
+  a: 'NO ACTION',
+  d: 'SET DEFAULT',
+};
 
 function readDmmf(): Dmmf {
   const schema = readFileSync(SCHEMA_FILE, 'utf8');
@@ -192,7 +198,13 @@ async function actualShape(url: string): Promise<DatabaseShape> {
     }
     const inShape = (table: string) => shape[table] !== undefined;
 
-    const columns = await client.query<{ table: string; column: string; type: string; nullable: boolean; default: string | null }>(
+    const columns = await client.query<{
+      table: string;
+      column: string;
+      type: string;
+      nullable: boolean;
+      default: string | null;
+    }>(
       `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
               NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default
          FROM pg_attribute a
@@ -206,7 +218,13 @@ async function actualShape(url: string): Promise<DatabaseShape> {
     }
 
     // Expression columns (attnum 0) have no attribute; show them rather than hide them.
-    const indexes = await client.query<{ table: string; name: string; primary: boolean; unique: boolean; columns: string[] }>(
+    const indexes = await client.query<{
+      table: string;
+      name: string;
+      primary: boolean;
+      unique: boolean;
+      columns: string[];
+    }>(
       `SELECT t.relname AS table, i.relname AS name, x.indisprimary AS primary, x.indisunique AS unique,
               array(SELECT coalesce(a.attname::text, '<expression>')
                       FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, position)
@@ -311,7 +329,15 @@ test('the comparison notices drift in every aspect it checks', async () => {
     diff = (err as Error).message;
   }
   expect(diff).not.toBe('');
-  for (const drift of ['bigint', 'sms_consent', '"extra"', 'messages_appointment_id_idx', 'contacts_email_idx', 'ON DELETE CASCADE', '"stray"']) {
+  for (const drift of [
+    'bigint',
+    'sms_consent',
+    '"extra"',
+    'messages_appointment_id_idx',
+    'contacts_email_idx',
+    'ON DELETE CASCADE',
+    '"stray"',
+  ]) {
     expect(diff).toContain(drift);
   }
   expect(actual.contacts.columns.name.nullable).toBe(false);

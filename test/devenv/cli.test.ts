@@ -43,9 +43,13 @@ test('the product CLI alone, without DATABASE_URL: one line saying so', () => {
 });
 
 test('through devenv/cli.ts a configured DATABASE_URL is used as it is', async () => {
-  const created = run('devenv/cli.ts', ['practice', 'create', '--id', 'wrapped', '--name', 'Wrapped', '--sms-from', '+393471234000'], {
-    DATABASE_URL: database.url,
-  });
+  const created = run(
+    'devenv/cli.ts',
+    ['practice', 'create', '--id', 'wrapped', '--name', 'Wrapped', '--sms-from', '+393471234000'],
+    {
+      DATABASE_URL: database.url,
+    },
+  );
   expect(created).toMatchObject({ code: 0, stderr: '' });
   const prisma = createPrismaClient(database.url);
   try {
@@ -56,11 +60,15 @@ test('through devenv/cli.ts a configured DATABASE_URL is used as it is', async (
 });
 
 test('through devenv/cli.ts a foreign server on DEV_POSTGRES_PORT is refused, never used', () => {
-  const refused = run('devenv/cli.ts', ['apikey', 'create', '--practice', 'demo'], { DEV_POSTGRES_PORT: String(foreign.port) });
+  const refused = run('devenv/cli.ts', ['apikey', 'create', '--practice', 'demo'], {
+    DEV_POSTGRES_PORT: String(foreign.port),
+  });
   expect(refused.code).toBe(1);
   expect(refused.stdout).toBe('');
   expect(refused.stderr).toMatch(
-    new RegExp(`^Port ${foreign.port}, wanted for the embedded PostgreSQL, is already in use by another process .*DATABASE_URL to use your own database\\.\\n$`),
+    new RegExp(
+      `^Port ${foreign.port}, wanted for the embedded PostgreSQL, is already in use by another process .*DATABASE_URL to use your own database\\.\\n$`,
+    ),
   );
 });
 

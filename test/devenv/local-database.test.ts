@@ -17,7 +17,9 @@ test('a foreign listener on the port is refused, naming it and the settings, and
   const foreign = await startForeignListener();
   try {
     const dataDir = tempDataDir();
-    const error = await resolveDatabase({ databaseUrl: null, port: foreign.port, dataDir }, quiet).catch((err: unknown) => err);
+    const error = await resolveDatabase({ databaseUrl: null, port: foreign.port, dataDir }, quiet).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(PortInUseError);
     const message = (error as Error).message;
     expect(message).not.toContain('\n');
@@ -48,7 +50,9 @@ describe('with an embedded PostgreSQL running from one data directory', () => {
 
   test('another data directory on that port is refused: it is another PostgreSQL, not ours', async () => {
     const otherDir = tempDataDir();
-    const error = await resolveDatabase({ databaseUrl: null, port, dataDir: otherDir }, quiet).catch((err: unknown) => err);
+    const error = await resolveDatabase({ databaseUrl: null, port, dataDir: otherDir }, quiet).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(PortInUseError);
     expect((error as Error).message).toMatch(
       new RegExp(
@@ -72,7 +76,9 @@ describe('with an embedded PostgreSQL running from one data directory', () => {
 
   test('its own data directory with another port says where it runs instead of starting a second one', async () => {
     const otherPort = await freePort();
-    const error = await resolveDatabase({ databaseUrl: null, port: otherPort, dataDir: oursDir }, quiet).catch((err: unknown) => err);
+    const error = await resolveDatabase({ databaseUrl: null, port: otherPort, dataDir: oursDir }, quiet).catch(
+      (err: unknown) => err,
+    );
     expect((error as Error).message).toMatch(
       new RegExp(
         `^The embedded PostgreSQL of ${oursDir} is already running on port ${port} \\(pid \\d+\\), not on port ${otherPort}\\. ` +

@@ -29,20 +29,33 @@ test('a due SMS reminder reaches Twilio and a signed "C" reply confirms the appo
   ]);
 
   const [sms] = await system().twilio.waitForMessages((m) => m.to === CLIENT_PHONE, 1, 30_000);
-  const localTime = DateTime.fromISO(startsAt).setZone('Europe/Rome').setLocale('en-GB').toFormat("ccc d LLL 'at' HH:mm");
+  const localTime = DateTime.fromISO(startsAt)
+    .setZone('Europe/Rome')
+    .setLocale('en-GB')
+    .toFormat("ccc d LLL 'at' HH:mm");
   expect(sms.from).toBe(system().smsFrom);
   expect(sms.body).toBe(
     `Hi Maria, a reminder from Practice clinic: your appointment is ${localTime}, Via Roma 1, Milano. ` +
       'Reply C to confirm or STOP to opt out.',
   );
 
-  const awaiting = await eventually(async () => {
-    const view = (await system().api('GET', '/v1/appointments/E2E-1')).body;
-    return view.status === 'awaiting_confirmation' && view;
-  }, 15_000, 'awaiting_confirmation');
+  const awaiting = await eventually(
+    async () => {
+      const view = (await system().api('GET', '/v1/appointments/E2E-1')).body;
+      return view.status === 'awaiting_confirmation' && view;
+    },
+    15_000,
+    'awaiting_confirmation',
+  );
   expect(awaiting.reminders[0]).toMatchObject({ state: 'sent', reason: null });
   const logged = await system().prisma.message.findUniqueOrThrow({ where: { id: awaiting.reminders[0].messageId } });
-  expect(logged).toMatchObject({ direction: 'outbound', providerId: sms.sid, to: CLIENT_PHONE, body: sms.body, segments: 1 });
+  expect(logged).toMatchObject({
+    direction: 'outbound',
+    providerId: sms.sid,
+    to: CLIENT_PHONE,
+    body: sms.body,
+    segments: 1,
+  });
 
   const forged = await system().inboundSms({ From: CLIENT_PHONE, Body: 'C' }, 'not-the-auth-token');
   expect(forged.status).toBe(403);
@@ -53,17 +66,27 @@ test('a due SMS reminder reaches Twilio and a signed "C" reply confirms the appo
   expect(reply.status).toBe(200);
   expect(reply.headers.get('content-type')).toMatch(/xml/);
 
-  const confirmed = await eventually(async () => {
-    const view = (await system().api('GET', '/v1/appointments/E2E-1')).body;
-    return view.status === 'confirmed' && view;
-  }, 15_000, 'confirmed');
+  const confirmed = await eventually(
+    async () => {
+      const view = (await system().api('GET', '/v1/appointments/E2E-1')).body;
+      return view.status === 'confirmed' && view;
+    },
+    15_000,
+    'confirmed',
+  );
   expect(confirmed.confirmation).toMatchObject({ via: 'sms' });
   const queried = await system().temporal.workflow.getHandle(workflowIdFor('clinic', 'E2E-1')).query(stateQuery);
   expect(queried.status).toBe('confirmed');
   const inbound = await system().prisma.message.findFirstOrThrow({ where: { direction: 'inbound' } });
-  expect(inbound).toMatchObject({ keyword: 'C', needsReview: false, from: CLIENT_PHONE, appointmentId: logged.appointmentId });
+  expect(inbound).toMatchObject({
+    keyword: 'C',
+    needsReview: false,
+    from: CLIENT_PHONE,
+    appointmentId: logged.appointmentId,
+  });
   await eventually(
-    async () => (await system().prisma.appointment.findFirst({ where: { externalId: 'E2E-1' } }))?.status === 'confirmed',
+    async () =>
+      (await system().prisma.appointment.findFirst({ where: { externalId: 'E2E-1' } }))?.status === 'confirmed',
     15_000,
     'the appointments row to mirror the confirmation',
   );

@@ -29,7 +29,9 @@ test('the worker log shows the plan, the send, its result, the confirmation, the
   });
   expect(created.status).toBe(201);
   await system().twilio.waitForMessages((m) => m.to === phone, 1, 30_000);
-  await eventually(async () => (await system().api('GET', '/v1/appointments/LOG-1')).body.reminders[0].state === 'sent');
+  await eventually(
+    async () => (await system().api('GET', '/v1/appointments/LOG-1')).body.reminders[0].state === 'sent',
+  );
   expect((await system().api('POST', '/v1/appointments/LOG-1/confirm')).status).toBe(200);
   await eventually(async () => (await system().api('GET', '/v1/appointments/LOG-1')).body.status === 'confirmed');
 

@@ -45,10 +45,14 @@ test('a worker killed while a reminder is pending: the next worker sends it exac
 
   const second = startWorker();
   await system().twilio.waitForMessages((m) => m.to === '+393471234567', 1, 60_000);
-  const view = await eventually(async () => {
-    const res = await system().api('GET', '/v1/appointments/KILL-1');
-    return res.body.reminders?.[0]?.state === 'sent' && res.body;
-  }, 30_000, 'the reminder to be recorded as sent');
+  const view = await eventually(
+    async () => {
+      const res = await system().api('GET', '/v1/appointments/KILL-1');
+      return res.body.reminders?.[0]?.state === 'sent' && res.body;
+    },
+    30_000,
+    'the reminder to be recorded as sent',
+  );
   await sleep(3_000);
   expect(system().twilio.messages).toHaveLength(1);
   expect(await system().prisma.message.count({ where: { direction: 'outbound' } })).toBe(1);
@@ -74,10 +78,14 @@ test('a worker killed after Twilio accepted the SMS but before it was recorded d
 
   const second = startWorker();
   // The retry comes after the activity's start-to-close timeout (30 s) expires.
-  const row = await eventually(async () => {
-    const message = await system().prisma.message.findFirst({ where: { to: '+393471239999' } });
-    return message?.providerId ? message : null;
-  }, 90_000, 'the retried activity to reconcile with Twilio');
+  const row = await eventually(
+    async () => {
+      const message = await system().prisma.message.findFirst({ where: { to: '+393471239999' } });
+      return message?.providerId ? message : null;
+    },
+    90_000,
+    'the retried activity to reconcile with Twilio',
+  );
   expect(row.providerId).toBe(system().twilio.messages.find((m) => m.to === '+393471239999')!.sid);
   expect(system().twilio.messages.filter((m) => m.to === '+393471239999')).toHaveLength(1);
   const view = await system().api('GET', '/v1/appointments/KILL-2');

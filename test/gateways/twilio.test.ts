@@ -139,8 +139,9 @@ describe('createTwilioGateway: send', () => {
       permanent: true,
       httpStatus: 401,
     });
-    expect(await gatewayError(wrong.findSent({ to: CLIENT, from: PRACTICE, body: 'x', sentAfter: new Date() })))
-      .toMatchObject({ code: '20003', permanent: true });
+    expect(
+      await gatewayError(wrong.findSent({ to: CLIENT, from: PRACTICE, body: 'x', sentAfter: new Date() })),
+    ).toMatchObject({ code: '20003', permanent: true });
   });
 
   it('reports an unreachable API as transient', async () => {
@@ -186,8 +187,9 @@ describe('createTwilioGateway: findSent', () => {
     stored.receivedAt = anHourAgo;
     stored.dateSent = anHourAgo;
 
-    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter: new Date(Date.now() - 60_000) }))
-      .toBeNull();
+    expect(
+      await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter: new Date(Date.now() - 60_000) }),
+    ).toBeNull();
   });
 
   it('finds a message Twilio still holds in its queue (no date_sent yet)', async () => {
@@ -267,7 +269,12 @@ describe('createSmsSimulator', () => {
     expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter })).toEqual(sent);
     expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Other', sentAfter })).toBeNull();
     expect(
-      await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter: new Date(Date.now() + 1000) }),
+      await simulator.findSent({
+        to: CLIENT,
+        from: PRACTICE,
+        body: 'Hello "Maria"',
+        sentAfter: new Date(Date.now() + 1000),
+      }),
     ).toBeNull();
   });
 });

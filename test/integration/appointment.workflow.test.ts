@@ -49,7 +49,12 @@ beforeAll(async () => {
   const database = await createTestDatabase('workflow');
   dropDatabase = database.drop;
   prisma = createPrismaClient(database.url);
-  await createPractice(prisma, { id: 'clinic', name: 'Studio Bianchi', smsFrom: '+15005550006', timeZone: 'Europe/Rome' });
+  await createPractice(prisma, {
+    id: 'clinic',
+    name: 'Studio Bianchi',
+    smsFrom: '+15005550006',
+    timeZone: 'Europe/Rome',
+  });
   twilio = await startFakeTwilio();
 });
 
@@ -64,7 +69,12 @@ beforeEach(() => {
   twilio.messages.length = 0;
 });
 
-async function withWorker<T>(name: string, scenario: (start: (input: Partial<AppointmentWorkflowInput['details']>) => Promise<WorkflowHandle<typeof appointmentWorkflow>>) => Promise<T>): Promise<T> {
+async function withWorker<T>(
+  name: string,
+  scenario: (
+    start: (input: Partial<AppointmentWorkflowInput['details']>) => Promise<WorkflowHandle<typeof appointmentWorkflow>>,
+  ) => Promise<T>,
+): Promise<T> {
   const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -72,7 +82,11 @@ async function withWorker<T>(name: string, scenario: (start: (input: Partial<App
     workflowBundle: testWorkflowBundle(),
     activities: createActivities({
       prisma,
-      sms: createTwilioGateway({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl }),
+      sms: createTwilioGateway({
+        accountSid: twilio.accountSid,
+        authToken: twilio.authToken,
+        apiBaseUrl: twilio.baseUrl,
+      }),
     }),
   });
   const handles: WorkflowHandle[] = [];
@@ -160,9 +174,18 @@ test('never confirmed: both reminders go out and the appointment ends unconfirme
 });
 
 test('an invalid number is a permanent failure: not retried, recorded with a readable reason', async () => {
-  twilio.failNext(() => true, { status: 400, code: 21211, message: "The 'To' number +393470000000 is not a valid phone number." });
+  twilio.failNext(() => true, {
+    status: 400,
+    code: 21211,
+    message: "The 'To' number +393470000000 is not a valid phone number.",
+  });
   const view = await withWorker('invalid-number', async (start) =>
-    (await start({ client: { name: 'Maria', phone: '+393470000000', smsConsent: true, emailConsent: false }, reminders: [{ before: 'PT2H', channel: 'sms' }] })).result(),
+    (
+      await start({
+        client: { name: 'Maria', phone: '+393470000000', smsConsent: true, emailConsent: false },
+        reminders: [{ before: 'PT2H', channel: 'sms' }],
+      })
+    ).result(),
   );
   expect(view.status).toBe('failed');
   expect(view.reminders[0]).toMatchObject({ state: 'failed', reason: 'invalid_number' });
@@ -174,7 +197,9 @@ test('an invalid number is a permanent failure: not retried, recorded with a rea
 
 test('a transient Twilio error is retried with backoff and the reminder is sent once', async () => {
   twilio.failNext(() => true, { status: 503, code: 20500, message: 'Service unavailable' });
-  const view = await withWorker('transient', async (start) => (await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] })).result());
+  const view = await withWorker('transient', async (start) =>
+    (await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] })).result(),
+  );
   expect(view.reminders[0]).toMatchObject({ state: 'sent' });
   expect(twilio.messages).toHaveLength(1);
 });
@@ -183,7 +208,9 @@ test('reschedule re-plans and cancel ends the workflow, cancelling what was pend
   const view: AppointmentView = await withWorker('reschedule-cancel', async (start) => {
     const handle = await start({});
     const now = await env.currentTimeMs();
-    const moved = await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: new Date(now + 5 * DAY).toISOString() }] });
+    const moved = await handle.executeUpdate(rescheduleUpdate, {
+      args: [{ startsAt: new Date(now + 5 * DAY).toISOString() }],
+    });
     expect(moved.reminders.map((r) => [r.id, r.state])).toEqual([
       ['r1', 'cancelled'],
       ['r2', 'cancelled'],

@@ -26,9 +26,7 @@ export interface FakeTwilioMessage {
 }
 
 export type FakeTwilioFailure =
-  | { status: number; code?: number; message?: string }
-  | { hang: true }
-  | { dropConnection: true };
+  { status: number; code?: number; message?: string } | { hang: true } | { dropConnection: true };
 
 export interface FakeTwilio {
   baseUrl: string;
@@ -256,7 +254,10 @@ function validateCreate(form: Record<string, string>): { code: number; message: 
 }
 
 /** Twilio's DateSent, DateSent> and DateSent< take a GMT date or a full timestamp. */
-function dateSentFilter(name: 'DateSent' | 'DateSent>' | 'DateSent<', value: string): (m: FakeTwilioMessage) => boolean {
+function dateSentFilter(
+  name: 'DateSent' | 'DateSent>' | 'DateSent<',
+  value: string,
+): (m: FakeTwilioMessage) => boolean {
   const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const start = Date.parse(dayOnly ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(start)) throw new Error(`Invalid ${name} value: ${value}`);

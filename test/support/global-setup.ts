@@ -11,7 +11,11 @@ const quiet = () => {};
 export default async function globalSetup(): Promise<void> {
   await setUpShared();
   const temporal = await startTemporalDevServer({
-    cliPath: await resolveTemporalCli({ projectRoot: ROOT, configuredPath: loadConfig().temporal.cliPath, log: toolLog }),
+    cliPath: await resolveTemporalCli({
+      projectRoot: ROOT,
+      configuredPath: loadConfig().temporal.cliPath,
+      log: toolLog,
+    }),
     port: await freePort(),
     uiPort: null,
     dbFile: null,

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { SmsGatewayError, type OutboundSms, type SentSms, type SentSmsQuery, type SmsGateway } from '../../gateways/sms';
+import {
+  SmsGatewayError,
+  type OutboundSms,
+  type SentSms,
+  type SentSmsQuery,
+  type SmsGateway,
+} from '../../gateways/sms';
 
 // An SmsGateway for tests of the send activity: it records what it is asked, and each call
 // to send() takes the next scripted answer (accept by default).

@@ -16,7 +16,10 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     throw new Error('TEST_PG_ADMIN_URL is unset: run the tests through jest (globalSetup starts PostgreSQL).');
   }
   // Lower-case and short: PostgreSQL folds unquoted names and truncates them at 63 bytes.
-  const slug = prefix.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  const slug = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30);
   const name = `test_${slug}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`));
 
@@ -34,7 +37,9 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   // FORCE terminates the sessions still open on it (a pool a test forgot to close).
-  await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`));
+  await withAdmin(adminUrl, (admin) =>
+    admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`),
+  );
 }
 
 async function withAdmin<T>(adminUrl: string, work: (admin: Client) => Promise<T>): Promise<T> {

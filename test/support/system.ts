@@ -36,10 +36,18 @@ export interface TestSystem {
   twilio: FakeTwilio;
   config: Config;
   databaseUrl: string;
-  api(method: string, path: string, body?: unknown, options?: { apiKey?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { apiKey?: string | null; rawBody?: string; contentType?: string },
+  ): Promise<ApiResponse>;
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
-  inboundSms(params: { From: string; Body: string; To?: string; MessageSid?: string }, signingToken?: string): Promise<ApiResponse>;
+  inboundSms(
+    params: { From: string; Body: string; To?: string; MessageSid?: string },
+    signingToken?: string,
+  ): Promise<ApiResponse>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -48,7 +56,8 @@ export interface TestSystem {
 async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
   installTestTemporalRuntime();
   const address = process.env.TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
+  if (!address)
+    throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
   const database = await createTestDatabase('system');
   const prisma = createPrismaClient(database.url);
   const twilio = await startFakeTwilio();
@@ -123,7 +132,13 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       return { status: response.status, headers: response.headers, body: text };
     },
     async addPractice(id, smsFrom) {
-      await createPractice(prisma, { id, name: `Practice ${id}`, smsFrom, timeZone: 'Europe/Rome', helpPhone: '+390212345678' });
+      await createPractice(prisma, {
+        id,
+        name: `Practice ${id}`,
+        smsFrom,
+        timeZone: 'Europe/Rome',
+        helpPhone: '+390212345678',
+      });
       return { apiKey: (await createApiKey(prisma, id)).key };
     },
     async startWorker() {
@@ -134,7 +149,11 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
         taskQueue,
         workflowBundle: testWorkflowBundle(),
         prisma,
-        sms: createTwilioGateway({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl }),
+        sms: createTwilioGateway({
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+          apiBaseUrl: twilio.baseUrl,
+        }),
       });
       worker = { instance, run: instance.run(), connection: nativeConnection };
     },
@@ -166,7 +185,11 @@ export function inFuture(ms: number): string {
   return new Date(Date.now() + ms).toISOString();
 }
 
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

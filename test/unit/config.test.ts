@@ -35,7 +35,12 @@ test('reads every variable', () => {
 test('invalid configuration is reported as one line per problem', () => {
   let error: unknown;
   try {
-    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'no-port', TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}` });
+    loadConfig({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      TEMPORAL_ADDRESS: 'no-port',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+    });
   } catch (err) {
     error = err;
   }
@@ -49,12 +54,18 @@ test('invalid configuration is reported as one line per problem', () => {
 });
 
 test('dev tooling ports: each settable; the Web UI follows the frontend at +1000 unless set', () => {
-  expect(loadConfig({ DEV_POSTGRES_PORT: '15488', DEV_TEMPORAL_PORT: '17233', DEV_TEMPORAL_UI_PORT: '18080' }).dev).toEqual({
+  expect(
+    loadConfig({ DEV_POSTGRES_PORT: '15488', DEV_TEMPORAL_PORT: '17233', DEV_TEMPORAL_UI_PORT: '18080' }).dev,
+  ).toEqual({
     postgresPort: 15488,
     temporalPort: 17233,
     temporalUiPort: 18080,
   });
-  expect(loadConfig({ DEV_TEMPORAL_PORT: '7300' }).dev).toEqual({ postgresPort: 5488, temporalPort: 7300, temporalUiPort: 8300 });
+  expect(loadConfig({ DEV_TEMPORAL_PORT: '7300' }).dev).toEqual({
+    postgresPort: 5488,
+    temporalPort: 7300,
+    temporalUiPort: 8300,
+  });
   expect(loadConfig({ DEV_POSTGRES_PORT: ' ' }).dev.postgresPort).toBe(5488);
 });
 
@@ -74,8 +85,12 @@ test('invalid or colliding dev ports are reported one line each', () => {
     'DEV_TEMPORAL_UI_PORT: must be a port number between 1 and 65535',
   ]);
   // An invalid frontend port is one problem, not also one about the UI port derived from it.
-  expect(problems({ DEV_TEMPORAL_PORT: 'x' })).toEqual(['DEV_TEMPORAL_PORT: must be a port number between 1 and 65535']);
-  expect(problems({ DEV_TEMPORAL_PORT: '5488' })).toEqual(['DEV_TEMPORAL_PORT: must differ from DEV_POSTGRES_PORT (both are 5488)']);
+  expect(problems({ DEV_TEMPORAL_PORT: 'x' })).toEqual([
+    'DEV_TEMPORAL_PORT: must be a port number between 1 and 65535',
+  ]);
+  expect(problems({ DEV_TEMPORAL_PORT: '5488' })).toEqual([
+    'DEV_TEMPORAL_PORT: must differ from DEV_POSTGRES_PORT (both are 5488)',
+  ]);
   expect(problems({ DEV_TEMPORAL_PORT: '4488' })).toEqual([
     'DEV_TEMPORAL_UI_PORT: must differ from DEV_POSTGRES_PORT (both are 5488; unset, it is DEV_TEMPORAL_PORT + 1000)',
   ]);

@@ -32,9 +32,15 @@ test('"1 day before" is a calendar day in the appointment zone across a DST chan
 });
 
 test('without SMS consent, without a phone, or with reminders disabled nothing is pending, each with its reason', () => {
-  const noConsent = planReminders({ ...base, client: { ...base.client, smsConsent: false } }, { now: longBefore, firstSeq: 1 });
+  const noConsent = planReminders(
+    { ...base, client: { ...base.client, smsConsent: false } },
+    { now: longBefore, firstSeq: 1 },
+  );
   expect(noConsent.map((r) => r.reason)).toEqual(['no_consent', 'no_consent']);
-  const noPhone = planReminders({ ...base, client: { name: 'X', email: 'x@example.com', smsConsent: true, emailConsent: true } }, { now: longBefore, firstSeq: 1 });
+  const noPhone = planReminders(
+    { ...base, client: { name: 'X', email: 'x@example.com', smsConsent: true, emailConsent: true } },
+    { now: longBefore, firstSeq: 1 },
+  );
   expect(noPhone.map((r) => r.reason)).toEqual(['no_contact', 'no_contact']);
   const disabled = planReminders({ ...base, remindersEnabled: false }, { now: longBefore, firstSeq: 1 });
   expect(disabled.every((r) => r.state === 'skipped' && r.reason === 'disabled')).toBe(true);
@@ -46,7 +52,11 @@ test('opted-out clients get no SMS, email is not deliverable yet', () => {
     'opted_out',
   ]);
   const email = planReminders(
-    { ...base, client: { ...base.client, email: 'm@example.com', emailConsent: true }, reminders: [{ before: 'P1D', channel: 'email' }] },
+    {
+      ...base,
+      client: { ...base.client, email: 'm@example.com', emailConsent: true },
+      reminders: [{ before: 'P1D', channel: 'email' }],
+    },
     { now: longBefore, firstSeq: 1 },
   );
   expect(email[0]).toMatchObject({ state: 'skipped', reason: 'channel_unavailable' });
@@ -54,7 +64,10 @@ test('opted-out clients get no SMS, email is not deliverable yet', () => {
 
 test('overdue rules collapse into one reminder sent now; the others are skipped as past due', () => {
   const now = new Date('2026-12-01T07:00:00Z'); // 1.5 h before the start: both rules are overdue
-  const plan = planReminders({ ...base, reminders: [...base.reminders, { before: 'PT1H', channel: 'sms' }] }, { now, firstSeq: 1 });
+  const plan = planReminders(
+    { ...base, reminders: [...base.reminders, { before: 'PT1H', channel: 'sms' }] },
+    { now, firstSeq: 1 },
+  );
   const byRule = Object.fromEntries(plan.map((r) => [r.before, r]));
   expect(byRule.P1D).toMatchObject({ state: 'skipped', reason: 'past_due' });
   expect(byRule.PT2H).toMatchObject({ state: 'pending', sendAt: now.toISOString() });

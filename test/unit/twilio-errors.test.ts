@@ -84,11 +84,14 @@ describe('classifyTwilioError', () => {
     });
   });
 
-  it.each(['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'])('treats a %s network error as transient', (code) => {
-    const classified = classifyTwilioError(Object.assign(new Error(`connect ${code}`), { code }));
-    expect(classified).toMatchObject({ code, permanent: false });
-    expect(classified.httpStatus).toBeUndefined();
-  });
+  it.each(['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'])(
+    'treats a %s network error as transient',
+    (code) => {
+      const classified = classifyTwilioError(Object.assign(new Error(`connect ${code}`), { code }));
+      expect(classified).toMatchObject({ code, permanent: false });
+      expect(classified.httpStatus).toBeUndefined();
+    },
+  );
 
   it('treats any failure the HTTP client flags as "no answer" as transient', () => {
     // The shape axios (inside the SDK) gives transport failures; the gateway tests
@@ -105,7 +108,7 @@ describe('classifyTwilioError', () => {
   });
 
   it('treats a programming error as permanent', () => {
-    expect(classifyTwilioError(new TypeError("Required parameter \"params['to']\" missing."))).toMatchObject({
+    expect(classifyTwilioError(new TypeError('Required parameter "params[\'to\']" missing.'))).toMatchObject({
       code: 'UNEXPECTED',
       permanent: true,
     });

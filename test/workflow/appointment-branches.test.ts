@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, RetryState } from '@temporalio/common';
-import { ActivityFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  ActivityFailure,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -271,12 +276,19 @@ test('a send refused for good fails the reminder with the reason, without retryi
     messageId: 'msg-refused',
   };
   const refuse: SendSms = async () => {
-    throw ApplicationFailure.create({ type: SMS_REJECTED, message: refusal.explanation, nonRetryable: true, details: [refusal] });
+    throw ApplicationFailure.create({
+      type: SMS_REJECTED,
+      message: refusal.explanation,
+      nonRetryable: true,
+      details: [refusal],
+    });
   };
   await withWorker(refuse, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
     const view = await handle.result();
-    expect(view.reminders).toEqual([expect.objectContaining({ id: 'r1', state: 'failed', reason: 'invalid_number', messageId: 'msg-refused' })]);
+    expect(view.reminders).toEqual([
+      expect.objectContaining({ id: 'r1', state: 'failed', reason: 'invalid_number', messageId: 'msg-refused' }),
+    ]);
     expect(view.status).toBe('failed');
     expect(calls.sendSms).toHaveLength(1);
     expect(await statusAttribute(handle)).toBe('failed');
@@ -292,11 +304,17 @@ test('a send refused for good fails the reminder with the reason, without retryi
 // one expecting the reminder `failed` / `gateway_unavailable`.
 test('known gap: a gateway failing transiently until the appointment starts fails the whole workflow', async () => {
   const unavailable: SendSms = async () => {
-    throw ApplicationFailure.retryable('SMS gateway unavailable: Twilio had an internal error', 'SmsGatewayUnavailable');
+    throw ApplicationFailure.retryable(
+      'SMS gateway unavailable: Twilio had an internal error',
+      'SmsGatewayUnavailable',
+    );
   };
   await withWorker(unavailable, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
-    const error = await handle.result().then(() => null, (err: unknown) => err);
+    const error = await handle.result().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const activityFailure = (error as WorkflowFailedError).cause;
     expect(activityFailure).toBeInstanceOf(ActivityFailure);
@@ -430,7 +448,9 @@ test('reschedule cancels what was pending, plans afresh and clears the confirmat
     ]);
 
     const past = new Date((await now()) - HOUR).toISOString();
-    expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: past }] }))).toBe(UPDATE_REJECTION.invalid);
+    expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: past }] }))).toBe(
+      UPDATE_REJECTION.invalid,
+    );
     expect((await handle.query(stateQuery)).startsAt).toBe(finalStart);
 
     const view = await handle.result();
@@ -468,9 +488,13 @@ test('cancel with notifyClient texts the client once; changes to a cancelled app
 
     expect(await rejectionType(handle.executeUpdate(confirmUpdate))).toBe(UPDATE_REJECTION.closed);
     const later = new Date((await now()) + 4 * DAY).toISOString();
-    expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: later }] }))).toBe(UPDATE_REJECTION.closed);
+    expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: later }] }))).toBe(
+      UPDATE_REJECTION.closed,
+    );
     // Cancel again is answered, not refused, and does not change the reason.
-    expect((await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'other' }] })).cancellation?.reason).toBe('sick');
+    expect((await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'other' }] })).cancellation?.reason).toBe(
+      'sick',
+    );
 
     releaseNotice();
     const view = await handle.result();
