@@ -54,7 +54,6 @@ export interface TestSystem {
 }
 
 async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
-  installTestTemporalRuntime();
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
     throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
@@ -142,6 +141,10 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       return { apiKey: (await createApiKey(prisma, id)).key };
     },
     async startWorker() {
+      // Only a native object (the worker's connection) needs the Runtime: installed without one,
+      // its log forwarding would keep jest from exiting, since the Runtime shuts down when its
+      // last native object closes.
+      installTestTemporalRuntime();
       const nativeConnection = await NativeConnection.connect({ address });
       const instance = await createReminderWorker({
         connection: nativeConnection,
