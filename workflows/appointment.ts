@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../activities/contracts';
 import type { AppointmentView, Reminder, ReminderReason } from '../domain/appointment';
@@ -246,17 +247,20 @@ interface SendFailure {
  */
 function sendFailure(err: unknown): SendFailure | null {
   if (!(err instanceof ActivityFailure)) return null;
-  if (err.cause instanceof TimeoutFailure) {
+  if (err.cause instanceof ApplicationFailure && err.cause.type === SMS_REJECTED) {
+    const rejection = err.cause.details?.[0] as SmsRejection | undefined;
+    if (rejection) {
+      return { reason: rejection.reason, explanation: rejection.explanation, messageId: rejection.messageId };
+    }
+  }
+  // An attempt still running at the deadline ends as a TimeoutFailure; attempts that kept
+  // failing fast end with the last one's failure and retryState TIMEOUT.
+  if (err.cause instanceof TimeoutFailure || err.retryState === RetryState.TIMEOUT) {
     return {
       reason: 'gateway_unavailable',
       explanation: 'the SMS gateway could not be reached in time',
       messageId: null,
     };
-  }
-  if (err.cause instanceof ApplicationFailure && err.cause.type === SMS_REJECTED) {
-    const rejection = err.cause.details?.[0] as SmsRejection | undefined;
-    if (rejection)
-      return { reason: rejection.reason, explanation: rejection.explanation, messageId: rejection.messageId };
   }
   return null;
 }

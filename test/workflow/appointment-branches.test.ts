@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure, RetryState } from '@temporalio/common';
-import {
-  ActivityFailure,
-  WorkflowFailedError,
-  WorkflowUpdateFailedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -295,14 +290,10 @@ test('a send refused for good fails the reminder with the reason, without retryi
   });
 });
 
-// KNOWN GAP, pinned here so that a fix shows up: the branch meant for this case (a TimeoutFailure
-// -> the reminder fails as gateway_unavailable) is only reached when an attempt is still running
-// at the deadline. When every attempt fails fast with a transient error until the appointment
-// starts, the server ends the retries with the last ApplicationFailure (retryState TIMEOUT), not a
-// TimeoutFailure, and the workflow rethrows it: the whole workflow fails. Once
-// workflows/appointment.ts treats `retryState === TIMEOUT` like a timeout, replace this test with
-// one expecting the reminder `failed` / `gateway_unavailable`.
-test('known gap: a gateway failing transiently until the appointment starts fails the whole workflow', async () => {
+// The server ends the retries at the schedule-to-close deadline (the start) with the last
+// attempt's ApplicationFailure and retryState TIMEOUT, not a TimeoutFailure, when every attempt
+// fails fast: the reminder fails as gateway_unavailable and the appointment still ends.
+test('a gateway failing transiently until the appointment starts fails the reminder, not the workflow', async () => {
   const unavailable: SendSms = async () => {
     throw ApplicationFailure.retryable(
       'SMS gateway unavailable: Twilio had an internal error',
@@ -311,17 +302,14 @@ test('known gap: a gateway failing transiently until the appointment starts fail
   };
   await withWorker(unavailable, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
-    const error = await handle.result().then(
-      () => null,
-      (err: unknown) => err,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    const activityFailure = (error as WorkflowFailedError).cause;
-    expect(activityFailure).toBeInstanceOf(ActivityFailure);
-    expect((activityFailure as ActivityFailure).retryState).toBe(RetryState.TIMEOUT);
-    expect((activityFailure as ActivityFailure).cause).toBeInstanceOf(ApplicationFailure);
+    const final = await handle.result();
+    expect(final.reminders).toEqual([
+      expect.objectContaining({ state: 'failed', reason: 'gateway_unavailable', messageId: null }),
+    ]);
+    expect(final.status).toBe('failed');
     // Retried with backoff (5 s doubling, at most 10 min) for the 2 hours until the start.
     expect(calls.sendSms.length).toBeGreaterThan(5);
+    expect(calls.recordFinalView).toHaveLength(1);
   });
 });
 
