@@ -46,7 +46,6 @@ export interface TestSystem {
 }
 
 async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
-  installTestTemporalRuntime();
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
   const database = await createTestDatabase('system');
@@ -126,6 +125,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       return { apiKey: (await createApiKey(prisma, id)).key };
     },
     async startWorker() {
+      installTestTemporalRuntime();
       const nativeConnection = await NativeConnection.connect({ address });
       const instance = await createReminderWorker({
         connection: nativeConnection,
