@@ -16,7 +16,11 @@ export const TEMPORAL_LOGS = '__temporalLogs__';
 
 let installed = false;
 
-/** Installs the Runtime of this test file (call it before creating connections, workers or environments). */
+/**
+ * Installs the Runtime of this test file. Call it right before the first native connection,
+ * worker or test environment, and only then: the SDK shuts the Runtime down when its last one
+ * closes, but a Runtime that never had one stays up, and its log forwarding keeps jest from exiting.
+ */
 export function installTestTemporalRuntime(): void {
   if (installed) return;
   installed = true;

@@ -4,7 +4,8 @@ import { Worker } from '@temporalio/worker';
 import { installTestTemporalRuntime } from '../support/temporal-runtime';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
-// Histories recorded from real runs (RECORD_HISTORIES=1 npm test -- test/integration/appointment.workflow.test.ts) are
+// Histories recorded from real runs
+// (RECORD_HISTORIES=1 npm test -- test/integration/appointment.workflow.test.ts) are
 // replayed against today's workflow code: a change that would break running appointments
 // fails here with a nondeterminism error instead of in production. Histories recorded before
 // a patched() change are kept (prefixed with the change's name) to prove the patch works.
