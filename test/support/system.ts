@@ -141,9 +141,6 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       return { apiKey: (await createApiKey(prisma, id)).key };
     },
     async startWorker() {
-      // Only a native object (the worker's connection) needs the Runtime: installed without one,
-      // its log forwarding would keep jest from exiting, since the Runtime shuts down when its
-      // last native object closes.
       installTestTemporalRuntime();
       const nativeConnection = await NativeConnection.connect({ address });
       const instance = await createReminderWorker({
