@@ -1,4 +1,5 @@
 import { workflowIdFor } from '../../domain/appointment';
+import { AppointmentIdKey, AppointmentStatusKey, PracticeIdKey } from '../../workflows/search-attributes';
 import { match } from '../support/matchers';
 import { inFuture, eventually, useTestSystem, type Problem } from '../support/system';
 
@@ -38,11 +39,12 @@ describe('POST /v1/appointments', () => {
     ]);
     const description = await system().temporal.workflow.getHandle(res.body.workflowId).describe();
     expect(description.status.name).toBe('RUNNING');
-    expect(description.searchAttributes).toMatchObject({
-      PracticeId: ['clinic'],
-      AppointmentId: [body.appointmentId],
-      AppointmentStatus: ['scheduled'],
-    });
+    const attributes = description.typedSearchAttributes;
+    expect({
+      practiceId: attributes.get(PracticeIdKey),
+      appointmentId: attributes.get(AppointmentIdKey),
+      status: attributes.get(AppointmentStatusKey),
+    }).toEqual({ practiceId: 'clinic', appointmentId: body.appointmentId, status: 'scheduled' });
     const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: body.appointmentId } });
     expect(row).toMatchObject({
       practiceId: 'clinic',
@@ -249,7 +251,7 @@ describe('changes to a running appointment', () => {
     expect(view.body.status).toBe('cancelled');
     const description = await system().temporal.workflow.getHandle(view.body.workflowId).describe();
     expect(description.status.name).toBe('COMPLETED');
-    expect(description.searchAttributes.AppointmentStatus).toEqual(['cancelled']);
+    expect(description.typedSearchAttributes.get(AppointmentStatusKey)).toBe('cancelled');
     // Without notifyClient the client hears nothing.
     expect(system().twilio.messages.filter((m) => m.to === '+393471234567')).toHaveLength(0);
   });
