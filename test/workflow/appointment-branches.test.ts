@@ -71,11 +71,12 @@ interface Calls {
 type SendSms = (input: SendSmsInput, attempt: number) => Promise<SendSmsResult>;
 
 /** Accepts every message, as a provider would. */
-const accept: SendSms = async (input) => ({
-  outcome: 'sent',
-  messageId: `msg-${input.idempotencyKey}`,
-  providerId: `SM-${input.idempotencyKey}`,
-});
+const accept: SendSms = (input) =>
+  Promise.resolve({
+    outcome: 'sent',
+    messageId: `msg-${input.idempotencyKey}`,
+    providerId: `SM-${input.idempotencyKey}`,
+  });
 
 function stubActivities(sendSms: SendSms): { activities: Activities; calls: Calls } {
   const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [] };
@@ -87,11 +88,13 @@ function stubActivities(sendSms: SendSms): { activities: Activities; calls: Call
       attempts.set(input.idempotencyKey, attempt);
       return sendSms(input, attempt);
     },
-    async recordAppointment(input) {
+    recordAppointment(input) {
       calls.recordAppointment.push(input);
+      return Promise.resolve();
     },
-    async recordFinalView(input) {
+    recordFinalView(input) {
       calls.recordFinalView.push(input);
+      return Promise.resolve();
     },
   };
   return { activities, calls };
@@ -275,14 +278,15 @@ test('a send refused for good fails the reminder with the reason, without retryi
     explanation: "The client's phone number is not a valid phone number.",
     messageId: 'msg-refused',
   };
-  const refuse: SendSms = async () => {
-    throw ApplicationFailure.create({
-      type: SMS_REJECTED,
-      message: refusal.explanation,
-      nonRetryable: true,
-      details: [refusal],
-    });
-  };
+  const refuse: SendSms = () =>
+    Promise.reject(
+      ApplicationFailure.create({
+        type: SMS_REJECTED,
+        message: refusal.explanation,
+        nonRetryable: true,
+        details: [refusal],
+      }),
+    );
   await withWorker(refuse, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
     const view = await handle.result();
@@ -303,12 +307,10 @@ test('a send refused for good fails the reminder with the reason, without retryi
 // workflows/appointment.ts treats `retryState === TIMEOUT` like a timeout, replace this test with
 // one expecting the reminder `failed` / `gateway_unavailable`.
 test('known gap: a gateway failing transiently until the appointment starts fails the whole workflow', async () => {
-  const unavailable: SendSms = async () => {
-    throw ApplicationFailure.retryable(
-      'SMS gateway unavailable: Twilio had an internal error',
-      'SmsGatewayUnavailable',
+  const unavailable: SendSms = () =>
+    Promise.reject(
+      ApplicationFailure.retryable('SMS gateway unavailable: Twilio had an internal error', 'SmsGatewayUnavailable'),
     );
-  };
   await withWorker(unavailable, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
     const error = await handle.result().then(
@@ -326,7 +328,7 @@ test('known gap: a gateway failing transiently until the appointment starts fail
 });
 
 test('a number the activity finds opted out: the reminder is skipped and the client opted out', async () => {
-  const optedOut: SendSms = async () => ({ outcome: 'opted_out' });
+  const optedOut: SendSms = () => Promise.resolve({ outcome: 'opted_out' });
   await withWorker(optedOut, async ({ calls, start }) => {
     const handle = await start();
     const view = await handle.result();
