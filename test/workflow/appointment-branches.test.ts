@@ -102,11 +102,12 @@ function stubActivities(sendSms: SendSms): { activities: Activities; calls: Call
 
 type Handle = WorkflowHandle<typeof appointmentWorkflow>;
 
+/** Plain functions (no `this`), so that a scenario can take them apart: `async ({ calls, start }) => …`. */
 interface Scenario {
   calls: Calls;
   /** Starts an appointment 3 days ahead with SMS reminders 1 day and 2 hours before, unless overridden. */
-  start(details?: Partial<AppointmentDetails>, options?: { optedOut?: boolean }): Promise<Handle>;
-  now(): Promise<number>;
+  start: (details?: Partial<AppointmentDetails>, options?: { optedOut?: boolean }) => Promise<Handle>;
+  now: () => Promise<number>;
 }
 
 /** Runs `scenario` with a worker serving the stubbed activities on a task queue of its own. */
