@@ -231,7 +231,7 @@ describe('createTwilioGateway: findSent', () => {
     expect(error.permanent).toBe(false);
     const [accepted] = await fake.waitForMessages((m) => m.body === body, 1, 1000);
     expect(await impatient.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
-      providerId: accepted!.sid,
+      providerId: accepted.sid,
       status: 'sent',
     });
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
@@ -212,13 +213,13 @@ export async function eventually<T>(
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last: Error | undefined;
   while (Date.now() < deadline) {
     try {
       const value = await check();
       if (value) return value;
     } catch (err) {
-      last = err;
+      last = err instanceof Error ? err : new Error(inspect(err));
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
