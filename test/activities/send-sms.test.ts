@@ -181,9 +181,7 @@ test('row retrying: sent again at once, without asking the provider (what the co
 /** A row left `sending`: the attempt died after claiming it (here the gateway call itself blew up). */
 async function leaveSending(input: SendSmsInput): Promise<void> {
   const dying = new InMemorySmsGateway();
-  dying.send = async () => {
-    throw new Error('worker killed mid-send');
-  };
+  dying.send = () => Promise.reject(new Error('worker killed mid-send'));
   await expect(sendSmsWith(dying)(input)).rejects.toThrow('worker killed mid-send');
   expect(await rowOf(input)).toMatchObject({ status: 'sending', providerId: null });
 }

@@ -1,5 +1,7 @@
 import { workflowIdFor } from '../../domain/appointment';
-import { inFuture, eventually, useTestSystem } from '../support/system';
+import { AppointmentIdKey, AppointmentStatusKey, PracticeIdKey } from '../../workflows/search-attributes';
+import { match } from '../support/matchers';
+import { inFuture, eventually, useTestSystem, type Problem } from '../support/system';
 
 // The appointment API over HTTP against the real app, Temporal and PostgreSQL.
 
@@ -31,17 +33,18 @@ describe('POST /v1/appointments', () => {
     const res = await system().api('POST', '/v1/appointments', body);
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/v1/appointments/${body.appointmentId}`);
-    expect(res.body.reminders.map((r: { before: string; state: string }) => [r.before, r.state])).toEqual([
+    expect(res.body.reminders.map((r) => [r.before, r.state])).toEqual([
       ['P1D', 'pending'],
       ['PT2H', 'pending'],
     ]);
     const description = await system().temporal.workflow.getHandle(res.body.workflowId).describe();
     expect(description.status.name).toBe('RUNNING');
-    expect(description.searchAttributes).toMatchObject({
-      PracticeId: ['clinic'],
-      AppointmentId: [body.appointmentId],
-      AppointmentStatus: ['scheduled'],
-    });
+    const attributes = description.typedSearchAttributes;
+    expect({
+      practiceId: attributes.get(PracticeIdKey),
+      appointmentId: attributes.get(AppointmentIdKey),
+      status: attributes.get(AppointmentStatusKey),
+    }).toEqual({ practiceId: 'clinic', appointmentId: body.appointmentId, status: 'scheduled' });
     const row = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: body.appointmentId } });
     expect(row).toMatchObject({
       practiceId: 'clinic',
@@ -87,25 +90,25 @@ describe('POST /v1/appointments', () => {
     ],
   ])('refuses %s with a field-level problem and writes nothing', async (_what, overrides, status, path) => {
     const before = await rowCounts();
-    const res = await system().api('POST', '/v1/appointments', appointment(overrides));
+    const res = await system().api<Problem>('POST', '/v1/appointments', appointment(overrides));
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({ status, title: match.any(String), detail: match.any(String) });
     expect(res.body.errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path, message: expect.any(String) })]),
+      expect.arrayContaining([expect.objectContaining({ path, message: match.any(String) })]),
     );
     expect(await rowCounts()).toEqual(before);
   });
 
   test('names every bad field at once', async () => {
-    const res = await system().api('POST', '/v1/appointments', {
+    const res = await system().api<Problem>('POST', '/v1/appointments', {
       appointmentId: '',
       startsAt: '2020-01-01T09:00:00Z',
       timeZone: 'Nowhere/City',
       client: { name: '', phone: 'nope' },
     });
     expect(res.status).toBe(422);
-    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(
+    expect(res.body.errors?.map((e) => e.path).sort()).toEqual(
       ['appointmentId', 'client.name', 'client.phone', 'startsAt', 'timeZone'].sort(),
     );
   });
@@ -120,7 +123,7 @@ describe('POST /v1/appointments', () => {
   });
 
   test('malformed JSON is a 400 problem', async () => {
-    const res = await system().api('POST', '/v1/appointments', undefined, { rawBody: '{"appointmentId": ' });
+    const res = await system().api<Problem>('POST', '/v1/appointments', undefined, { rawBody: '{"appointmentId": ' });
     expect(res.status).toBe(400);
     expect(res.body.title).toBe('Malformed JSON');
   });
@@ -174,7 +177,7 @@ describe('changes to a running appointment', () => {
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ status: 'scheduled', confirmation: null, location: 'Room 2' });
     expect(Date.parse(moved.body.startsAt)).toBe(Date.parse(newStart));
-    expect(moved.body.reminders.map((r: { id: string; state: string }) => [r.id, r.state])).toEqual([
+    expect(moved.body.reminders.map((r) => [r.id, r.state])).toEqual([
       ['r1', 'skipped'],
       ['r2', 'skipped'],
       ['r3', 'pending'],
@@ -234,7 +237,7 @@ describe('changes to a running appointment', () => {
     const cancelled = await system().api('POST', `/v1/appointments/${id}/cancel`, { reason: 'patient called' });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', cancellation: { reason: 'patient called' } });
-    expect(cancelled.body.reminders.every((r: { state: string }) => r.state === 'cancelled')).toBe(true);
+    expect(cancelled.body.reminders.every((r) => r.state === 'cancelled')).toBe(true);
 
     const again = await system().api('POST', `/v1/appointments/${id}/cancel`, {});
     expect(again.status).toBe(200);
@@ -248,7 +251,7 @@ describe('changes to a running appointment', () => {
     expect(view.body.status).toBe('cancelled');
     const description = await system().temporal.workflow.getHandle(view.body.workflowId).describe();
     expect(description.status.name).toBe('COMPLETED');
-    expect(description.searchAttributes.AppointmentStatus).toEqual(['cancelled']);
+    expect(description.typedSearchAttributes.get(AppointmentStatusKey)).toBe('cancelled');
     // Without notifyClient the client hears nothing.
     expect(system().twilio.messages.filter((m) => m.to === '+393471234567')).toHaveLength(0);
   });
@@ -297,7 +300,7 @@ describe('changes to a running appointment', () => {
 });
 
 test('GET /healthz answers without a key', async () => {
-  const res = await system().api('GET', '/healthz', undefined, { apiKey: null });
+  const res = await system().api<{ status: string }>('GET', '/healthz', undefined, { apiKey: null });
   expect(res.status).toBe(200);
   expect(res.body).toEqual({ status: 'ok' });
 });

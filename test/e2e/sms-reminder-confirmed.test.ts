@@ -48,7 +48,9 @@ test('a due SMS reminder reaches Twilio and a signed "C" reply confirms the appo
     'awaiting_confirmation',
   );
   expect(awaiting.reminders[0]).toMatchObject({ state: 'sent', reason: null });
-  const logged = await system().prisma.message.findUniqueOrThrow({ where: { id: awaiting.reminders[0].messageId } });
+  const { messageId } = awaiting.reminders[0];
+  if (messageId === null) throw new Error('the sent reminder has no message id');
+  const logged = await system().prisma.message.findUniqueOrThrow({ where: { id: messageId } });
   expect(logged).toMatchObject({
     direction: 'outbound',
     providerId: sms.sid,

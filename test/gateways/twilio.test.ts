@@ -6,6 +6,7 @@ import { SmsGatewayError, type SmsGateway } from '../../gateways/sms';
 import { createSmsSimulator } from '../../gateways/sms-simulator';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
+import { match } from '../support/matchers';
 
 const CLIENT = '+393471234567';
 const PRACTICE = '+390212345678';
@@ -230,7 +231,7 @@ describe('createTwilioGateway: findSent', () => {
     expect(error.permanent).toBe(false);
     const [accepted] = await fake.waitForMessages((m) => m.body === body, 1, 1000);
     expect(await impatient.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
-      providerId: accepted!.sid,
+      providerId: accepted.sid,
       status: 'sent',
     });
   });
@@ -262,7 +263,7 @@ describe('createSmsSimulator', () => {
 
     const sent = await simulator.send({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"' });
 
-    expect(sent).toEqual({ providerId: expect.stringMatching(/^SIM[0-9a-f]{32}$/), status: 'simulated' });
+    expect(sent).toEqual({ providerId: match.stringMatching(/^SIM[0-9a-f]{32}$/), status: 'simulated' });
     expect(lines).toEqual([
       `SIMULATED, NOT DELIVERED: to ${CLIENT} from ${PRACTICE} body "Hello \\"Maria\\"" (id ${sent.providerId})`,
     ]);

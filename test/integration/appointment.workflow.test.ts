@@ -11,6 +11,7 @@ import { workflowIdFor, type AppointmentView } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createPractice } from '../../services/practices';
 import { addSearchAttributes } from '../../workflows/search-attribute-registration';
+import { AppointmentStatusKey } from '../../workflows/search-attributes';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
   APPOINTMENT_WORKFLOW_TYPE,
@@ -142,8 +143,8 @@ test('sends each reminder when due, then a "C" reply confirms and skips the rest
     await waitForSms(1);
     const awaiting = await handle.query(stateQuery);
     expect(awaiting.status).toBe('awaiting_confirmation');
-    const { searchAttributes } = await handle.describe();
-    expect(searchAttributes.AppointmentStatus).toEqual(['awaiting_confirmation']);
+    const { typedSearchAttributes } = await handle.describe();
+    expect(typedSearchAttributes.get(AppointmentStatusKey)).toBe('awaiting_confirmation');
     expect(awaiting.reminders.map((r) => r.state)).toEqual(['sent', 'pending']);
     await handle.signal(inboundReplySignal, {
       intent: 'confirm',

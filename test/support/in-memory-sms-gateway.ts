@@ -37,15 +37,15 @@ export class InMemorySmsGateway implements SmsGateway {
     return this;
   }
 
-  async send(sms: OutboundSms): Promise<SentSms> {
+  send(sms: OutboundSms): Promise<SentSms> {
     const answer = this.script.shift() ?? { accept: true };
-    if ('fail' in answer) throw answer.fail;
+    if ('fail' in answer) return Promise.reject(answer.fail);
     this.sent.push(sms);
-    return { providerId: `SM${randomBytes(16).toString('hex')}`, status: 'queued' };
+    return Promise.resolve({ providerId: `SM${randomBytes(16).toString('hex')}`, status: 'queued' });
   }
 
-  async findSent(query: SentSmsQuery): Promise<SentSms | null> {
+  findSent(query: SentSmsQuery): Promise<SentSms | null> {
     this.queries.push(query);
-    return this.found;
+    return Promise.resolve(this.found);
   }
 }

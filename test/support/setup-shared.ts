@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../devenv/embedded-postgres';
@@ -32,7 +33,7 @@ export function stopAtTeardown(server: Stoppable): void {
 export function setUpShared(): Promise<void> {
   globals.__sharedSetup__ ??= (async () => {
     const workDir = mkdtempSync(path.join(tmpdir(), 'ar-test-'));
-    stopAtTeardown({ stop: async () => rmSync(workDir, { recursive: true, force: true }) });
+    stopAtTeardown({ stop: () => rm(workDir, { recursive: true, force: true }) });
 
     const postgres = await startEmbeddedPostgres({
       dataDir: mkdtempSync(path.join(tmpdir(), 'ar-test-pg-')),

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { Config } from '../../config';
+import type { AppointmentView } from '../../domain/appointment';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createLogger } from '../../lib/logger';
@@ -20,10 +22,21 @@ import { testWorkflowBundle } from './workflow-bundle';
 // queue of its own, the real Temporal dev server and PostgreSQL started by globalSetup, and
 // the real twilio SDK talking to a local server that speaks Twilio's wire format.
 
-export interface ApiResponse {
+/** An error as the API answers it: RFC 9457 problem+json (api/problem.ts). */
+export interface Problem {
+  type: string;
+  status: number;
+  title: string;
+  detail: string;
+  /** The fields at fault, for 400 and 422. */
+  errors?: { path: string; message: string }[];
+}
+
+/** `Body` is what the caller expects to get: the response is not checked against it (the test's assertions do that). */
+export interface ApiResponse<Body> {
   status: number;
   headers: Headers;
-  body: any;
+  body: Body;
 }
 
 export interface TestSystem {
@@ -36,18 +49,22 @@ export interface TestSystem {
   twilio: FakeTwilio;
   config: Config;
   databaseUrl: string;
-  api(
+  /**
+   * Calls the API; a JSON answer is parsed, anything else is kept as text. The body is typed as
+   * an appointment view unless the caller names what it expects, e.g. `api<Problem>(…)` for an error.
+   */
+  api<Body = AppointmentView>(
     method: string,
     path: string,
     body?: unknown,
     options?: { apiKey?: string | null; rawBody?: string; contentType?: string },
-  ): Promise<ApiResponse>;
+  ): Promise<ApiResponse<Body>>;
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
   inboundSms(
     params: { From: string; Body: string; To?: string; MessageSid?: string },
     signingToken?: string,
-  ): Promise<ApiResponse>;
+  ): Promise<ApiResponse<string>>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -92,7 +109,12 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     twilio,
     config,
     databaseUrl: database.url,
-    async api(method, path, body, opts = {}) {
+    async api<Body>(
+      method: string,
+      path: string,
+      body?: unknown,
+      opts: { apiKey?: string | null; rawBody?: string; contentType?: string } = {},
+    ): Promise<ApiResponse<Body>> {
       const headers: Record<string, string> = {};
       const key = opts.apiKey === undefined ? system.apiKey : opts.apiKey;
       if (key) headers.authorization = `Bearer ${key}`;
@@ -107,7 +129,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       } catch {
         // not JSON: keep the text (TwiML, HTML)
       }
-      return { status: response.status, headers: response.headers, body: parsed };
+      return { status: response.status, headers: response.headers, body: parsed as Body };
     },
     async inboundSms(params, signingToken = twilio.authToken) {
       const form: Record<string, string> = {
@@ -191,13 +213,13 @@ export async function eventually<T>(
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last: Error | undefined;
   while (Date.now() < deadline) {
     try {
       const value = await check();
       if (value) return value;
     } catch (err) {
-      last = err;
+      last = err instanceof Error ? err : new Error(inspect(err));
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -66,11 +66,12 @@ interface Calls {
 type SendSms = (input: SendSmsInput, attempt: number) => Promise<SendSmsResult>;
 
 /** Accepts every message, as a provider would. */
-const accept: SendSms = async (input) => ({
-  outcome: 'sent',
-  messageId: `msg-${input.idempotencyKey}`,
-  providerId: `SM-${input.idempotencyKey}`,
-});
+const accept: SendSms = (input) =>
+  Promise.resolve({
+    outcome: 'sent',
+    messageId: `msg-${input.idempotencyKey}`,
+    providerId: `SM-${input.idempotencyKey}`,
+  });
 
 function stubActivities(sendSms: SendSms): { activities: Activities; calls: Calls } {
   const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [] };
@@ -82,11 +83,13 @@ function stubActivities(sendSms: SendSms): { activities: Activities; calls: Call
       attempts.set(input.idempotencyKey, attempt);
       return sendSms(input, attempt);
     },
-    async recordAppointment(input) {
+    recordAppointment(input) {
       calls.recordAppointment.push(input);
+      return Promise.resolve();
     },
-    async recordFinalView(input) {
+    recordFinalView(input) {
       calls.recordFinalView.push(input);
+      return Promise.resolve();
     },
   };
   return { activities, calls };
@@ -94,11 +97,12 @@ function stubActivities(sendSms: SendSms): { activities: Activities; calls: Call
 
 type Handle = WorkflowHandle<typeof appointmentWorkflow>;
 
+/** Plain functions (no `this`), so that a scenario can take them apart: `async ({ calls, start }) => …`. */
 interface Scenario {
   calls: Calls;
   /** Starts an appointment 3 days ahead with SMS reminders 1 day and 2 hours before, unless overridden. */
-  start(details?: Partial<AppointmentDetails>, options?: { optedOut?: boolean }): Promise<Handle>;
-  now(): Promise<number>;
+  start: (details?: Partial<AppointmentDetails>, options?: { optedOut?: boolean }) => Promise<Handle>;
+  now: () => Promise<number>;
 }
 
 /** Runs `scenario` with a worker serving the stubbed activities on a task queue of its own. */
@@ -270,14 +274,15 @@ test('a send refused for good fails the reminder with the reason, without retryi
     explanation: "The client's phone number is not a valid phone number.",
     messageId: 'msg-refused',
   };
-  const refuse: SendSms = async () => {
-    throw ApplicationFailure.create({
-      type: SMS_REJECTED,
-      message: refusal.explanation,
-      nonRetryable: true,
-      details: [refusal],
-    });
-  };
+  const refuse: SendSms = () =>
+    Promise.reject(
+      ApplicationFailure.create({
+        type: SMS_REJECTED,
+        message: refusal.explanation,
+        nonRetryable: true,
+        details: [refusal],
+      }),
+    );
   await withWorker(refuse, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
     const view = await handle.result();
@@ -294,12 +299,10 @@ test('a send refused for good fails the reminder with the reason, without retryi
 // attempt's ApplicationFailure and retryState TIMEOUT, not a TimeoutFailure, when every attempt
 // fails fast: the reminder fails as gateway_unavailable and the appointment still ends.
 test('a gateway failing transiently until the appointment starts fails the reminder, not the workflow', async () => {
-  const unavailable: SendSms = async () => {
-    throw ApplicationFailure.retryable(
-      'SMS gateway unavailable: Twilio had an internal error',
-      'SmsGatewayUnavailable',
+  const unavailable: SendSms = () =>
+    Promise.reject(
+      ApplicationFailure.retryable('SMS gateway unavailable: Twilio had an internal error', 'SmsGatewayUnavailable'),
     );
-  };
   await withWorker(unavailable, async ({ calls, start }) => {
     const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
     const final = await handle.result();
@@ -314,7 +317,7 @@ test('a gateway failing transiently until the appointment starts fails the remin
 });
 
 test('a number the activity finds opted out: the reminder is skipped and the client opted out', async () => {
-  const optedOut: SendSms = async () => ({ outcome: 'opted_out' });
+  const optedOut: SendSms = () => Promise.resolve({ outcome: 'opted_out' });
   await withWorker(optedOut, async ({ calls, start }) => {
     const handle = await start();
     const view = await handle.result();

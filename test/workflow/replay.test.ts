@@ -20,6 +20,7 @@ test('recorded histories exist', () => {
 });
 
 test.each(files)('replays %s', async (file) => {
-  const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+  // runReplayHistory checks that it is a history.
+  const history: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
   await Worker.runReplayHistory({ workflowBundle: testWorkflowBundle() }, history);
 });
