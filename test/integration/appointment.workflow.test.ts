@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -10,7 +10,6 @@ import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { workflowIdFor, type AppointmentView } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createPractice } from '../../services/practices';
-import { addSearchAttributes } from '../../workflows/search-attribute-registration';
 import { AppointmentStatusKey } from '../../workflows/search-attributes';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
@@ -23,7 +22,7 @@ import {
 } from '../../workflows/messages';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { createTestDatabase } from '../support/postgres';
-import { installTestTemporalRuntime } from '../support/temporal-runtime';
+import { startTimeSkippingEnvironment } from '../support/time-skipping';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
 // The workflow over days of simulated time on Temporal's time-skipping test server, with the
@@ -41,12 +40,7 @@ let twilio: FakeTwilio;
 let dropDatabase: () => Promise<void>;
 
 beforeAll(async () => {
-  installTestTemporalRuntime();
-  const executable = process.env.TEST_TIME_SKIPPING_SERVER;
-  env = await TestWorkflowEnvironment.createTimeSkipping(
-    executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {},
-  );
-  await addSearchAttributes(env.connection, 'default');
+  env = await startTimeSkippingEnvironment();
   const database = await createTestDatabase('workflow');
   dropDatabase = database.drop;
   prisma = createPrismaClient(database.url);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import {
@@ -25,8 +25,7 @@ import {
   type InboundReply,
 } from '../../workflows/messages';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from '../../workflows/search-attributes';
-import { addSearchAttributes } from '../../workflows/search-attribute-registration';
-import { installTestTemporalRuntime } from '../support/temporal-runtime';
+import { startTimeSkippingEnvironment } from '../support/time-skipping';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
 // Every branch of the appointment workflow over days of simulated time (Temporal's
@@ -44,12 +43,7 @@ let env: TestWorkflowEnvironment;
 jest.setTimeout(30_000);
 
 beforeAll(async () => {
-  installTestTemporalRuntime();
-  const executable = process.env.TEST_TIME_SKIPPING_SERVER;
-  env = await TestWorkflowEnvironment.createTimeSkipping(
-    executable ? { server: { executable: { type: 'existing-path', path: executable } } } : {},
-  );
-  await addSearchAttributes(env.connection, 'default');
+  env = await startTimeSkippingEnvironment();
 });
 
 afterAll(async () => {
