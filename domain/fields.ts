@@ -47,6 +47,9 @@ export const startsAtField = z
 export const reminderRuleSchema = z.strictObject({
   before: z
     .string()
-    .refine((value) => parseBefore(value) !== null, 'must be a positive ISO 8601 duration, e.g. P1D or PT2H'),
+    .refine(
+      (value) => parseBefore(value) !== null,
+      'must be a positive ISO 8601 duration of at most one year, e.g. P1D or PT2H',
+    ),
   channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
 });

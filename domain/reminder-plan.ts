@@ -17,9 +17,14 @@ export interface PlanOptions {
   optedOut?: boolean;
 }
 
+/** The longest "before" the contract allows; anything longer is refused when the rule is set. */
+const MAX_BEFORE_MS = Duration.fromObject({ years: 1 }).toMillis();
+
+/** A reminder rule's duration: positive and at most one year, else null. */
 export function parseBefore(before: string): Duration | null {
   const duration = Duration.fromISO(before);
-  if (!duration.isValid || duration.toMillis() <= 0) return null;
+  const ms = duration.toMillis();
+  if (!duration.isValid || ms <= 0 || ms > MAX_BEFORE_MS) return null;
   return duration;
 }
 

@@ -1,5 +1,6 @@
 import type { AppointmentDetails } from '../../domain/appointment';
 import { planReminders } from '../../domain/reminder-plan';
+import { reminderRuleSchema } from '../../domain/fields';
 
 const base: AppointmentDetails = {
   startsAt: '2026-12-01T09:30:00+01:00',
@@ -89,4 +90,24 @@ test('recipients "both" plans for client and practitioner; practitioners need no
     ['r7', 'client', 'skipped', 'no_consent'],
     ['r8', 'practitioner', 'pending', null],
   ]);
+});
+
+test('a rule longer than a year is refused when validated and never reaches the plan', () => {
+  expect(reminderRuleSchema.safeParse({ before: 'P1Y', channel: 'sms' }).success).toBe(true);
+  expect(reminderRuleSchema.safeParse({ before: 'P366D', channel: 'sms' }).success).toBe(false);
+  expect(reminderRuleSchema.safeParse({ before: 'P300000Y', channel: 'sms' }).success).toBe(false);
+  // A plan from before the bound (or a hand-made one) must still be total: no null sendAt.
+  for (const reminders of [
+    [
+      { before: 'PT2H', channel: 'sms' as const },
+      { before: 'P300000Y', channel: 'sms' as const },
+    ],
+    [
+      { before: 'P300000Y', channel: 'sms' as const },
+      { before: 'PT2H', channel: 'sms' as const },
+    ],
+  ]) {
+    const plan = planReminders({ ...base, reminders }, { now: longBefore, firstSeq: 1 });
+    expect(plan.map((r) => [r.before, r.sendAt])).toEqual([['PT2H', '2026-12-01T06:30:00.000Z']]);
+  }
 });
