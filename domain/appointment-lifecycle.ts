@@ -155,12 +155,13 @@ export class AppointmentLifecycle {
     this.settlePending((r) => r.recipient === 'client' && r.channel === 'sms', 'skipped', 'opted_out');
   }
 
-  /** Reminders skipped only because of the opt-out, and still ahead, become pending again. */
+  /** Reminders of the current plan skipped only because of the opt-out, and still ahead, become pending again. */
   optIn(now: Date): void {
     if (!this.optedOut) return;
     this.optedOut = false;
     const nowIso = now.toISOString();
-    for (const reminder of this.reminders) {
+    // Only the current plan: reminders a reschedule replaced were planned for another start.
+    for (const reminder of this.currentPlan()) {
       if (
         reminder.state === 'skipped' &&
         reminder.reason === 'opted_out' &&

@@ -139,3 +139,18 @@ test('a client who opted out or withdrew consent is not texted a cancellation no
   const disabled = new AppointmentLifecycle('A-2', { ...details, remindersEnabled: false }, false, now);
   expect(disabled.clientTextable).toBe(true);
 });
+
+test('START brings back only reminders of the current plan, never those a reschedule replaced', () => {
+  const l = fresh();
+  l.optOut();
+  l.reschedule({ startsAt: '2026-12-08T09:30:00+01:00' }, now);
+  l.optIn(now);
+  const reminders = l.view('wf', 'run').reminders;
+  expect(reminders.map((r) => [r.id, r.state, r.reason])).toEqual([
+    ['r1', 'skipped', 'opted_out'],
+    ['r2', 'skipped', 'opted_out'],
+    ['r3', 'pending', null],
+    ['r4', 'pending', null],
+  ]);
+  expect(l.nextDue()?.id).toBe('r3');
+});
