@@ -130,7 +130,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
       } else {
         lifecycle.markSkipped(reminder.id, 'opted_out');
-        lifecycle.optOut();
+        // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
+        if (reminder.recipient === 'client' || !patched('practitioner-opt-out-is-theirs')) lifecycle.optOut();
         log.info('Reminder skipped: the number is opted out', { reminderId: reminder.id });
       }
     } catch (err) {

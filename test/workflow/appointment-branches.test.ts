@@ -324,6 +324,34 @@ test('a number the activity finds opted out: the reminder is skipped and the cli
   });
 });
 
+test("a practitioner's number found opted out skips only the practitioner's reminder", async () => {
+  const practitionerOptedOut: SendSms = (input, attempt) =>
+    input.recipient === 'practitioner' ? Promise.resolve({ outcome: 'opted_out' }) : accept(input, attempt);
+  await withWorker(practitionerOptedOut, async ({ calls, start }) => {
+    const handle = await start({
+      recipients: 'both',
+      practitioner: { name: 'Dr. Bianchi', phone: PRACTITIONER_PHONE },
+      reminders: [
+        { before: 'P1D', channel: 'sms' },
+        { before: 'PT2H', channel: 'sms' },
+      ],
+    });
+    const view = await handle.result();
+    const byRecipient = (recipient: string) =>
+      view.reminders.filter((r) => r.recipient === recipient).map((r) => [r.state, r.reason]);
+    expect(byRecipient('client')).toEqual([
+      ['sent', null],
+      ['sent', null],
+    ]);
+    expect(byRecipient('practitioner')).toEqual([
+      ['skipped', 'opted_out'],
+      ['skipped', 'opted_out'],
+    ]);
+    expect(view.status).toBe('unconfirmed');
+    expect(calls.sendSms.filter((c) => c.recipient === 'client')).toHaveLength(2);
+  });
+});
+
 test('STOP skips the client reminders; START brings back those still ahead', async () => {
   await withWorker(accept, async ({ calls, start }) => {
     const handle = await start();
