@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ServiceError } from '@temporalio/client';
 import type { Logger } from '../lib/logger';
@@ -45,7 +46,23 @@ function toProblem(err: unknown): Problem | null {
   if (bodyParserType === 'entity.too.large') {
     return { status: 413, title: 'Request too large', detail: 'The request body is larger than allowed.' };
   }
-  return null;
+  return clientErrorProblem(err);
+}
+
+/**
+ * Errors Express and its body parsers already judged the client's (http-errors with a 4xx
+ * status: an undecodable path, an unsupported charset or encoding, too many parameters) keep
+ * that status; their message is shown only when they mark it safe to expose.
+ */
+function clientErrorProblem(err: unknown): Problem | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const { status, expose, message } = err as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  return {
+    status,
+    title: STATUS_CODES[status] ?? 'Bad request',
+    detail: expose === true && typeof message === 'string' ? message : 'The request could not be read.',
+  };
 }
 
 export const notFoundRoute: RequestHandler = (req, res) => {

@@ -4,6 +4,9 @@ import type { Logger } from '../../lib/logger';
 import type { InboundSmsService } from '../../services/inbound-sms';
 import { HttpProblem } from '../problem';
 
+/** The most media Twilio attaches to one message. */
+const MAX_MEDIA = 10;
+
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 function twimlMessage(text: string): string {
@@ -50,7 +53,15 @@ export function twilioWebhookRoutes(options: {
         detail: 'MessageSid, From and To are required.',
       });
     }
-    const mediaCount = Number(params.NumMedia ?? 0) || 0;
+    const mediaCount = Number(params.NumMedia ?? 0);
+    // Twilio sends at most 10 media per message; anything else is not Twilio's.
+    if (!Number.isInteger(mediaCount) || mediaCount < 0 || mediaCount > MAX_MEDIA) {
+      throw new HttpProblem({
+        status: 400,
+        title: 'Malformed webhook',
+        detail: `NumMedia must be a whole number from 0 to ${MAX_MEDIA}.`,
+      });
+    }
     const outcome = await options.inbound.receive({
       providerId: params.MessageSid,
       from: params.From,

@@ -62,7 +62,8 @@ export interface TestSystem {
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
   inboundSms(
-    params: { From: string; Body: string; To?: string; MessageSid?: string },
+    /** Any other Twilio parameter (NumMedia, MediaUrl0, …) is posted as given. */
+    params: { From: string; Body: string; To?: string; MessageSid?: string; [other: string]: string | undefined },
     signingToken?: string,
   ): Promise<ApiResponse<string>>;
   startWorker(): Promise<void>;
@@ -133,13 +134,12 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     },
     async inboundSms(params, signingToken = twilio.authToken) {
       const form: Record<string, string> = {
-        MessageSid: params.MessageSid ?? `SM${randomBytes(16).toString('hex')}`,
+        MessageSid: `SM${randomBytes(16).toString('hex')}`,
         AccountSid: twilio.accountSid,
-        From: params.From,
-        To: params.To ?? system.smsFrom,
-        Body: params.Body,
+        To: system.smsFrom,
         NumMedia: '0',
       };
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) form[name] = value;
       const url = `${baseUrl}/webhooks/twilio/sms`;
       const response = await fetch(url, {
         method: 'POST',
