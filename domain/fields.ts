@@ -34,8 +34,16 @@ export const emailField = z.email('must be an email address');
 
 export const timeZoneField = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Rome');
 
+/** A NUL, or half of a UTF-16 surrogate pair: PostgreSQL cannot store either in text. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function textField(max: number) {
-  return z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  return z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !UNSTORABLE.test(value), 'must not contain NUL characters or broken Unicode');
 }
 
 /** An appointment's start: a date-time with an explicit offset, in the future. */
