@@ -25,7 +25,9 @@ export interface SendSmsInput {
 export type SendSmsResult =
   | { outcome: 'sent'; messageId: string; providerId: string }
   /** The number is opted out for this practice (a STOP reached us before the workflow heard of it). */
-  | { outcome: 'opted_out' };
+  | { outcome: 'opted_out' }
+  /** The appointment had started by the time the gateway would have been called: nothing was sent. */
+  | { outcome: 'too_late' };
 
 /** `ApplicationFailure.type` of a send the gateway refused for good; details[0] is an SmsRejection. */
 export const SMS_REJECTED = 'SmsRejected';

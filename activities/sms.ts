@@ -17,6 +17,7 @@ import { SMS_REJECTED, type SendSmsInput, type SendSmsResult, type SmsRejection 
 const SENDING = 'sending';
 const RETRYING = 'retrying';
 const FAILED = 'failed';
+const TOO_LATE = 'too_late';
 
 /** Reminder reasons for the refusals staff can act on; other codes read as `rejected`. */
 const REASON_BY_CODE: Record<string, ReminderReason> = {
@@ -34,6 +35,7 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     if (existing?.providerId) return { outcome: 'sent', messageId: existing.id, providerId: existing.providerId };
     if (existing?.status === FAILED)
       throw rejection(existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
+    if (existing?.status === TOO_LATE) return { outcome: 'too_late' };
     if (await isOptedOut(prisma, input.practiceId, input.to)) return { outcome: 'opted_out' };
 
     const row = existing ?? (await claim(input));
@@ -45,6 +47,15 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
         sentAfter: new Date(row.updatedAt.getTime() - RECONCILE_SKEW_MS),
       });
       if (found) return recordSent(row.id, found);
+    }
+    // The activity's own clock, right before the gateway: a worker that was down across the
+    // start, or retries that ran up to it, must not text about an appointment already begun.
+    if (Date.now() >= Date.parse(input.appointment.startsAt)) {
+      await prisma.message.update({
+        where: { id: row.id },
+        data: { status: TOO_LATE, errorCode: null, errorMessage: 'Not sent: the appointment had already started.' },
+      });
+      return { outcome: 'too_late' };
     }
     await prisma.message.update({ where: { id: row.id }, data: { status: SENDING } });
 

@@ -96,6 +96,11 @@ export class AppointmentLifecycle {
     return pending.sort((a, b) => a.sendAt.localeCompare(b.sendAt))[0] ?? null;
   }
 
+  /** Whether the appointment has started: from then on nothing may be sent. */
+  hasStarted(now: Date): boolean {
+    return now.getTime() >= this.startsAtMs;
+  }
+
   /** Re-checks consent, contacts and opt-outs at send time; marks the reminder skipped if blocked. */
   beginSend(id: string): Reminder | null {
     const reminder = this.find(id);

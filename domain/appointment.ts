@@ -51,6 +51,7 @@ export type ReminderReason =
   | 'confirmed'
   | 'disabled'
   | 'past_due'
+  | 'too_late'
   | 'channel_unavailable'
   | 'rescheduled'
   | 'appointment_cancelled'

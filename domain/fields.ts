@@ -34,8 +34,8 @@ export const emailField = z.email('must be an email address');
 
 export const timeZoneField = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Rome');
 
-/** A NUL, or half of a UTF-16 surrogate pair: PostgreSQL cannot store either in text. */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Half of a UTF-16 surrogate pair: PostgreSQL cannot store it in text (nor a NUL). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function textField(max: number) {
   return z
@@ -43,7 +43,10 @@ export function textField(max: number) {
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((value) => !UNSTORABLE.test(value), 'must not contain NUL characters or broken Unicode');
+    .refine(
+      (value) => !value.includes('\u0000') && !LONE_SURROGATE.test(value),
+      'must not contain NUL characters or broken Unicode',
+    );
 }
 
 /** An appointment's start: a date-time with an explicit offset, in the future. */

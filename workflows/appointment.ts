@@ -128,6 +128,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       if (result.outcome === 'sent') {
         lifecycle.markSent(reminder.id, result.messageId);
         log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
+      } else if (result.outcome === 'too_late') {
+        lifecycle.markSkipped(reminder.id, 'too_late');
+        log.info('Reminder skipped: the appointment had started', { reminderId: reminder.id });
       } else {
         lifecycle.markSkipped(reminder.id, 'opted_out');
         // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
@@ -195,7 +198,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const changed = wait > 0 && (await condition(() => lifecycle.version !== seen, wait));
     if (!changed) {
       if (!due) lifecycle.end();
-      else if (lifecycle.beginSend(due.id)) await send(due);
+      // A timer that fires after the start (the worker was down) sends nothing; histories from
+      // before this check keep the send they made.
+      else if (lifecycle.hasStarted(new Date()) && patched('no-send-after-start')) {
+        lifecycle.markSkipped(due.id, 'too_late');
+        log.info('Reminder skipped: the appointment had started', { reminderId: due.id });
+      } else if (lifecycle.beginSend(due.id)) await send(due);
       else log.info('Reminder skipped when due', { reminderId: due.id, reason: reasonOf(view(), due.id) });
     }
     await recordProjection();

@@ -43,7 +43,7 @@ function reminderInput(): SendSmsInput {
     appointment: {
       clientName: 'Maria Rossi',
       practitionerName: null,
-      startsAt: '2026-12-01T09:30:00+01:00',
+      startsAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
       timeZone: 'Europe/Rome',
       location: null,
     },
@@ -233,4 +233,18 @@ test('a cancellation notice gets the cancellation text', async () => {
   const input = { ...reminderInput(), purpose: 'cancellation' as const };
   await sendSmsWith(gateway)(input);
   expect(gateway.sent[0].body).toMatch(/has been cancelled/);
+});
+
+test('the appointment has started: nothing is sent, the row says why, and a retry answers the same', async () => {
+  const gateway = new InMemorySmsGateway();
+  const input = reminderInput();
+  input.appointment.startsAt = new Date(Date.now() - 60_000).toISOString();
+  expect(await sendSmsWith(gateway)(input)).toEqual({ outcome: 'too_late' });
+  expect(await sendSmsWith(gateway)(input)).toEqual({ outcome: 'too_late' });
+  expect(gateway.sent).toHaveLength(0);
+  expect(await rowOf(input)).toMatchObject({
+    status: 'too_late',
+    providerId: null,
+    errorMessage: 'Not sent: the appointment had already started.',
+  });
 });

@@ -74,9 +74,7 @@ describe('POST /v1/appointments', () => {
 
   test('identical creates at once: one 201, the others the safe-retry 200, one row and one run', async () => {
     const body = appointment();
-    const answers = await Promise.all(
-      Array.from({ length: 6 }, () => system().api('POST', '/v1/appointments', body)),
-    );
+    const answers = await Promise.all(Array.from({ length: 6 }, () => system().api('POST', '/v1/appointments', body)));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
     expect(new Set(answers.map((a) => a.body.runId)).size).toBe(1);
     expect(await system().prisma.appointment.count({ where: { externalId: body.appointmentId } })).toBe(1);

@@ -352,6 +352,15 @@ test("a practitioner's number found opted out skips only the practitioner's remi
   });
 });
 
+test('the activity finds the appointment started: the reminder is skipped too_late', async () => {
+  const tooLate: SendSms = () => Promise.resolve({ outcome: 'too_late' });
+  await withWorker(tooLate, async ({ start }) => {
+    const view = await (await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] })).result();
+    expect(states(view)).toEqual([['r1', 'skipped', 'too_late']]);
+    expect(view.status).toBe('unconfirmed');
+  });
+});
+
 test('STOP skips the client reminders; START brings back those still ahead', async () => {
   await withWorker(accept, async ({ calls, start }) => {
     const handle = await start();
