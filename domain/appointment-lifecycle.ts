@@ -17,6 +17,11 @@ export interface RescheduleRequest {
   timeZone?: string;
   location?: string;
   client?: Partial<Client>;
+  /**
+   * Whether the client's new phone is opted out for the practice; set with a phone change,
+   * which carries that number's opt-out state instead of the old number's.
+   */
+  clientPhoneOptedOut?: boolean;
 }
 
 /** Why a requested change is refused; the workflow's Updates fail with these types. */
@@ -206,6 +211,8 @@ export class AppointmentLifecycle {
       ...(change.location !== undefined ? { location: change.location } : {}),
       client: { ...this.details.client, ...change.client },
     };
+    if (change.clientPhoneOptedOut === true) this.optOut();
+    else if (change.clientPhoneOptedOut === false) this.optIn(now);
     const moved = DateTime.fromISO(this.details.startsAt).toMillis() !== DateTime.fromISO(previousStart).toMillis();
     if (moved) {
       this.confirmation = null;

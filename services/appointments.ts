@@ -135,6 +135,8 @@ export class AppointmentService {
     const current = await this.viewOf(row);
     const timeZone = change.timeZone ?? current.timeZone;
     const startsAt = change.startsAt ?? (change.timeZone ? current.startsAt : undefined);
+    const newPhone = change.client?.phone;
+    const clientPhoneOptedOut = newPhone ? await isOptedOut(this.deps.prisma, practiceId, newPhone) : undefined;
     return this.update(() =>
       handle.executeUpdate(rescheduleUpdate, {
         args: [
@@ -143,6 +145,7 @@ export class AppointmentService {
             ...(change.timeZone ? { timeZone } : {}),
             ...(change.location !== undefined ? { location: change.location } : {}),
             ...(change.client ? { client: change.client } : {}),
+            ...(clientPhoneOptedOut !== undefined ? { clientPhoneOptedOut } : {}),
           },
         ],
       }),

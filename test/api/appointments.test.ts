@@ -1,3 +1,4 @@
+import { recordOptOut } from '../../db/opt-outs';
 import { workflowIdFor } from '../../domain/appointment';
 import { AppointmentIdKey, AppointmentStatusKey, PracticeIdKey } from '../../workflows/search-attributes';
 import { match } from '../support/matchers';
@@ -231,6 +232,37 @@ describe('changes to a running appointment', () => {
       15_000,
       'the row to follow the new phone',
     );
+  });
+
+  test("a new phone carries its own opt-out: the old number's STOP stays behind, the new number's applies", async () => {
+    const created = await system().api(
+      'POST',
+      '/v1/appointments',
+      appointment({ client: { name: 'Lia Viola', phone: '+393471250000', smsConsent: true } }),
+    );
+    const id = created.body.appointmentId;
+    expect((await system().inboundSms({ From: '+393471250000', Body: 'STOP' })).status).toBe(200);
+    await eventually(
+      async () => (await system().api('GET', `/v1/appointments/${id}`)).body.status === 'opted_out',
+      15_000,
+      'the STOP to reach the workflow',
+    );
+
+    const moved = await system().api('PATCH', `/v1/appointments/${id}`, { client: { phone: '+393471250001' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.status).toBe('scheduled');
+    expect(moved.body.reminders.map((r) => [r.state, r.reason])).toEqual([
+      ['pending', null],
+      ['pending', null],
+    ]);
+
+    await recordOptOut(system().prisma, system().practiceId, '+393471250002', 'STOP', new Date());
+    const optedOut = await system().api('PATCH', `/v1/appointments/${id}`, { client: { phone: '+393471250002' } });
+    expect(optedOut.body.status).toBe('opted_out');
+    expect(optedOut.body.reminders.map((r) => [r.state, r.reason])).toEqual([
+      ['skipped', 'opted_out'],
+      ['skipped', 'opted_out'],
+    ]);
   });
 
   test('a reschedule into the past or with an unknown field is refused and changes nothing', async () => {

@@ -154,3 +154,21 @@ test('START brings back only reminders of the current plan, never those a resche
   ]);
   expect(l.nextDue()?.id).toBe('r3');
 });
+
+test("a new phone brings its own opt-out state: the old number's STOP does not follow the client", () => {
+  const l = fresh();
+  l.optOut();
+  l.reschedule({ client: { phone: '+393479999999' }, clientPhoneOptedOut: false }, now);
+  expect(l.view('wf', 'run').status).toBe('scheduled');
+  expect(l.view('wf', 'run').reminders.map((r) => [r.state, r.reason])).toEqual([
+    ['pending', null],
+    ['pending', null],
+  ]);
+
+  l.reschedule({ client: { phone: '+393478888888' }, clientPhoneOptedOut: true }, now);
+  expect(l.view('wf', 'run').status).toBe('opted_out');
+  expect(l.view('wf', 'run').reminders.map((r) => [r.state, r.reason])).toEqual([
+    ['skipped', 'opted_out'],
+    ['skipped', 'opted_out'],
+  ]);
+});
