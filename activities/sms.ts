@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient } from '../db/client';
 import type { ReminderReason } from '../domain/appointment';
+import { startsInFuture } from '../domain/appointment-time';
 import { cancellationText, reminderText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
 import { SmsGatewayError, type SentSms, type SmsGateway } from '../gateways/sms';
@@ -50,7 +51,7 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     }
     // The activity's own clock, right before the gateway: a worker that was down across the
     // start, or retries that ran up to it, must not text about an appointment already begun.
-    if (Date.now() >= Date.parse(input.appointment.startsAt)) {
+    if (!startsInFuture(input.appointment.startsAt, new Date())) {
       await prisma.message.update({
         where: { id: row.id },
         data: { status: TOO_LATE, errorCode: null, errorMessage: 'Not sent: the appointment had already started.' },

@@ -103,7 +103,7 @@ export class AppointmentLifecycle {
 
   /** Whether the appointment has started: from then on nothing may be sent. */
   hasStarted(now: Date): boolean {
-    return now.getTime() >= this.startsAtMs;
+    return !startsInFuture(this.details.startsAt, now);
   }
 
   /** Re-checks consent, contacts and opt-outs at send time; marks the reminder skipped if blocked. */

@@ -129,8 +129,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         lifecycle.markSent(reminder.id, result.messageId);
         log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
       } else if (result.outcome === 'too_late') {
-        lifecycle.markSkipped(reminder.id, 'too_late');
-        log.info('Reminder skipped: the appointment had started', { reminderId: reminder.id });
+        skipTooLate(reminder.id);
       } else {
         lifecycle.markSkipped(reminder.id, 'opted_out');
         // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
@@ -147,6 +146,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         explanation: failure.explanation,
       });
     }
+  }
+
+  /** Whichever clock noticed it (the workflow's when the reminder fell due, or the activity's). */
+  function skipTooLate(reminderId: string): void {
+    lifecycle.markSkipped(reminderId, 'too_late');
+    log.info('Reminder skipped: the appointment had started', { reminderId });
   }
 
   async function sendCancellationNotice(): Promise<void> {
@@ -200,10 +205,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       if (!due) lifecycle.end();
       // A timer that fires after the start (the worker was down) sends nothing; histories from
       // before this check keep the send they made.
-      else if (lifecycle.hasStarted(new Date()) && patched('no-send-after-start')) {
-        lifecycle.markSkipped(due.id, 'too_late');
-        log.info('Reminder skipped: the appointment had started', { reminderId: due.id });
-      } else if (lifecycle.beginSend(due.id)) await send(due);
+      else if (lifecycle.hasStarted(new Date()) && patched('no-send-after-start')) skipTooLate(due.id);
+      else if (lifecycle.beginSend(due.id)) await send(due);
       else log.info('Reminder skipped when due', { reminderId: due.id, reason: reasonOf(view(), due.id) });
     }
     await recordProjection();
