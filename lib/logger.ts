@@ -20,12 +20,13 @@ const STORY_COMPONENTS = new Set(['workflow', 'activity']);
 export function installTemporalLogger(log: Logger, options: { handleSignals: boolean }): void {
   const detailed = log.isLevelEnabled('debug');
   const forward = (entry: LogEntry): void => {
-    const { sdkComponent, ...meta } = entry.meta ?? {};
-    const isStory = typeof sdkComponent === 'string' && STORY_COMPONENTS.has(sdkComponent);
-    if (!isStory && !detailed && (entry.level === 'TRACE' || entry.level === 'DEBUG' || entry.level === 'INFO')) return;
-    const level =
-      entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
-    log[level]({ sdkComponent, ...meta }, entry.message);
+    const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+    // Every SDK line passes here: drop what nobody will see before building anything.
+    if (!log.isLevelEnabled(level)) return;
+    const component: unknown = entry.meta?.sdkComponent;
+    const isStory = typeof component === 'string' && STORY_COMPONENTS.has(component);
+    if (!isStory && !detailed && (level === 'trace' || level === 'debug' || level === 'info')) return;
+    log[level](entry.meta ?? {}, entry.message);
   };
   Runtime.install({
     logger: new DefaultLogger('TRACE', forward),
