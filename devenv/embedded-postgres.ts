@@ -154,25 +154,21 @@ function binariesDir(): string {
 // PID 1), holding the port and postmaster.pid. Such a server is ours: shut it down cleanly.
 // A postmaster.pid whose process is gone needs nothing: PostgreSQL detects that itself.
 async function clearLeftoverServer(dataDir: string, log: (line: string) => void): Promise<void> {
+  const server = await postmasterOf(dataDir);
+  // No /proc (macOS): PostgreSQL reports a live owner itself.
+  if (!server || server.servesDataDir === null) return;
   const pidFile = path.join(dataDir, 'postmaster.pid');
-  const content = await fs.readFile(pidFile, 'utf8').catch(() => null);
-  if (content === null) return;
-  const pid = Number.parseInt(content.split('\n')[0], 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-
-  const proc = await readProc(pid);
-  if (!proc) return; // no /proc (macOS): PostgreSQL reports a live owner itself
-  const servesThisDir = proc.args.some((arg, i) => proc.args[i - 1] === '-D' && path.resolve(arg) === dataDir);
-  if (!servesThisDir) {
+  if (!server.servesDataDir) {
     // The PID was reused by an unrelated process; PostgreSQL would refuse to start if it
     // belongs to the same user, so the stale file must go.
-    log(`removing stale ${pidFile} (pid ${pid} is now another program)`);
+    log(`removing stale ${pidFile} (pid ${server.pid} is now another program)`);
     await fs.rm(pidFile, { force: true });
     return;
   }
-  if (proc.ppid !== 1) {
+  const { pid } = server;
+  if (server.ppid !== 1) {
     throw new Error(
-      `PostgreSQL (pid ${pid}) is already running on ${dataDir}, started by process ${proc.ppid}; ` +
+      `PostgreSQL (pid ${pid}) is already running on ${dataDir}, started by process ${server.ppid}; ` +
         'stop that process or use another data directory',
     );
   }
@@ -185,7 +181,37 @@ async function clearLeftoverServer(dataDir: string, log: (line: string) => void)
   }
 }
 
-export function isAlive(pid: number): boolean {
+export interface Postmaster {
+  pid: number;
+  /** Line 4 of postmaster.pid; NaN when the file does not say. */
+  port: number;
+  /** Whether the live process is a server started with `-D <dataDir>` (not a later process that reused the pid); null where /proc cannot tell. */
+  servesDataDir: boolean | null;
+  ppid: number | null;
+}
+
+/** The live process the data directory's postmaster.pid names (line 1 pid, line 4 port), or null. */
+export async function postmasterOf(dataDir: string): Promise<Postmaster | null> {
+  const content = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  if (content === null) return null;
+  const lines = content.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  const proc = await readProc(pid);
+  if (!proc) return { pid, port, servesDataDir: null, ppid: null };
+  const flag = proc.args.indexOf('-D');
+  const servesDataDir = flag >= 0 && (await samePath(proc.args[flag + 1] ?? '', dataDir));
+  return { pid, port, servesDataDir, ppid: proc.ppid };
+}
+
+async function samePath(a: string, b: string): Promise<boolean> {
+  if (a.trim() === '') return false;
+  const real = (p: string) => fs.realpath(path.resolve(p)).catch(() => path.resolve(p));
+  return (await real(a.trim())) === (await real(b));
+}
+
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -194,7 +220,7 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function readProc(pid: number): Promise<{ args: string[]; ppid: number } | null> {
+async function readProc(pid: number): Promise<{ args: string[]; ppid: number } | null> {
   try {
     const [cmdline, stat] = await Promise.all([
       fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),

@@ -1,6 +1,5 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { isAlive, readProc, startEmbeddedPostgres } from './embedded-postgres';
+import { postmasterOf, startEmbeddedPostgres } from './embedded-postgres';
 import { DevSetupError } from './errors';
 import {
   describeProcesses,
@@ -103,27 +102,11 @@ export async function inspectEmbeddedPostgres(dataDir: string, port: number): Pr
   return { kind: 'free' };
 }
 
-/**
- * The PostgreSQL that postmaster.pid says runs on this data directory (line 1 pid, line 2
- * data directory, line 4 port), if that process is alive and, where /proc tells, is a
- * server started with `-D <dataDir>` (not a later process that reused the pid).
- */
+/** Ours: a live server of this data directory (as far as /proc tells) that names its port. */
 async function liveServerOf(dataDir: string): Promise<{ pid: number; port: number; ppid: number | null } | null> {
-  const content = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
-  if (content === null) return null;
-  const lines = content.split('\n');
-  const pid = Number.parseInt(lines[0] ?? '', 10);
-  const port = Number.parseInt(lines[3] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return null;
-  if (!(await samePath(lines[1] ?? '', dataDir)) || !isAlive(pid)) return null;
-  const proc = await readProc(pid);
-  if (proc) {
-    const servesDataDir = await someAsync(proc.args, (arg, i) =>
-      proc.args[i - 1] === '-D' ? samePath(arg, dataDir) : Promise.resolve(false),
-    );
-    if (!servesDataDir) return null;
-  }
-  return { pid, port, ppid: proc?.ppid ?? null };
+  const server = await postmasterOf(dataDir);
+  if (!server || server.servesDataDir === false || !Number.isInteger(server.port)) return null;
+  return { pid: server.pid, port: server.port, ppid: server.ppid };
 }
 
 /** Whether the process holds the socket listening on the port; true when /proc cannot tell. */
@@ -146,15 +129,4 @@ async function foreignPortMessage(port: number, dataDir: string): Promise<string
 function shown(dir: string): string {
   const relative = path.relative(process.cwd(), dir);
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
-}
-
-async function samePath(a: string, b: string): Promise<boolean> {
-  if (a.trim() === '') return false;
-  const real = (p: string) => fs.realpath(path.resolve(p)).catch(() => path.resolve(p));
-  return (await real(a.trim())) === (await real(b));
-}
-
-async function someAsync<T>(items: T[], test: (item: T, index: number) => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < items.length; i++) if (await test(items[i], i)) return true;
-  return false;
 }
