@@ -25,8 +25,24 @@ export interface FakeTwilioMessage {
   dateSent: Date | null;
 }
 
+/**
+ * A failure of one message creation. `status` answers with that error; with `accepted` the
+ * message is recorded first, like a provider that queued it and then failed to say so.
+ * `hang` records the message and never answers (the client's timeout ends the request);
+ * `dropConnection` closes the socket without accepting anything.
+ */
 export type FakeTwilioFailure =
-  { status: number; code?: number; message?: string } | { hang: true } | { dropConnection: true };
+  { status: number; code?: number; message?: string; accepted?: boolean } | { hang: true } | { dropConnection: true };
+
+export interface FakeTwilioOptions {
+  accountSid?: string;
+  authToken?: string;
+  /**
+   * Consulted for every creation that no failNext() claimed: a failure to inject, or
+   * undefined to accept normally. Lets a fault-injection run fail a share of all sends.
+   */
+  faults?: (form: Record<string, string>) => FakeTwilioFailure | undefined;
+}
 
 export interface FakeTwilio {
   baseUrl: string;
@@ -39,12 +55,10 @@ export interface FakeTwilio {
     count: number,
     timeoutMs: number,
   ): Promise<FakeTwilioMessage[]>;
-  /**
-   * Makes the next message creation whose form matches fail once. `hang` first records the
-   * message as accepted and then never answers (until stop()), like a provider whose reply
-   * was lost; `dropConnection` closes the socket without accepting anything.
-   */
+  /** Makes the next message creation whose form matches fail once (see FakeTwilioFailure). */
   failNext(predicate: (form: Record<string, string>) => boolean, failure: FakeTwilioFailure): void;
+  /** Delays every answer to a message list by this long (0 to stop), like a slow provider. */
+  slowList(delayMs: number): void;
   stop(): Promise<void>;
 }
 
@@ -54,12 +68,13 @@ const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
 const MAX_BODY = 1600;
 
-export async function startFakeTwilio(options: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
+export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<FakeTwilio> {
   const accountSid = options.accountSid ?? `AC${hex(16)}`;
   const authToken = options.authToken ?? hex(16);
   const messages: FakeTwilioMessage[] = [];
   const failures: Array<{ predicate: (form: Record<string, string>) => boolean; failure: FakeTwilioFailure }> = [];
   const waiters = new Set<{ check(): void; abort(reason: Error): void }>();
+  let listDelayMs = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -82,7 +97,10 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
       return sendTwilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
     }
     if (req.method === 'POST') return createMessage(form, req, res);
-    if (req.method === 'GET') return listMessages(url, res);
+    if (req.method === 'GET') {
+      if (listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, listDelayMs));
+      return listMessages(url, res);
+    }
     return sendTwilioError(res, 405, 20004, 'Method not allowed');
   }
 
@@ -94,12 +112,12 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
 
   function createMessage(form: Record<string, string>, req: IncomingMessage, res: ServerResponse): void {
     const index = failures.findIndex((f) => f.predicate(form));
-    const failure = index === -1 ? undefined : failures.splice(index, 1)[0].failure;
+    const failure = index === -1 ? options.faults?.(form) : failures.splice(index, 1)[0].failure;
     if (failure && 'dropConnection' in failure) {
       req.socket.destroy();
       return;
     }
-    if (failure && 'status' in failure) {
+    if (failure && 'status' in failure && !failure.accepted) {
       const message = failure.message ?? STATUS_CODES[failure.status] ?? 'Error';
       return sendTwilioError(res, failure.status, failure.code, message);
     }
@@ -120,7 +138,11 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
     };
     messages.push(message);
     for (const waiter of waiters) waiter.check();
-    // A hung request stays open until stop() closes every connection.
+    if (failure && 'status' in failure) {
+      const text = failure.message ?? STATUS_CODES[failure.status] ?? 'Error';
+      return sendTwilioError(res, failure.status, failure.code, text);
+    }
+    // A hung request stays open until the client gives up or stop() closes every connection.
     if (failure) return;
     // Twilio answers before the message leaves its queue: no date_sent yet.
     sendJson(res, 201, toResource(message, null));
@@ -210,6 +232,10 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
 
     failNext(predicate, failure) {
       failures.push({ predicate, failure });
+    },
+
+    slowList(delayMs) {
+      listDelayMs = delayMs;
     },
 
     async stop() {
