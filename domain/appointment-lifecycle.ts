@@ -24,6 +24,37 @@ export interface RescheduleRequest {
   clientPhoneOptedOut?: boolean;
 }
 
+/** A client's text reply, as the inbound webhook hands it to the appointment. */
+export interface Reply {
+  intent: 'confirm' | 'opt_out' | 'opt_in';
+  keyword: string;
+  /** Message log id of the inbound SMS: a reply delivered twice is applied once. */
+  messageId: string;
+  /** When we received it; opt-out state follows the newest reply, whatever order they arrive in. */
+  receivedAt: string;
+  /** The number that sent it; an opt-out or opt-in only counts from the client's current number. */
+  from?: string;
+}
+
+/** What became of a reply; anything but `applied` changed nothing. */
+export type ReplyEffect = 'applied' | 'duplicate' | 'stale' | 'other_number' | 'closed';
+
+/** Everything the lifecycle knows, to carry into a continued run of the workflow. */
+export interface LifecycleSnapshot {
+  details: AppointmentDetails;
+  optedOut: boolean;
+  reminders: Reminder[];
+  nextSeq: number;
+  planStart: number;
+  confirmation: Confirmation | null;
+  cancellation: Cancellation | null;
+  appliedReplies: string[];
+  optStateAt: string | null;
+}
+
+/** How many reply ids are remembered for de-duplication: redeliveries come within minutes, not hundreds of replies later. */
+const REMEMBERED_REPLIES = 100;
+
 /** Why a requested change is refused; the workflow's Updates fail with these types. */
 export const LIFECYCLE_REJECTION = {
   closed: 'AppointmentClosed',
@@ -57,6 +88,15 @@ export class AppointmentLifecycle {
   private cancellation: Cancellation | null = null;
   private over = false;
   private inFlight: string | null = null;
+  /**
+   * What the reminder being sent would have become had it not been in flight (a cancel,
+   * confirmation, opt-out or new time arrived meanwhile): the workflow stops the send and
+   * settles it so, unless the gateway had already taken it.
+   */
+  private inFlightSettlement: { state: Reminder['state']; reason: ReminderReason } | null = null;
+  private appliedReplies: string[] = [];
+  /** receivedAt of the newest opt-out or opt-in reply applied. */
+  private optStateAt: string | null = null;
   version = 0;
 
   constructor(
@@ -64,9 +104,39 @@ export class AppointmentLifecycle {
     private details: AppointmentDetails,
     private optedOut: boolean,
     now: Date,
+    /** The state of the previous run, when the workflow continued as new. */
+    carried?: LifecycleSnapshot,
   ) {
+    if (carried) {
+      this.details = carried.details;
+      this.optedOut = carried.optedOut;
+      this.reminders = carried.reminders.map((r) => ({ ...r }));
+      this.nextSeq = carried.nextSeq;
+      this.planStart = carried.planStart;
+      this.confirmation = carried.confirmation;
+      this.cancellation = carried.cancellation;
+      this.appliedReplies = [...carried.appliedReplies];
+      this.optStateAt = carried.optStateAt;
+      return;
+    }
     this.reminders = planReminders(details, { now, firstSeq: 1, optedOut });
     this.nextSeq = this.reminders.length + 1;
+  }
+
+  /** Only between sends: a send in flight belongs to the run that started it. */
+  snapshot(): LifecycleSnapshot {
+    if (this.inFlight) throw new Error(`Cannot carry the lifecycle over while ${this.inFlight} is being sent`);
+    return {
+      details: this.details,
+      optedOut: this.optedOut,
+      reminders: this.reminders.map((r) => ({ ...r })),
+      nextSeq: this.nextSeq,
+      planStart: this.planStart,
+      confirmation: this.confirmation,
+      cancellation: this.cancellation,
+      appliedReplies: [...this.appliedReplies],
+      optStateAt: this.optStateAt,
+    };
   }
 
   get appointment(): AppointmentDetails {
@@ -120,23 +190,69 @@ export class AppointmentLifecycle {
     return reminder;
   }
 
+  /** Whether something changed the reminder being sent into one that must not go out. */
+  get inFlightSuperseded(): boolean {
+    return this.inFlightSettlement !== null;
+  }
+
+  /**
+   * After the workflow stopped a send: settles the reminder as the change that stopped it
+   * says, or, when only the details changed, re-checks it against them. True when it may
+   * still be sent (with the current details).
+   */
+  resumeInFlight(id: string): boolean {
+    const settlement = this.inFlightSettlement;
+    if (settlement) {
+      this.endFlight();
+      this.settle(this.find(id), settlement.state, settlement.reason);
+      return false;
+    }
+    const reminder = this.find(id);
+    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, { optedOut: this.optedOut });
+    if (!reason) return true;
+    this.endFlight();
+    this.settle(reminder, 'skipped', reason);
+    return false;
+  }
+
   markSent(id: string, messageId: string): void {
     const reminder = this.find(id);
-    this.inFlight = null;
+    this.endFlight();
     reminder.messageId = messageId;
     this.settle(reminder, 'sent', null);
   }
 
   markFailed(id: string, reason: ReminderReason, messageId: string | null): void {
     const reminder = this.find(id);
-    this.inFlight = null;
+    this.endFlight();
     reminder.messageId = messageId;
     this.settle(reminder, 'failed', reason);
   }
 
   markSkipped(id: string, reason: ReminderReason): void {
-    this.inFlight = null;
+    this.endFlight();
     this.settle(this.find(id), 'skipped', reason);
+  }
+
+  /**
+   * Applies a client's reply once: a redelivered one (same message) changes nothing, an
+   * opt-out or opt-in older than the last one applied is stale, and one from a number that
+   * is no longer the client's does not touch their opt-out state.
+   */
+  applyReply(reply: Reply, now: Date): ReplyEffect {
+    if (this.appliedReplies.includes(reply.messageId)) return 'duplicate';
+    this.appliedReplies = [...this.appliedReplies, reply.messageId].slice(-REMEMBERED_REPLIES);
+    if (reply.intent === 'confirm') {
+      if (this.isClosed) return 'closed';
+      this.confirm(new Date(reply.receivedAt), 'sms');
+      return 'applied';
+    }
+    if (reply.from !== undefined && reply.from !== this.details.client.phone) return 'other_number';
+    if (this.optStateAt !== null && reply.receivedAt < this.optStateAt) return 'stale';
+    this.optStateAt = reply.receivedAt;
+    if (reply.intent === 'opt_out') this.optOut();
+    else this.optIn(now);
+    return 'applied';
   }
 
   /** Throws the LifecycleError a change would meet; Update validators call this before anything is recorded. */
@@ -169,6 +285,7 @@ export class AppointmentLifecycle {
   optIn(now: Date): void {
     if (!this.optedOut) return;
     this.optedOut = false;
+    if (this.inFlightSettlement?.reason === 'opted_out') this.inFlightSettlement = null;
     const nowIso = now.toISOString();
     // Only the current plan: reminders a reschedule replaced were planned for another start.
     for (const reminder of this.currentPlan()) {
@@ -211,6 +328,8 @@ export class AppointmentLifecycle {
       ...(change.location !== undefined ? { location: change.location } : {}),
       client: { ...this.details.client, ...change.client },
     };
+    // Replies from the old number no longer say anything about the client's opt-out state.
+    if (change.client?.phone !== undefined) this.optStateAt = null;
     if (change.clientPhoneOptedOut === true) this.optOut();
     else if (change.clientPhoneOptedOut === false) this.optIn(now);
     const moved = DateTime.fromISO(this.details.startsAt).toMillis() !== DateTime.fromISO(previousStart).toMillis();
@@ -263,12 +382,20 @@ export class AppointmentLifecycle {
     reason: ReminderReason,
   ): void {
     for (const reminder of this.reminders) {
-      if (reminder.state === 'pending' && reminder.id !== this.inFlight && match(reminder)) {
-        reminder.state = state;
-        reminder.reason = reason;
+      if (reminder.state !== 'pending' || !match(reminder)) continue;
+      if (reminder.id === this.inFlight) {
+        this.inFlightSettlement ??= { state, reason };
+        continue;
       }
+      reminder.state = state;
+      reminder.reason = reason;
     }
     this.version++;
+  }
+
+  private endFlight(): void {
+    this.inFlight = null;
+    this.inFlightSettlement = null;
   }
 
   private settle(reminder: Reminder, state: Reminder['state'], reason: ReminderReason | null): void {

@@ -1,9 +1,13 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -15,6 +19,7 @@ import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../activities/contracts';
 import type { AppointmentView, Reminder, ReminderReason } from '../domain/appointment';
+import type { SendSmsResult } from '../activities/contracts';
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
 import {
@@ -29,27 +34,47 @@ import {
 } from './messages';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
 
+// The projection is retried for about ten minutes, not forever: a row the database refuses
+// must not keep the workflow from its reminders (the next change writes it again).
 const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 15 },
 });
 
-/** Gateway sends retry transient failures with backoff until the appointment starts, and no longer. */
+/**
+ * Gateway sends retry transient failures with backoff until the appointment starts, and no
+ * longer. A send the workflow stops (the reminder is no longer wanted, or its details
+ * changed) is waited for, so a resend never overlaps the attempt it replaces.
+ */
 function smsActivities(deadlineMs: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 }
+
+/**
+ * Events after which a run hands its state to a new one. A typical appointment needs under a
+ * hundred; only one rescheduled or texted about hundreds of times gets here.
+ */
+const HISTORY_EVENT_LIMIT = 2_000;
 
 /** One appointment's whole reminder lifecycle, from creation until it starts or is cancelled. */
 export async function appointmentWorkflow(input: AppointmentWorkflowInput): Promise<AppointmentView> {
   const { workflowId, runId } = workflowInfo();
-  const lifecycle = new AppointmentLifecycle(input.appointmentId, input.details, input.optedOut, new Date());
+  const { carried } = input;
+  const lifecycle = new AppointmentLifecycle(
+    input.appointmentId,
+    input.details,
+    input.optedOut,
+    new Date(),
+    carried?.lifecycle,
+  );
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
-  let notifyClientOfCancellation = false;
-  logPlan('Reminders planned', view());
+  let notifyClientOfCancellation = carried?.notifyClientOfCancellation ?? false;
+  logPlan(carried ? 'Continued from the previous run' : 'Reminders planned', view());
 
   setHandler(stateQuery, view);
   setHandler(
@@ -88,10 +113,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     { validator: (change: RescheduleRequest) => asFailure(() => lifecycle.checkReschedule(change, new Date())) },
   );
   setHandler(inboundReplySignal, (reply) => {
-    log.info('Reply received', { intent: reply.intent, keyword: reply.keyword, messageId: reply.messageId });
-    if (reply.intent === 'opt_out') lifecycle.optOut();
-    else if (reply.intent === 'opt_in') lifecycle.optIn(new Date());
-    else if (!lifecycle.isClosed) lifecycle.confirm(new Date(reply.receivedAt), 'sms');
+    const effect = lifecycle.applyReply(reply, new Date());
+    log.info('Reply received', { intent: reply.intent, keyword: reply.keyword, messageId: reply.messageId, effect });
   });
 
   let recorded = '';
@@ -107,34 +130,41 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       { key: AppointmentStatusKey, value: current.status },
       { key: AppointmentStartsAtKey, value: new Date(current.startsAt) },
     ]);
-    await recordAppointment({
-      workflowId,
-      status: current.status,
-      startsAt: current.startsAt,
-      timeZone: current.timeZone,
-      clientPhone: client.phone ?? null,
-      clientEmail: client.email ?? null,
-    });
+    try {
+      await recordAppointment({
+        workflowId,
+        status: current.status,
+        startsAt: current.startsAt,
+        timeZone: current.timeZone,
+        clientPhone: client.phone ?? null,
+        clientEmail: client.email ?? null,
+      });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // The reminders matter more than the mirror; the next change writes it again.
+      recorded = '';
+      log.error('Could not record the appointment in the database', { error: err.cause?.message ?? err.message });
+    }
   }
 
   async function send(reminder: Reminder): Promise<void> {
-    const details = lifecycle.appointment;
     log.info('Sending reminder', { reminderId: reminder.id, channel: reminder.channel, recipient: reminder.recipient });
+    // Histories from before this patch sent once, whatever changed meanwhile.
+    const stoppable = patched('stop-superseded-send');
     try {
-      const result = await smsActivities(lifecycle.startsAtMs).sendSms({
-        ...messageInput(reminder.id, 'reminder', reminder.recipient),
-        to: addressFor(details, reminder.recipient, 'sms')!,
-      });
-      if (result.outcome === 'sent') {
-        lifecycle.markSent(reminder.id, result.messageId);
-        log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
-      } else if (result.outcome === 'too_late') {
-        skipTooLate(reminder.id);
-      } else {
-        lifecycle.markSkipped(reminder.id, 'opted_out');
-        // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
-        if (reminder.recipient === 'client' || !patched('practitioner-opt-out-is-theirs')) lifecycle.optOut();
-        log.info('Reminder skipped: the number is opted out', { reminderId: reminder.id });
+      for (;;) {
+        const result = await sendOnce(reminder, stoppable);
+        if (result) return settleSend(reminder, result);
+        // Stopped: settled as the change says, or resent with the details as they are now.
+        if (!lifecycle.resumeInFlight(reminder.id)) {
+          log.info('Reminder stopped while being sent', {
+            reminderId: reminder.id,
+            reason: reasonOf(view(), reminder.id),
+          });
+          return;
+        }
+        if (lifecycle.hasStarted(new Date())) return skipTooLate(reminder.id);
+        log.info('Reminder details changed while being sent; sending the current ones', { reminderId: reminder.id });
       }
     } catch (err) {
       const failure = sendFailure(err);
@@ -145,6 +175,60 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         reason: failure.reason,
         explanation: failure.explanation,
       });
+    }
+  }
+
+  /**
+   * One send of the reminder as it reads now; null when a change made it stale before the
+   * gateway took it (the activity is cancelled, retries included, and waited for).
+   */
+  async function sendOnce(reminder: Reminder, stoppable: boolean): Promise<SendSmsResult | null> {
+    const input = reminderInput(reminder);
+    const sent = JSON.stringify(input);
+    const stale = () => lifecycle.inFlightSuperseded || JSON.stringify(reminderInput(reminder)) !== sent;
+    const sending = new CancellationScope();
+    const watching = new CancellationScope();
+    let stopped = false;
+    if (stoppable) {
+      watching
+        .run(() => condition(stale))
+        .then(
+          () => {
+            stopped = true;
+            sending.cancel();
+          },
+          () => undefined,
+        );
+    }
+    try {
+      return await sending.run(() => smsActivities(lifecycle.startsAtMs).sendSms(input));
+    } catch (err) {
+      // Only our own stop; a cancellation of the whole workflow goes on up.
+      if (stopped && isCancellation(err)) return null;
+      throw err;
+    } finally {
+      watching.cancel();
+    }
+  }
+
+  function reminderInput(reminder: Reminder): SendSmsInput {
+    return {
+      ...messageInput(reminder.id, 'reminder', reminder.recipient),
+      to: addressFor(lifecycle.appointment, reminder.recipient, 'sms')!,
+    };
+  }
+
+  function settleSend(reminder: Reminder, result: SendSmsResult): void {
+    if (result.outcome === 'sent') {
+      lifecycle.markSent(reminder.id, result.messageId);
+      log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
+    } else if (result.outcome === 'too_late') {
+      skipTooLate(reminder.id);
+    } else {
+      lifecycle.markSkipped(reminder.id, 'opted_out');
+      // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
+      if (reminder.recipient === 'client' || !patched('practitioner-opt-out-is-theirs')) lifecycle.optOut();
+      log.info('Reminder skipped: the number is opted out', { reminderId: reminder.id });
     }
   }
 
@@ -196,6 +280,15 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
 
   await recordProjection();
   while (!lifecycle.isClosed) {
+    if (historyIsLong(input)) {
+      // Between sends, with every Update answered: the next run starts from this state.
+      await condition(allHandlersFinished);
+      log.info('Continuing as new to keep the history short', { events: workflowInfo().historyLength });
+      return continueAsNew<typeof appointmentWorkflow>({
+        ...input,
+        carried: { lifecycle: lifecycle.snapshot(), notifyClientOfCancellation },
+      });
+    }
     const due = lifecycle.nextDue();
     const wakeAt = due ? Date.parse(due.sendAt) : lifecycle.startsAtMs;
     const seen = lifecycle.version;
@@ -216,10 +309,25 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   log.info('Ended', { status: view().status });
   await recordProjection();
   // Added after the first histories were recorded: patched() keeps those replaying.
-  if (patched('record-final-view')) await recordFinalView({ workflowId, view: view() });
+  if (patched('record-final-view')) {
+    try {
+      await recordFinalView({ workflowId, view: view() });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.error('Could not record the final view; it is served while Temporal keeps this workflow', {
+        error: err.cause?.message ?? err.message,
+      });
+    }
+  }
   // Updates accepted just before the end still get their answer.
   await condition(allHandlersFinished);
   return view();
+}
+
+/** Temporal's own suggestion, or the input's lower limit (a long run of reschedules and replies). */
+function historyIsLong(input: AppointmentWorkflowInput): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= (input.historyEventLimit ?? HISTORY_EVENT_LIMIT);
 }
 
 /** The plan in one line per reminder; no contact details, which logs must not carry. */

@@ -1,6 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AppointmentDetails, AppointmentView } from '../domain/appointment';
-import { LIFECYCLE_REJECTION, type RescheduleRequest } from '../domain/appointment-lifecycle';
+import {
+  LIFECYCLE_REJECTION,
+  type LifecycleSnapshot,
+  type RescheduleRequest,
+  type Reply,
+} from '../domain/appointment-lifecycle';
 
 // The appointment workflow's public messages, defined once and imported by both the
 // workflow and its callers (API, webhooks), so names and payloads cannot drift apart.
@@ -13,6 +18,10 @@ export interface AppointmentWorkflowInput {
   details: AppointmentDetails;
   /** The client's number was already opted out for this practice when the appointment was made. */
   optedOut: boolean;
+  /** Set by the workflow itself when it continues as new: where the previous run stood. */
+  carried?: { lifecycle: LifecycleSnapshot; notifyClientOfCancellation: boolean };
+  /** History events after which the workflow continues as new (default 2,000); lowered in tests. */
+  historyEventLimit?: number;
 }
 
 export type { RescheduleRequest };
@@ -23,13 +32,7 @@ export interface CancelRequest {
   notifyClient?: boolean;
 }
 
-export interface InboundReply {
-  intent: 'confirm' | 'opt_out' | 'opt_in';
-  keyword: string;
-  /** Message log id of the inbound SMS. */
-  messageId: string;
-  receivedAt: string;
-}
+export type InboundReply = Reply;
 
 /** Failure types an Update can be rejected with (the lifecycle's own); the API maps them to HTTP statuses. */
 export const UPDATE_REJECTION = LIFECYCLE_REJECTION;

@@ -172,3 +172,87 @@ test("a new phone brings its own opt-out state: the old number's STOP does not f
     ['skipped', 'opted_out'],
   ]);
 });
+
+describe('a reminder being sent when something changes', () => {
+  const inFlight = () => {
+    const l = fresh();
+    l.beginSend('r1');
+    return l;
+  };
+
+  test.each([
+    ['cancel', (l: AppointmentLifecycle) => l.cancel(now, null), ['cancelled', 'appointment_cancelled']],
+    ['confirm', (l: AppointmentLifecycle) => l.confirm(now, 'staff'), ['skipped', 'confirmed']],
+    ['opt-out', (l: AppointmentLifecycle) => l.optOut(), ['skipped', 'opted_out']],
+  ] as const)('%s supersedes it; once stopped it settles as the change says', (_name, change, [state, reason]) => {
+    const l = inFlight();
+    expect(l.inFlightSuperseded).toBe(false);
+    change(l);
+    expect(l.inFlightSuperseded).toBe(true);
+    expect(l.resumeInFlight('r1')).toBe(false);
+    expect(l.view('wf', 'run').reminders[0]).toMatchObject({ state, reason });
+  });
+
+  test('the gateway took it before the stop: it is sent, whatever came meanwhile', () => {
+    const l = inFlight();
+    l.cancel(now, null);
+    l.markSent('r1', 'msg-1');
+    expect(l.view('wf', 'run').reminders[0]).toMatchObject({ state: 'sent', reason: null });
+    expect(l.inFlightSuperseded).toBe(false);
+  });
+
+  test('a START after the STOP lets it go on; new details only are resent, unless they block it', () => {
+    const l = inFlight();
+    l.optOut();
+    l.optIn(now);
+    expect(l.inFlightSuperseded).toBe(false);
+    expect(l.resumeInFlight('r1')).toBe(true);
+    l.reschedule({ client: { smsConsent: false } }, now);
+    expect(l.resumeInFlight('r1')).toBe(false);
+    expect(l.view('wf', 'run').reminders[0]).toMatchObject({ state: 'skipped', reason: 'no_consent' });
+  });
+});
+
+describe('replies', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 10, 2, 0, minute)).toISOString();
+  const reply = (intent: 'confirm' | 'opt_out' | 'opt_in', messageId: string, minute: number, from?: string) => ({
+    intent,
+    keyword: intent,
+    messageId,
+    receivedAt: at(minute),
+    ...(from ? { from } : {}),
+  });
+
+  test('each message applies once; an older opt-in or opt-out than the last one applied is stale', () => {
+    const l = fresh();
+    expect(l.applyReply(reply('opt_out', 'm2', 2), now)).toBe('applied');
+    expect(l.applyReply(reply('opt_in', 'm1', 1), now)).toBe('stale');
+    expect(status(l)).toBe('opted_out');
+    expect(l.applyReply(reply('opt_in', 'm3', 3), now)).toBe('applied');
+    expect(l.applyReply(reply('opt_out', 'm2', 2), now)).toBe('duplicate');
+    expect(status(l)).toBe('scheduled');
+  });
+
+  test("opt-outs count only from the client's current number; a confirmation of a closed appointment does nothing", () => {
+    const l = fresh();
+    expect(l.applyReply(reply('opt_out', 'm1', 1, '+393470000009'), now)).toBe('other_number');
+    expect(status(l)).toBe('scheduled');
+    l.cancel(now, null);
+    expect(l.applyReply(reply('confirm', 'm2', 2), now)).toBe('closed');
+  });
+});
+
+test('a snapshot carries everything into a new lifecycle, which goes on where the old one stood', () => {
+  const l = fresh();
+  l.beginSend('r1');
+  expect(() => l.snapshot()).toThrow(/being sent/);
+  l.markSent('r1', 'msg-1');
+  l.applyReply({ intent: 'opt_out', keyword: 'STOP', messageId: 'm1', receivedAt: now.toISOString() }, now);
+  const carried = new AppointmentLifecycle('A-1', details, false, new Date(0), l.snapshot());
+  expect(carried.view('wf', 'run2')).toEqual({ ...l.view('wf', 'run'), runId: 'run2' });
+  expect(carried.applyReply({ intent: 'opt_out', keyword: 'STOP', messageId: 'm1', receivedAt: '' }, now)).toBe(
+    'duplicate',
+  );
+  carried.reschedule({ startsAt: '2026-12-02T09:30:00+01:00' }, now);
+  expect(carried.view('wf', 'run2').reminders.map((r) => r.id)).toEqual(['r1', 'r2', 'r3', 'r4']);
+});

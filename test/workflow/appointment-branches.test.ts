@@ -67,7 +67,10 @@ const accept: SendSms = (input) =>
     providerId: `SM-${input.idempotencyKey}`,
   });
 
-function stubActivities(sendSms: SendSms): { activities: Activities; calls: Calls } {
+/** Replaces a stub, e.g. with a database that refuses every write. */
+type Overrides = Partial<Pick<Activities, 'recordAppointment' | 'recordFinalView'>>;
+
+function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: Activities; calls: Calls } {
   const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [] };
   const attempts = new Map<string, number>();
   const activities: Activities = {
@@ -79,11 +82,11 @@ function stubActivities(sendSms: SendSms): { activities: Activities; calls: Call
     },
     recordAppointment(input) {
       calls.recordAppointment.push(input);
-      return Promise.resolve();
+      return overrides.recordAppointment?.(input) ?? Promise.resolve();
     },
     recordFinalView(input) {
       calls.recordFinalView.push(input);
-      return Promise.resolve();
+      return overrides.recordFinalView?.(input) ?? Promise.resolve();
     },
   };
   return { activities, calls };
@@ -91,18 +94,27 @@ function stubActivities(sendSms: SendSms): { activities: Activities; calls: Call
 
 type Handle = WorkflowHandle<typeof appointmentWorkflow>;
 
+interface StartOptions {
+  optedOut?: boolean;
+  historyEventLimit?: number;
+}
+
 /** Plain functions (no `this`), so that a scenario can take them apart: `async ({ calls, start }) => …`. */
 interface Scenario {
   calls: Calls;
   /** Starts an appointment 3 days ahead with SMS reminders 1 day and 2 hours before, unless overridden. */
-  start: (details?: Partial<AppointmentDetails>, options?: { optedOut?: boolean }) => Promise<Handle>;
+  start: (details?: Partial<AppointmentDetails>, options?: StartOptions) => Promise<Handle>;
   now: () => Promise<number>;
 }
 
 /** Runs `scenario` with a worker serving the stubbed activities on a task queue of its own. */
-async function withWorker<T>(sendSms: SendSms, scenario: (s: Scenario) => Promise<T>): Promise<T> {
+async function withWorker<T>(
+  sendSms: SendSms,
+  scenario: (s: Scenario) => Promise<T>,
+  overrides: Overrides = {},
+): Promise<T> {
   const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
-  const { activities, calls } = stubActivities(sendSms);
+  const { activities, calls } = stubActivities(sendSms, overrides);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -132,7 +144,7 @@ function startAppointment(
   taskQueue: string,
   createdAt: number,
   details: Partial<AppointmentDetails>,
-  options: { optedOut?: boolean },
+  options: StartOptions,
 ): Promise<Handle> {
   const appointmentId = `W-${randomBytes(3).toString('hex')}`;
   return env.client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
@@ -143,6 +155,7 @@ function startAppointment(
         practiceId: 'clinic',
         appointmentId,
         optedOut: options.optedOut ?? false,
+        ...(options.historyEventLimit ? { historyEventLimit: options.historyEventLimit } : {}),
         details: {
           startsAt: new Date(createdAt + 3 * DAY).toISOString(),
           timeZone: 'Europe/Rome',
@@ -160,13 +173,21 @@ function startAppointment(
   });
 }
 
-async function reply(handle: Handle, intent: InboundReply['intent'], keyword: string): Promise<void> {
-  await handle.signal(inboundReplySignal, {
+async function reply(
+  handle: Handle,
+  intent: InboundReply['intent'],
+  keyword: string,
+  overrides: Partial<InboundReply> = {},
+): Promise<InboundReply> {
+  const sent: InboundReply = {
     intent,
     keyword,
     messageId: `in-${randomBytes(3).toString('hex')}`,
     receivedAt: new Date(await env.currentTimeMs()).toISOString(),
-  });
+    ...overrides,
+  };
+  await handle.signal(inboundReplySignal, sent);
+  return sent;
 }
 
 async function statusAttribute(handle: Handle): Promise<string | undefined> {
@@ -546,5 +567,150 @@ test('cancel without notifyClient, or for a client who opted out, sends nothing'
 
     expect(calls.sendSms).toEqual([]);
     expect(calls.recordFinalView).toHaveLength(2);
+  });
+});
+
+/** Fails every send while `down` is set, as a gateway in an outage would. */
+function outage(): { send: SendSms; recover(): void; succeeded: SendSmsInput[] } {
+  let down = true;
+  const succeeded: SendSmsInput[] = [];
+  return {
+    succeeded,
+    recover: () => (down = false),
+    send: (input, attempt) => {
+      if (down) {
+        return Promise.reject(ApplicationFailure.retryable('SMS gateway unavailable: 503', 'SmsGatewayUnavailable'));
+      }
+      succeeded.push(input);
+      return accept(input, attempt);
+    },
+  };
+}
+
+describe('a send being retried follows what happens to the appointment meanwhile', () => {
+  test.each([
+    [
+      'a cancellation',
+      (h: Handle) => h.executeUpdate(cancelUpdate, { args: [{}] }),
+      ['cancelled', 'appointment_cancelled'],
+    ],
+    ['a staff confirmation', (h: Handle) => h.executeUpdate(confirmUpdate), ['skipped', 'confirmed']],
+    ['a STOP', (h: Handle) => reply(h, 'opt_out', 'STOP'), ['skipped', 'opted_out']],
+  ] as const)('%s stops it: nothing goes out when the gateway recovers', async (_change, change, [state, reason]) => {
+    const gateway = outage();
+    await withWorker(gateway.send, async ({ calls, start }) => {
+      const handle = await start();
+      await env.sleep(2 * DAY + 2 * 60_000);
+      expect(calls.sendSms.length).toBeGreaterThan(1);
+      await change(handle);
+      await settled(async () => (await handle.query(stateQuery)).reminders[0].state !== 'pending');
+      gateway.recover();
+      await env.sleep(HOUR);
+      expect(gateway.succeeded.filter((input) => input.idempotencyKey.endsWith('/r1'))).toEqual([]);
+      expect(states(await handle.query(stateQuery))[0]).toEqual(['r1', state, reason]);
+    });
+  });
+
+  test('a new location reaches it: the retry sends the current text under the same key', async () => {
+    const gateway = outage();
+    await withWorker(gateway.send, async ({ calls, start }) => {
+      const handle = await start({ location: 'Room 1' });
+      await env.sleep(2 * DAY + 2 * 60_000);
+      expect(calls.sendSms.length).toBeGreaterThan(1);
+      await handle.executeUpdate(rescheduleUpdate, { args: [{ location: 'Room 2' }] });
+      gateway.recover();
+      await env.sleep(HOUR);
+      const r1 = gateway.succeeded.filter((input) => input.idempotencyKey === `${handle.workflowId}/r1`);
+      expect(r1.map((input) => input.appointment.location)).toEqual(['Room 2']);
+      expect(states(await handle.query(stateQuery))[0]).toEqual(['r1', 'sent', null]);
+    });
+  });
+});
+
+describe('replies apply once, newest opt-out state wins', () => {
+  test('a START older than the STOP already applied changes nothing', async () => {
+    await withWorker(accept, async ({ start, now }) => {
+      const handle = await start();
+      const earlier = new Date((await now()) - 60_000).toISOString();
+      await reply(handle, 'opt_out', 'STOP');
+      await reply(handle, 'opt_in', 'START', { receivedAt: earlier });
+      await settled(async () => (await handle.query(stateQuery)).status === 'opted_out');
+      await env.sleep(3 * DAY);
+      expect((await handle.result()).status).toBe('opted_out');
+    });
+  });
+
+  test('a redelivered STOP after a START does not opt the client out again', async () => {
+    await withWorker(accept, async ({ calls, start }) => {
+      const handle = await start();
+      const stop = await reply(handle, 'opt_out', 'STOP');
+      await reply(handle, 'opt_in', 'START');
+      await handle.signal(inboundReplySignal, stop);
+      const view = await handle.result();
+      expect(states(view)).toEqual([
+        ['r1', 'sent', null],
+        ['r2', 'sent', null],
+      ]);
+      expect(calls.sendSms).toHaveLength(2);
+    });
+  });
+
+  test("a STOP from the client's previous number leaves the new number's reminders alone", async () => {
+    await withWorker(accept, async ({ start }) => {
+      const handle = await start();
+      await handle.executeUpdate(rescheduleUpdate, {
+        args: [{ client: { phone: '+393470000001' }, clientPhoneOptedOut: false }],
+      });
+      await reply(handle, 'opt_out', 'STOP', { from: PHONE });
+      const view = await handle.result();
+      expect(view.status).toBe('unconfirmed');
+      expect(states(view).map(([, state]) => state)).toEqual(['sent', 'sent']);
+    });
+  });
+});
+
+test('a database refusing every write does not hold the reminders back: the projection gives up, the workflow goes on', async () => {
+  const refuse = () =>
+    Promise.reject(ApplicationFailure.retryable('connection refused', 'PrismaClientInitializationError'));
+  await withWorker(
+    accept,
+    async ({ calls, start }) => {
+      const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
+      const view = await handle.result();
+      expect(states(view)).toEqual([['r1', 'sent', null]]);
+      expect(calls.sendSms).toHaveLength(1);
+      expect(calls.recordFinalView.length).toBeGreaterThan(0);
+    },
+    { recordAppointment: refuse, recordFinalView: refuse },
+  );
+});
+
+test('a long-lived appointment continues as new, carrying its plan, replies and confirmation', async () => {
+  await withWorker(accept, async ({ calls, start, now }) => {
+    const handle = await start({}, { historyEventLimit: 60 });
+    const { runId: firstRun } = await handle.describe();
+    let startsAt = '';
+    for (let i = 1; i <= 8; i++) {
+      startsAt = new Date((await now()) + (3 * DAY + i * HOUR)).toISOString();
+      await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt }] });
+    }
+    const stop = await reply(handle, 'opt_out', 'STOP');
+    await reply(handle, 'opt_in', 'START');
+    await settled(async () => (await handle.describe()).runId !== firstRun);
+    // The redelivered STOP is recognised by the new run too.
+    await handle.signal(inboundReplySignal, stop);
+    await handle.executeUpdate(confirmUpdate);
+    const carried = await handle.query(stateQuery);
+    expect(carried.startsAt).toBe(startsAt);
+    expect(carried.reminders).toHaveLength(18);
+    expect(carried.status).toBe('confirmed');
+
+    const view = await handle.result();
+    expect(view.status).toBe('confirmed');
+    expect(states(view).slice(16)).toEqual([
+      ['r17', 'skipped', 'confirmed'],
+      ['r18', 'skipped', 'confirmed'],
+    ]);
+    expect(calls.sendSms).toHaveLength(0);
   });
 });
