@@ -30,6 +30,10 @@ export function createReminderWorker({
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(dependencies),
+    // A send learns that the workflow stopped it from its heartbeat's answer; the default
+    // throttle (30 s) would hold that answer back for longer than an attempt lasts.
+    defaultHeartbeatThrottleInterval: '1 second',
+    maxHeartbeatThrottleInterval: '1 second',
   });
 }
 
