@@ -38,6 +38,8 @@ let env: TestWorkflowEnvironment;
 let prisma: PrismaClient;
 let twilio: FakeTwilio;
 let dropDatabase: () => Promise<void>;
+/** While set, the fake Twilio answers every send 503, as in an outage. */
+let twilioDown = false;
 
 beforeAll(async () => {
   env = await startTimeSkippingEnvironment();
@@ -50,7 +52,9 @@ beforeAll(async () => {
     smsFrom: '+15005550006',
     timeZone: 'Europe/Rome',
   });
-  twilio = await startFakeTwilio();
+  twilio = await startFakeTwilio({
+    faults: () => (twilioDown ? { status: 503, code: 20500, message: 'Service unavailable' } : undefined),
+  });
 });
 
 afterAll(async () => {
@@ -69,6 +73,7 @@ async function withWorker<T>(
   scenario: (
     start: (input: Partial<AppointmentWorkflowInput['details']>) => Promise<WorkflowHandle<typeof appointmentWorkflow>>,
   ) => Promise<T>,
+  options: Pick<AppointmentWorkflowInput, 'historyEventLimit'> = {},
 ): Promise<T> {
   const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({
@@ -97,6 +102,7 @@ async function withWorker<T>(
             practiceId: 'clinic',
             appointmentId,
             optedOut: false,
+            ...options,
             details: {
               startsAt: new Date(now + 3 * DAY).toISOString(),
               timeZone: 'Europe/Rome',
@@ -221,4 +227,42 @@ test('reschedule re-plans and cancel ends the workflow, cancelling what was pend
   expect(view.reminders.map((r) => r.state)).toEqual(['cancelled', 'cancelled', 'sent', 'cancelled']);
   await waitForSms(2);
   expect(twilio.messages[1].body).toMatch(/has been cancelled/);
+});
+
+test('a new location during a Twilio outage reaches the send being retried: one text, with the new location', async () => {
+  twilioDown = true;
+  const view = await withWorker('stopped-send', async (start) => {
+    const handle = await start({ location: 'Room 1', reminders: [{ before: 'PT2H', channel: 'sms' }] });
+    try {
+      await env.sleep(3 * DAY - HOUR);
+      await handle.executeUpdate(rescheduleUpdate, { args: [{ location: 'Room 2' }] });
+    } finally {
+      twilioDown = false;
+    }
+    return handle.result();
+  });
+  expect(view.reminders[0]).toMatchObject({ state: 'sent' });
+  expect(twilio.messages).toHaveLength(1);
+  expect(twilio.messages[0].body).toContain('Room 2');
+});
+
+test('a long-lived appointment continues as new and still sends its reminders', async () => {
+  const view: AppointmentView = await withWorker(
+    'continued',
+    async (start) => {
+      const handle = await start({});
+      const { runId: firstRun } = await handle.describe();
+      for (let i = 1; i <= 4; i++) {
+        const startsAt = new Date((await env.currentTimeMs()) + 3 * DAY + i * HOUR).toISOString();
+        await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt }] });
+      }
+      const result = await env.client.workflow.getHandle<typeof appointmentWorkflow>(handle.workflowId).result();
+      expect(result.runId).not.toBe(firstRun);
+      return result;
+    },
+    { historyEventLimit: 40 },
+  );
+  expect(view.status).toBe('unconfirmed');
+  expect(view.reminders.map((r) => r.state)).toEqual([...Array<string>(8).fill('cancelled'), 'sent', 'sent']);
+  expect(twilio.messages).toHaveLength(2);
 });
