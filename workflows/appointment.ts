@@ -203,8 +203,10 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     try {
       return await sending.run(() => smsActivities(lifecycle.startsAtMs).sendSms(input));
     } catch (err) {
-      // Only our own stop; a cancellation of the whole workflow goes on up.
-      if (stopped && isCancellation(err)) return null;
+      // Only our own stop; a cancellation of the whole workflow goes on up. An attempt that
+      // was running when we stopped it and then failed is not retried (CANCEL_REQUESTED).
+      const notRetried = err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED;
+      if (stopped && (isCancellation(err) || notRetried)) return null;
       throw err;
     } finally {
       watching.cancel();

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { workflowIdFor } from '../../domain/appointment';
+import type { appointmentWorkflow } from '../../workflows/appointment';
+import { APPOINTMENT_WORKFLOW_TYPE, cancelUpdate } from '../../workflows/messages';
+import { installTestTemporalRuntime } from '../support/temporal-runtime';
+import { testWorkflowBundle } from '../support/workflow-bundle';
+
+// On the real Temporal server, not the time-skipping one: an attempt that fails after its
+// activity was cancelled is not retried (retry state CANCEL_REQUESTED, which the Java test
+// server does not reproduce). The workflow must read that as its own stop.
+
+let connection: NativeConnection;
+let clientConnection: Connection;
+
+beforeAll(async () => {
+  installTestTemporalRuntime();
+  const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  connection = await NativeConnection.connect({ address });
+  clientConnection = await Connection.connect({ address });
+});
+
+afterAll(async () => {
+  await clientConnection?.close();
+  await connection?.close();
+});
+
+test('a send whose running attempt fails after a cancel ends cancelled, not retried and not a failed workflow', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let attempts = 0;
+  const activities: Activities = {
+    async sendSms() {
+      attempts++;
+      await held;
+      throw ApplicationFailure.retryable('SMS gateway unavailable: timeout', 'SmsGatewayUnavailable');
+    },
+    recordAppointment: () => Promise.resolve(),
+    recordFinalView: () => Promise.resolve(),
+  };
+  const taskQueue = `stop-${randomBytes(4).toString('hex')}`;
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: testWorkflowBundle(), activities });
+  const client = new Client({ connection: clientConnection });
+  const appointmentId = `S-${randomBytes(3).toString('hex')}`;
+
+  await worker.runUntil(async () => {
+    const handle = await client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: workflowIdFor('clinic', appointmentId),
+      args: [
+        {
+          practiceId: 'clinic',
+          appointmentId,
+          optedOut: false,
+          details: {
+            startsAt: new Date(Date.now() + 3_600_000).toISOString(),
+            timeZone: 'Europe/Rome',
+            client: { name: 'Maria Rossi', phone: '+393471234567', smsConsent: true, emailConsent: false },
+            // Overdue at creation: sent at once.
+            reminders: [{ before: 'PT2H', channel: 'sms' }],
+            recipients: 'client',
+            remindersEnabled: true,
+          },
+        },
+      ],
+    });
+    const deadline = Date.now() + 20_000;
+    while (attempts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(attempts).toBe(1);
+    await handle.executeUpdate(cancelUpdate, { args: [{}] });
+    release();
+    const view = await handle.result();
+    expect(view.reminders.map((r) => [r.state, r.reason])).toEqual([['cancelled', 'appointment_cancelled']]);
+    expect(view.status).toBe('cancelled');
+  });
+  expect(attempts).toBe(1);
+});
