@@ -71,6 +71,12 @@ export function twilioWebhookRoutes(options: {
       mediaUrls: Array.from({ length: mediaCount }, (_, i) => params[`MediaUrl${i}`]).filter(Boolean),
     });
     if (!outcome) options.log.warn({ to: params.To }, 'inbound SMS for a number no practice sends from; ignored');
+    if (outcome?.passedOver) {
+      options.log.warn(
+        { to: params.To, messagingServiceSid: params.MessagingServiceSid, passedOver: outcome.passedOver },
+        "inbound SMS routed to the messaging service's practice; another practice sends from its To number too",
+      );
+    }
     res.type('text/xml').send(outcome?.reply ? twimlMessage(outcome.reply) : EMPTY_TWIML);
   });
 
