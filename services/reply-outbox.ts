@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcDeadlineError, isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/client';
 import { parseReply } from '../domain/reply-keywords';
 import type { Logger } from '../lib/logger';
@@ -40,13 +40,25 @@ export interface DeliveryResult {
   remaining: string[];
   /** Why the first of them failed. */
   error: unknown;
+  /** Temporal did not answer in time or could not be reached: trying more workflows now is pointless. */
+  unreachable: boolean;
+}
+
+/** gRPC's UNAVAILABLE: no connection to the server. */
+const GRPC_UNAVAILABLE = 14;
+
+function isUnreachable(err: unknown): boolean {
+  if (isGrpcDeadlineError(err)) return true;
+  const cause = err instanceof Error ? err.cause : undefined;
+  return [err, cause].some((e) => isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE);
 }
 
 /**
  * Signals every remaining target of a reply, each within `perSignalMs` and all of them before
- * `until` (epoch ms). One failure does not stop the others. A target is crossed off in the
- * database as soon as its workflow took the signal or is found finished; a "C" whose
- * workflow is finished confirms nothing and is flagged for staff.
+ * `until` (epoch ms). A workflow that refuses the signal does not stop the others; only an
+ * unreachable Temporal ends the attempt early. A target is crossed off in the database as
+ * soon as its workflow took the signal or is found finished; a "C" whose workflow is
+ * finished confirms nothing and is flagged for staff.
  */
 export async function deliverReplyEffects(
   { prisma, temporal }: OutboxDependencies,
@@ -56,7 +68,7 @@ export async function deliverReplyEffects(
   const signal = signalOf(message);
   const remaining: string[] = [];
   let error: unknown = null;
-  for (const workflowId of message.signalTargets) {
+  for (const [index, workflowId] of message.signalTargets.entries()) {
     const deadline = Math.min(bounds.until, Date.now() + bounds.perSignalMs);
     let finished = false;
     try {
@@ -69,8 +81,11 @@ export async function deliverReplyEffects(
       if (err instanceof WorkflowNotFoundError) {
         finished = true;
       } else {
-        remaining.push(workflowId);
         error ??= err;
+        if (isUnreachable(err)) {
+          return { remaining: [...remaining, ...message.signalTargets.slice(index)], error, unreachable: true };
+        }
+        remaining.push(workflowId);
         continue;
       }
     }
@@ -83,7 +98,7 @@ export async function deliverReplyEffects(
         updated_at = clock_timestamp()
       WHERE id = ${message.id}::uuid`;
   }
-  return { remaining, error };
+  return { remaining, error, unreachable: false };
 }
 
 /** The signal a stored reply carries; its time is when we received it, so the workflow can order replies. */
@@ -127,17 +142,25 @@ export async function drainReplyOutbox(options: DrainOptions): Promise<DrainResu
       ORDER BY effects_due_at LIMIT ${batchSize}::int FOR UPDATE SKIP LOCKED)
     RETURNING id, body, created_at AS "createdAt", signal_targets AS "signalTargets"`;
   taken.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const retryLater = (ids: string[]) => prisma.$executeRaw`
+    UPDATE messages SET effects_due_at = clock_timestamp() + make_interval(secs => ${retryDelayMs / 1000}::float8)
+    WHERE id = ANY(${ids}::uuid[]) AND cardinality(signal_targets) > 0`;
   let stillPending = 0;
-  for (const message of taken) {
-    const { remaining, error } = await deliverReplyEffects(options, message, {
+  for (const [index, message] of taken.entries()) {
+    const { remaining, error, unreachable } = await deliverReplyEffects(options, message, {
       perSignalMs,
       until: Number.POSITIVE_INFINITY,
     });
     if (remaining.length === 0) continue;
+    if (unreachable) {
+      // Every other reply of this round would wait out the same deadline: leave them for the next one.
+      const untried = taken.slice(index).map((m) => m.id);
+      await retryLater(untried);
+      log.warn({ replies: untried.length, err: error }, 'Temporal is unreachable; the reply outbox tries again later');
+      return { taken: taken.length, stillPending: stillPending + untried.length };
+    }
     stillPending += 1;
-    await prisma.$executeRaw`
-      UPDATE messages SET effects_due_at = clock_timestamp() + make_interval(secs => ${retryDelayMs / 1000}::float8)
-      WHERE id = ${message.id}::uuid AND cardinality(signal_targets) > 0`;
+    await retryLater([message.id]);
     log.warn(
       { messageId: message.id, workflowIds: remaining, err: error },
       'reply not yet delivered to every workflow; the outbox retries it',
