@@ -26,7 +26,13 @@ export async function isOptedOut(db: Db, practiceId: string, phone: string): Pro
  * Idempotent: a second STOP while opted out keeps the first row (and its keyword and time).
  * A STOP received before the latest opt-in is superseded by it and changes nothing.
  */
-export async function recordOptOut(db: Db, practiceId: string, phone: string, keyword: string, at: Date): Promise<void> {
+export async function recordOptOut(
+  db: Db,
+  practiceId: string,
+  phone: string,
+  keyword: string,
+  at: Date,
+): Promise<void> {
   if (await isOptedOut(db, practiceId, phone)) return;
   const optedInSince = await db.optOut.findFirst({
     where: { practiceId, phone, channel: 'sms', optedInAt: { gt: at } },

@@ -25,6 +25,8 @@ export interface InboundOutcome {
    * messaging service the message came through: a configuration for the operator to fix.
    */
   passedOver: string | null;
+  /** Why some of the reply's signals were left to the reply outbox (Temporal slow or down), or null. */
+  deferredBecause: unknown;
 }
 
 /**
@@ -44,14 +46,24 @@ export class InboundSmsService {
 
     const reply = parseReply(sms.body);
     const recorded = await this.record(practice.id, sms, reply);
+    let deferredBecause: unknown = null;
     if (recorded && recorded.signalTargets.length > 0) {
-      // Failures stay in the outbox; Twilio gets its answer either way.
-      await deliverReplyEffects(this.deps, recorded, {
-        perSignalMs: INLINE_DELIVERY_MS,
-        until: Date.now() + INLINE_DELIVERY_MS,
-      });
+      // Whatever fails here is already in the outbox; the sender gets its answer either way.
+      try {
+        const { remaining, error } = await deliverReplyEffects(this.deps, recorded, {
+          perSignalMs: INLINE_DELIVERY_MS,
+          until: Date.now() + INLINE_DELIVERY_MS,
+        });
+        if (remaining.length > 0) deferredBecause = error;
+      } catch (err) {
+        deferredBecause = err;
+      }
     }
-    return { reply: reply.intent === 'help' ? helpText(practice.name, practice.helpPhone) : null, passedOver };
+    return {
+      reply: reply.intent === 'help' ? helpText(practice.name, practice.helpPhone) : null,
+      passedOver,
+      deferredBecause,
+    };
   }
 
   /**

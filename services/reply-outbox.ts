@@ -50,7 +50,7 @@ const GRPC_UNAVAILABLE = 14;
 function isUnreachable(err: unknown): boolean {
   if (isGrpcDeadlineError(err)) return true;
   const cause = err instanceof Error ? err.cause : undefined;
-  return [err, cause].some((e) => isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE);
+  return [err, cause].some((e) => isGrpcServiceError(e) && Number(e.code) === GRPC_UNAVAILABLE);
 }
 
 /**

@@ -169,6 +169,19 @@ describe('effects apply once per MessageSid (a redelivered or replayed webhook)'
     expect((await view(id)).status).toBe('scheduled');
   });
 
+  test('the same STOP delivered three times at once is recorded and signalled once', async () => {
+    const phone = '+393471110019';
+    const id = await book(phone);
+    const params = { From: phone, Body: 'STOP', MessageSid: 'SM00000000000000000000000000000519' };
+    const answers = await Promise.all([1, 2, 3].map(() => system().inboundSms(params)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    await eventually(async () => (await view(id)).status === 'opted_out', 15_000, 'opted out');
+    await pause(1_000);
+    expect(await system().prisma.message.count({ where: { providerId: params.MessageSid } })).toBe(1);
+    expect(await system().prisma.optOut.count({ where: { phone } })).toBe(1);
+    expect(await repliesSignalled(id)).toBe(1);
+  });
+
   test('a redelivered HELP is answered again', async () => {
     const params = { From: '+393471110014', Body: 'HELP', MessageSid: 'SM00000000000000000000000000000e14' };
     for (let i = 0; i < 2; i += 1) {
