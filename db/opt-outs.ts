@@ -1,41 +1,50 @@
-import type { PrismaClient } from './client';
+import type { Prisma } from './client';
 
 // A number's opt-out is per practice and per channel (SMS STOP does not silence email).
 // Each opt-out period is one row, closed by an opt-in, so staff can see when and by which
 // keyword a client left and came back.
+//
+// Keywords take effect in the order they were received (`at`, the inbound message's receive
+// time), never in the order they happen to be recorded: a STOP or START dated before the
+// latest change of state changes nothing.
 
-async function activeOptOut(prisma: PrismaClient, practiceId: string, phone: string) {
-  return prisma.optOut.findFirst({
+/** A client or an open transaction: the inbound webhook records opt-outs with its message. */
+type Db = Prisma.TransactionClient;
+
+async function activeOptOut(db: Db, practiceId: string, phone: string) {
+  return db.optOut.findFirst({
     where: { practiceId, phone, channel: 'sms', optedInAt: null },
     orderBy: { optedOutAt: 'desc' },
   });
 }
 
-export async function isOptedOut(prisma: PrismaClient, practiceId: string, phone: string): Promise<boolean> {
-  return (await activeOptOut(prisma, practiceId, phone)) !== null;
+export async function isOptedOut(db: Db, practiceId: string, phone: string): Promise<boolean> {
+  return (await activeOptOut(db, practiceId, phone)) !== null;
 }
 
-/** Idempotent: a second STOP while opted out keeps the first row (and its keyword and time). */
+/**
+ * Idempotent: a second STOP while opted out keeps the first row (and its keyword and time).
+ * A STOP received before the latest opt-in is superseded by it and changes nothing.
+ */
 export async function recordOptOut(
-  prisma: PrismaClient,
+  db: Db,
   practiceId: string,
   phone: string,
   keyword: string,
   at: Date,
 ): Promise<void> {
-  if (await isOptedOut(prisma, practiceId, phone)) return;
-  await prisma.optOut.create({ data: { practiceId, phone, channel: 'sms', keyword, optedOutAt: at } });
+  if (await isOptedOut(db, practiceId, phone)) return;
+  const optedInSince = await db.optOut.findFirst({
+    where: { practiceId, phone, channel: 'sms', optedInAt: { gt: at } },
+  });
+  if (optedInSince) return;
+  await db.optOut.create({ data: { practiceId, phone, channel: 'sms', keyword, optedOutAt: at } });
 }
 
-export async function recordOptIn(
-  prisma: PrismaClient,
-  practiceId: string,
-  phone: string,
-  keyword: string,
-  at: Date,
-): Promise<void> {
-  await prisma.optOut.updateMany({
-    where: { practiceId, phone, channel: 'sms', optedInAt: null },
+/** Closes the open opt-out, unless it began after this START was received (the later STOP stands). */
+export async function recordOptIn(db: Db, practiceId: string, phone: string, keyword: string, at: Date): Promise<void> {
+  await db.optOut.updateMany({
+    where: { practiceId, phone, channel: 'sms', optedInAt: null, optedOutAt: { lte: at } },
     data: { optedInAt: at, optInKeyword: keyword },
   });
 }

@@ -1,14 +1,14 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { PrismaClient } from '../db/client';
+import type { Client } from '@temporalio/client';
+import type { Prisma, PrismaClient } from '../db/client';
 import { openAppointmentsOfPhone } from '../db/open-appointments';
 import { recordOptIn, recordOptOut } from '../db/opt-outs';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { helpText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
-import { inboundReplySignal, type InboundReply } from '../workflows/messages';
+import { deliverReplyEffects, INLINE_DELIVERY_MS, OUTBOX_GRACE_MS, type PendingReply } from './reply-outbox';
 
 export interface InboundSms {
-  /** Twilio's MessageSid: a redelivered webhook carries the same one. */
+  /** Twilio's MessageSid: a redelivered or replayed webhook carries the same one. */
   providerId: string;
   from: string;
   to: string;
@@ -20,125 +20,143 @@ export interface InboundSms {
 export interface InboundOutcome {
   /** Text to answer the sender with (HELP), or null for no reply. */
   reply: string | null;
+  /**
+   * Another practice that sends from `To` itself, passed over for the practice of the
+   * messaging service the message came through: a configuration for the operator to fix.
+   */
+  passedOver: string | null;
+  /** Why some of the reply's signals were left to the reply outbox (Temporal slow or down), or null. */
+  deferredBecause: unknown;
 }
 
 /**
  * Turns an inbound SMS into its effects: the message log entry, opt-out bookkeeping and the
- * signals to the workflows concerned. Safe to run twice for the same message (Twilio
- * redelivers when we fail): the log entry is keyed by MessageSid and every effect is idempotent.
+ * signals to the workflows concerned. All of it is recorded in one transaction before the
+ * webhook answers; the signals are then delivered at once when Temporal answers quickly, and
+ * by the reply outbox otherwise (services/reply-outbox.ts). Effects apply once per
+ * MessageSid: a redelivered or replayed webhook only gets its answer again.
  */
 export class InboundSmsService {
   constructor(private readonly deps: { prisma: PrismaClient; temporal: Client }) {}
 
   async receive(sms: InboundSms): Promise<InboundOutcome | null> {
-    const { prisma } = this.deps;
-    const practice = await prisma.practice.findFirst({
-      where: { smsFrom: { in: [sms.to, ...(sms.messagingServiceSid ? [sms.messagingServiceSid] : [])] } },
-    });
-    if (!practice) return null;
+    const routed = await this.practiceOf(sms);
+    if (!routed) return null;
+    const { practice, passedOver } = routed;
 
     const reply = parseReply(sms.body);
-    const receivedAt = new Date();
-    const message = await this.logMessage(practice.id, sms, reply);
-    await prisma.contact.upsert({
-      where: { practiceId_phone: { practiceId: practice.id, phone: sms.from } },
-      create: { practiceId: practice.id, phone: sms.from, lastInboundAt: receivedAt },
-      update: { lastInboundAt: receivedAt },
-    });
-
-    const signal = (intent: InboundReply['intent']): InboundReply => ({
-      intent,
-      keyword: reply.keyword ?? '',
-      messageId: message.id,
-      receivedAt: message.createdAt.toISOString(),
-    });
-
-    switch (reply.intent) {
-      case 'opt_out':
-        await recordOptOut(prisma, practice.id, sms.from, reply.keyword!, message.createdAt);
-        await this.signalAll(practice.id, sms.from, signal('opt_out'));
-        return { reply: null };
-      case 'opt_in':
-        await recordOptIn(prisma, practice.id, sms.from, reply.keyword!, message.createdAt);
-        await this.signalAll(practice.id, sms.from, signal('opt_in'));
-        return { reply: null };
-      case 'help':
-        return { reply: helpText(practice.name, practice.helpPhone) };
-      case 'confirm': {
-        const appointment = message.appointmentId
-          ? await prisma.appointment.findUnique({ where: { id: message.appointmentId } })
-          : null;
-        const delivered = appointment ? await this.signal(appointment.workflowId, signal('confirm')) : false;
-        // A "C" that confirms nothing (no match, or the appointment is over) is for staff to look at.
-        if (!delivered) await prisma.message.update({ where: { id: message.id }, data: { needsReview: true } });
-        return { reply: null };
+    const recorded = await this.record(practice.id, sms, reply);
+    let deferredBecause: unknown = null;
+    if (recorded && recorded.signalTargets.length > 0) {
+      // Whatever fails here is already in the outbox; the sender gets its answer either way.
+      try {
+        const { remaining, error } = await deliverReplyEffects(this.deps, recorded, {
+          perSignalMs: INLINE_DELIVERY_MS,
+          until: Date.now() + INLINE_DELIVERY_MS,
+        });
+        if (remaining.length > 0) deferredBecause = error;
+      } catch (err) {
+        deferredBecause = err;
       }
-      case 'other':
-        return { reply: null };
     }
+    return {
+      reply: reply.intent === 'help' ? helpText(practice.name, practice.helpPhone) : null,
+      passedOver,
+      deferredBecause,
+    };
   }
 
-  private async logMessage(practiceId: string, sms: InboundSms, reply: ParsedReply) {
-    const { prisma } = this.deps;
-    const known = await prisma.message.findUnique({ where: { providerId: sms.providerId } });
-    if (known) return known;
-    const appointmentId = await this.matchAppointment(practiceId, sms.from);
-    const { segments, encoding } = countSegments(sms.body);
-    const data = {
-      practiceId,
-      appointmentId,
-      direction: 'inbound',
-      channel: 'sms',
-      to: sms.to,
-      from: sms.from,
-      body: sms.body,
-      segments,
-      encoding,
-      status: 'received',
-      providerId: sms.providerId,
-      keyword: reply.keyword,
-      needsReview: reply.intent === 'other',
-      mediaUrls: sms.mediaUrls,
-    };
+  /**
+   * The practice whose sender is `To`, or the messaging service the message came through.
+   * When both name a practice, the service's wins: Twilio names the service only because `To`
+   * is one of the numbers in its pool, and the practice sending through the service texts
+   * its clients from any of them, so their replies come back to those numbers.
+   */
+  private async practiceOf(sms: InboundSms) {
+    const senders = sms.messagingServiceSid ? [sms.to, sms.messagingServiceSid] : [sms.to];
+    const candidates = await this.deps.prisma.practice.findMany({ where: { smsFrom: { in: senders } } });
+    const byService = candidates.find((p) => p.smsFrom === sms.messagingServiceSid);
+    const byNumber = candidates.find((p) => p.smsFrom === sms.to);
+    const practice = byService ?? byNumber;
+    if (!practice) return null;
+    return { practice, passedOver: byService && byNumber ? byNumber.id : null };
+  }
+
+  /**
+   * Stores the message with its effects, or returns null when this MessageSid was stored
+   * before. Replies from one number are recorded one at a time (a transaction-scoped lock on
+   * practice and number) and dated by the database's clock once the lock is held, so their
+   * receive times are in the order their effects were applied, whichever API instance took them.
+   */
+  private async record(practiceId: string, sms: InboundSms, reply: ParsedReply): Promise<PendingReply | null> {
     try {
-      return await prisma.message.create({ data });
+      return await this.deps.prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${practiceId}\n${sms.from}`}::text, 0))`;
+        if (await tx.message.findUnique({ where: { providerId: sms.providerId } })) return null;
+        const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
+
+        const open = await openAppointmentsOfPhone(tx, practiceId, sms.from, now);
+        const matched = await this.matchAppointment(tx, practiceId, sms.from, open);
+        const signalTargets =
+          reply.intent === 'opt_out' || reply.intent === 'opt_in'
+            ? open.map((a) => a.workflowId)
+            : reply.intent === 'confirm' && matched
+              ? [matched.workflowId]
+              : [];
+        const { segments, encoding } = countSegments(sms.body);
+        const message = await tx.message.create({
+          data: {
+            practiceId,
+            appointmentId: matched?.id ?? null,
+            direction: 'inbound',
+            channel: 'sms',
+            to: sms.to,
+            from: sms.from,
+            body: sms.body,
+            segments,
+            encoding,
+            status: 'received',
+            providerId: sms.providerId,
+            keyword: reply.keyword,
+            // Free text is for staff, and so is a "C" that has nothing to confirm.
+            needsReview: reply.intent === 'other' || (reply.intent === 'confirm' && !matched),
+            mediaUrls: sms.mediaUrls,
+            createdAt: now,
+            signalTargets,
+            effectsDueAt: signalTargets.length > 0 ? new Date(now.getTime() + OUTBOX_GRACE_MS) : null,
+          },
+        });
+        await tx.contact.upsert({
+          where: { practiceId_phone: { practiceId, phone: sms.from } },
+          create: { practiceId, phone: sms.from, lastInboundAt: now },
+          update: { lastInboundAt: now },
+        });
+        if (reply.intent === 'opt_out') await recordOptOut(tx, practiceId, sms.from, reply.keyword!, now);
+        if (reply.intent === 'opt_in') await recordOptIn(tx, practiceId, sms.from, reply.keyword!, now);
+        return message;
+      });
     } catch (err) {
-      // Two deliveries of the same webhook raced; the other one logged it.
-      const raced = await prisma.message.findUnique({ where: { providerId: sms.providerId } });
-      if (raced) return raced;
+      // The same MessageSid under another practice or number (not Twilio's doing): it was stored once.
+      if ((err as { code?: unknown }).code === 'P2002') return null;
       throw err;
     }
   }
 
   /**
-   * The appointment that most recently texted this number; else the next upcoming one booked
-   * for it; else none.
+   * Among the number's open appointments: the one that most recently texted it; else the
+   * next upcoming one; else none.
    */
-  private async matchAppointment(practiceId: string, phone: string): Promise<string | null> {
-    const { prisma } = this.deps;
-    const lastOutbound = await prisma.message.findFirst({
-      where: { practiceId, direction: 'outbound', to: phone, appointmentId: { not: null } },
+  private async matchAppointment(
+    tx: Prisma.TransactionClient,
+    practiceId: string,
+    phone: string,
+    open: Awaited<ReturnType<typeof openAppointmentsOfPhone>>,
+  ) {
+    if (open.length === 0) return null;
+    const lastOutbound = await tx.message.findFirst({
+      where: { practiceId, direction: 'outbound', to: phone, appointmentId: { in: open.map((a) => a.id) } },
       orderBy: { createdAt: 'desc' },
     });
-    if (lastOutbound) return lastOutbound.appointmentId;
-    const [upcoming] = await openAppointmentsOfPhone(prisma, practiceId, phone, new Date());
-    return upcoming?.id ?? null;
-  }
-
-  /** Every appointment of this number that may still send it something. */
-  private async signalAll(practiceId: string, phone: string, reply: InboundReply): Promise<void> {
-    const appointments = await openAppointmentsOfPhone(this.deps.prisma, practiceId, phone, new Date());
-    for (const appointment of appointments) await this.signal(appointment.workflowId, reply);
-  }
-
-  /** False when the workflow has finished; other failures propagate so the webhook is redelivered. */
-  private async signal(workflowId: string, reply: InboundReply): Promise<boolean> {
-    try {
-      await this.deps.temporal.workflow.getHandle(workflowId).signal(inboundReplySignal, reply);
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
+    return open.find((a) => a.id === lastOutbound?.appointmentId) ?? open[0];
   }
 }

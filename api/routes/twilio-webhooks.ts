@@ -62,6 +62,9 @@ export function twilioWebhookRoutes(options: {
         detail: `NumMedia must be a whole number from 0 to ${MAX_MEDIA}.`,
       });
     }
+    // Answers once the message and its effects are stored: Temporal being slow or down delays
+    // the effects (the reply outbox delivers them), never the answer. Only a database failure
+    // fails the request, so that Twilio's retry (or the sender's) can try again.
     const outcome = await options.inbound.receive({
       providerId: params.MessageSid,
       from: params.From,
@@ -71,6 +74,18 @@ export function twilioWebhookRoutes(options: {
       mediaUrls: Array.from({ length: mediaCount }, (_, i) => params[`MediaUrl${i}`]).filter(Boolean),
     });
     if (!outcome) options.log.warn({ to: params.To }, 'inbound SMS for a number no practice sends from; ignored');
+    if (outcome?.deferredBecause) {
+      options.log.warn(
+        { err: outcome.deferredBecause, messageSid: params.MessageSid },
+        'inbound SMS stored; its effects are left to the reply outbox',
+      );
+    }
+    if (outcome?.passedOver) {
+      options.log.warn(
+        { to: params.To, messagingServiceSid: params.MessagingServiceSid, passedOver: outcome.passedOver },
+        "inbound SMS routed to the messaging service's practice; another practice sends from its To number too",
+      );
+    }
     res.type('text/xml').send(outcome?.reply ? twimlMessage(outcome.reply) : EMPTY_TWIML);
   });
 

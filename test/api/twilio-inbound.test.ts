@@ -114,3 +114,151 @@ test('an SMS to a number no practice uses is acknowledged and ignored', async ()
   expect(res.status).toBe(200);
   expect(await system().prisma.message.count()).toBe(before);
 });
+
+/** The inboundReply signals a workflow has received, from its history in Temporal. */
+async function repliesSignalled(id: string): Promise<number> {
+  const { workflowId } = await view(id);
+  const history = await system().temporal.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'inboundReply')
+    .length;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('effects apply once per MessageSid (a redelivered or replayed webhook)', () => {
+  test('a redelivered "C" signals its workflow once', async () => {
+    const phone = '+393471110011';
+    const id = await book(phone);
+    const params = { From: phone, Body: 'C', MessageSid: 'SM00000000000000000000000000000c11' };
+    expect((await system().inboundSms(params)).status).toBe(200);
+    await eventually(async () => (await view(id)).status === 'confirmed', 15_000, 'confirmed');
+    expect((await system().inboundSms(params)).status).toBe(200);
+    await pause(1_000);
+    expect(await repliesSignalled(id)).toBe(1);
+  });
+
+  test('a captured START replayed after a later STOP does not opt the number back in', async () => {
+    const phone = '+393471110012';
+    const id = await book(phone);
+    const start = { From: phone, Body: 'START', MessageSid: 'SM00000000000000000000000000000512' };
+    expect((await system().inboundSms({ From: phone, Body: 'STOP' })).status).toBe(200);
+    expect((await system().inboundSms(start)).status).toBe(200);
+    await eventually(async () => (await view(id)).status === 'scheduled', 15_000, 'opted back in');
+    expect((await system().inboundSms({ From: phone, Body: 'STOP' })).status).toBe(200);
+    await eventually(async () => (await view(id)).status === 'opted_out', 15_000, 'opted out again');
+
+    expect((await system().inboundSms(start)).status).toBe(200);
+    await pause(1_000);
+    expect(await system().prisma.optOut.count({ where: { phone, optedInAt: null } })).toBe(1);
+    expect((await view(id)).status).toBe('opted_out');
+    expect(await system().prisma.message.count({ where: { providerId: start.MessageSid } })).toBe(1);
+  });
+
+  test('a captured STOP replayed after a later START does not opt the number out again', async () => {
+    const phone = '+393471110013';
+    const id = await book(phone);
+    const stop = { From: phone, Body: 'STOP', MessageSid: 'SM00000000000000000000000000000513' };
+    expect((await system().inboundSms(stop)).status).toBe(200);
+    await eventually(async () => (await view(id)).status === 'opted_out', 15_000, 'opted out');
+    expect((await system().inboundSms({ From: phone, Body: 'START' })).status).toBe(200);
+    await eventually(async () => (await view(id)).status === 'scheduled', 15_000, 'opted back in');
+
+    expect((await system().inboundSms(stop)).status).toBe(200);
+    await pause(1_000);
+    expect(await system().prisma.optOut.count({ where: { phone, optedInAt: null } })).toBe(0);
+    expect((await view(id)).status).toBe('scheduled');
+  });
+
+  test('the same STOP delivered three times at once is recorded and signalled once', async () => {
+    const phone = '+393471110019';
+    const id = await book(phone);
+    const params = { From: phone, Body: 'STOP', MessageSid: 'SM00000000000000000000000000000519' };
+    const answers = await Promise.all([1, 2, 3].map(() => system().inboundSms(params)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    await eventually(async () => (await view(id)).status === 'opted_out', 15_000, 'opted out');
+    await pause(1_000);
+    expect(await system().prisma.message.count({ where: { providerId: params.MessageSid } })).toBe(1);
+    expect(await system().prisma.optOut.count({ where: { phone } })).toBe(1);
+    expect(await repliesSignalled(id)).toBe(1);
+  });
+
+  test('a redelivered HELP is answered again', async () => {
+    const params = { From: '+393471110014', Body: 'HELP', MessageSid: 'SM00000000000000000000000000000e14' };
+    for (let i = 0; i < 2; i += 1) {
+      const res = await system().inboundSms(params);
+      expect(res.status).toBe(200);
+      expect(res.body).toContain('<Message>Practice clinic appointment reminders.');
+    }
+  });
+});
+
+test('one failing workflow does not keep a STOP from the others; it stays in the outbox for that one', async () => {
+  const phone = '+393471110015';
+  // A row whose workflow Temporal refuses to signal (INVALID_ARGUMENT: no workflow id), booked first.
+  const broken = await system().prisma.appointment.create({
+    data: {
+      practiceId: 'clinic',
+      externalId: 'IN-broken',
+      startsAt: new Date(Date.now() + 2 * DAY),
+      timeZone: 'Europe/Rome',
+      status: 'scheduled',
+      workflowId: '',
+      clientPhone: phone,
+      requestHash: 'none',
+    },
+  });
+  const id = await book(phone);
+
+  const res = await system().inboundSms({ From: phone, Body: 'STOP' });
+  expect(res.status).toBe(200);
+  await eventually(async () => (await view(id)).status === 'opted_out', 15_000, 'the healthy workflow opted out');
+  const message = await system().prisma.message.findFirstOrThrow({ where: { from: phone } });
+  expect(message.signalTargets).toEqual([broken.workflowId]);
+  expect(message.effectsDueAt).not.toBeNull();
+});
+
+test('a reply matches the open appointment, not a cancelled one that texted the number last', async () => {
+  const phone = '+393471110016';
+  const open = await book(phone, { startsAt: inFuture(4 * DAY) });
+  const cancelled = await book(phone);
+  expect((await system().api('POST', `/v1/appointments/${cancelled}/cancel`, {})).status).toBe(200);
+  await eventually(async () => (await view(cancelled)).status === 'cancelled', 15_000, 'cancelled');
+  const cancelledRow = await system().prisma.appointment.findFirstOrThrow({ where: { externalId: cancelled } });
+  await system().prisma.message.create({
+    data: {
+      practiceId: 'clinic',
+      appointmentId: cancelledRow.id,
+      direction: 'outbound',
+      channel: 'sms',
+      to: phone,
+      from: system().smsFrom,
+      body: 'Your appointment is cancelled.',
+      segments: 1,
+      encoding: 'GSM-7',
+      status: 'delivered',
+    },
+  });
+
+  expect((await system().inboundSms({ From: phone, Body: 'C' })).status).toBe(200);
+  await eventually(async () => (await view(open)).status === 'confirmed', 15_000, 'the open appointment confirmed');
+  const reply = await system().prisma.message.findFirstOrThrow({ where: { from: phone, direction: 'inbound' } });
+  expect(reply).toMatchObject({
+    appointmentId: (await system().prisma.appointment.findFirstOrThrow({ where: { externalId: open } })).id,
+    needsReview: false,
+  });
+});
+
+test("a messaging service's number that another practice sends from directly: the service's practice gets the reply", async () => {
+  const service = 'MG0123456789abcdef0123456789abcdef';
+  await system().addPractice('pooled', service);
+  const res = await system().inboundSms({ From: '+393471110017', Body: 'Hello', MessagingServiceSid: service });
+  expect(res.status).toBe(200);
+  const routed = await system().prisma.message.findFirstOrThrow({ where: { from: '+393471110017' } });
+  expect(routed.practiceId).toBe('pooled');
+
+  // Without the service, `To` alone decides.
+  await system().inboundSms({ From: '+393471110018', Body: 'Hello' });
+  expect((await system().prisma.message.findFirstOrThrow({ where: { from: '+393471110018' } })).practiceId).toBe(
+    'clinic',
+  );
+});

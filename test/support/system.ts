@@ -39,6 +39,15 @@ export interface ApiResponse<Body> {
   body: Body;
 }
 
+/** Any other Twilio parameter (NumMedia, MediaUrl0, MessagingServiceSid, …) is posted as given. */
+export type InboundSmsParams = {
+  From: string;
+  Body: string;
+  To?: string;
+  MessageSid?: string;
+  [other: string]: string | undefined;
+};
+
 export interface TestSystem {
   baseUrl: string;
   apiKey: string;
@@ -61,11 +70,12 @@ export interface TestSystem {
   ): Promise<ApiResponse<Body>>;
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
-  inboundSms(
-    /** Any other Twilio parameter (NumMedia, MediaUrl0, …) is posted as given. */
-    params: { From: string; Body: string; To?: string; MessageSid?: string; [other: string]: string | undefined },
-    signingToken?: string,
-  ): Promise<ApiResponse<string>>;
+  inboundSms(params: InboundSmsParams, signingToken?: string): Promise<ApiResponse<string>>;
+  /**
+   * A second instance of the API on the same database whose Temporal client is `temporal`
+   * (e.g. one whose server is down), for what a webhook does when Temporal cannot be reached.
+   */
+  startApi(temporal: Client): Promise<{ inboundSms: TestSystem['inboundSms']; stop(): Promise<void> }>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -94,10 +104,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     logLevel: 'silent',
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };
-  const app = createApp({ config, prisma, temporal, log });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
-  });
+  const server = await listen(createApp({ config, prisma, temporal, log }), port);
 
   let worker: { instance: Worker; run: Promise<void>; connection: NativeConnection } | null = null;
   const system: TestSystem = {
@@ -132,25 +139,22 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       }
       return { status: response.status, headers: response.headers, body: parsed as Body };
     },
-    async inboundSms(params, signingToken = twilio.authToken) {
-      const form: Record<string, string> = {
-        MessageSid: `SM${randomBytes(16).toString('hex')}`,
-        AccountSid: twilio.accountSid,
-        To: system.smsFrom,
-        NumMedia: '0',
+    inboundSms(params, signingToken = twilio.authToken) {
+      return postInboundSms(baseUrl, twilio.accountSid, system.smsFrom, params, signingToken);
+    },
+    async startApi(otherTemporal) {
+      const otherPort = await freePort();
+      const otherBaseUrl = `http://127.0.0.1:${otherPort}`;
+      const otherConfig: Config = { ...config, port: otherPort, publicBaseUrl: otherBaseUrl };
+      const otherServer = await listen(
+        createApp({ config: otherConfig, prisma, temporal: otherTemporal, log }),
+        otherPort,
+      );
+      return {
+        inboundSms: (params, signingToken = twilio.authToken) =>
+          postInboundSms(otherBaseUrl, twilio.accountSid, system.smsFrom, params, signingToken),
+        stop: () => new Promise<void>((resolve) => otherServer.close(() => resolve())),
       };
-      for (const [name, value] of Object.entries(params)) if (value !== undefined) form[name] = value;
-      const url = `${baseUrl}/webhooks/twilio/sms`;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': signTwilioRequest(signingToken, url, form),
-        },
-        body: new URLSearchParams(form).toString(),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text };
     },
     async addPractice(id, smsFrom) {
       await createPractice(prisma, {
@@ -200,6 +204,41 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
   system.apiKey = (await system.addPractice(system.practiceId, system.smsFrom)).apiKey;
   if (options.worker !== false) await system.startWorker();
   return system;
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
+  return new Promise((resolve) => {
+    const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
+  });
+}
+
+async function postInboundSms(
+  baseUrl: string,
+  accountSid: string,
+  to: string,
+  params: InboundSmsParams,
+  signingToken: string,
+): Promise<ApiResponse<string>> {
+  const form: Record<string, string> = {
+    MessageSid: `SM${randomBytes(16).toString('hex')}`,
+    AccountSid: accountSid,
+    To: to,
+    NumMedia: '0',
+  };
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) form[name] = value;
+  const url = `${baseUrl}/webhooks/twilio/sms`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signTwilioRequest(signingToken, url, form),
+    },
+    body: new URLSearchParams(form).toString(),
+    // Twilio gives up on a webhook after 15 s.
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text };
 }
 
 /** An ISO start time `ms` from now, in UTC. */

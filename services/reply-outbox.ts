@@ -1,0 +1,207 @@
+import { isGrpcDeadlineError, isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { PrismaClient } from '../db/client';
+import { parseReply } from '../domain/reply-keywords';
+import type { Logger } from '../lib/logger';
+import { inboundReplySignal, type InboundReply } from '../workflows/messages';
+
+// The reply outbox. An inbound reply's row in `messages` is stored in the same transaction
+// as the list of workflows its signal must reach (`signal_targets`) and the time the outbox
+// should look at it (`effects_due_at`). The webhook delivers the signals at once, within a
+// short bound, and answers Twilio whether or not Temporal took them; whatever is left is
+// delivered by `drainReplyOutbox`, which every worker runs (`startReplyOutbox`). A target
+// leaves the list only when its workflow took the signal or no longer exists, so an answered
+// webhook always has its effect. A signal may reach a workflow twice (the webhook and a drain
+// that took over after a crash); the workflow ignores a reply whose messageId it has seen.
+
+export interface OutboxDependencies {
+  prisma: PrismaClient;
+  temporal: Client;
+}
+
+/** An inbound message as the outbox needs it. */
+export interface PendingReply {
+  id: string;
+  body: string;
+  createdAt: Date;
+  signalTargets: string[];
+}
+
+/** How long the webhook tries to deliver a reply's signals itself before leaving them to the outbox. */
+export const INLINE_DELIVERY_MS = 2_000;
+
+/**
+ * How long after receiving a reply the outbox first looks at it: the webhook's own attempt has
+ * ended by then (or its process died), so the two rarely signal the same workflow.
+ */
+export const OUTBOX_GRACE_MS = 10_000;
+
+export interface DeliveryResult {
+  /** Workflow ids still to be signalled. */
+  remaining: string[];
+  /** Why the first of them failed. */
+  error: unknown;
+  /** Temporal did not answer in time or could not be reached: trying more workflows now is pointless. */
+  unreachable: boolean;
+}
+
+/** gRPC's UNAVAILABLE: no connection to the server. */
+const GRPC_UNAVAILABLE = 14;
+
+function isUnreachable(err: unknown): boolean {
+  if (isGrpcDeadlineError(err)) return true;
+  const cause = err instanceof Error ? err.cause : undefined;
+  return [err, cause].some((e) => isGrpcServiceError(e) && Number(e.code) === GRPC_UNAVAILABLE);
+}
+
+/**
+ * Signals every remaining target of a reply, each within `perSignalMs` and all of them before
+ * `until` (epoch ms). A workflow that refuses the signal does not stop the others; only an
+ * unreachable Temporal ends the attempt early. A target is crossed off in the database as
+ * soon as its workflow took the signal or is found finished; a "C" whose workflow is
+ * finished confirms nothing and is flagged for staff.
+ */
+export async function deliverReplyEffects(
+  { prisma, temporal }: OutboxDependencies,
+  message: PendingReply,
+  bounds: { perSignalMs: number; until: number },
+): Promise<DeliveryResult> {
+  const signal = signalOf(message);
+  const remaining: string[] = [];
+  let error: unknown = null;
+  for (const [index, workflowId] of message.signalTargets.entries()) {
+    const deadline = Math.min(bounds.until, Date.now() + bounds.perSignalMs);
+    let finished = false;
+    try {
+      if (!signal) throw new Error(`message ${message.id} has signal targets but its body is no reply keyword`);
+      if (deadline <= Date.now()) throw new Error('no time left to signal in this attempt');
+      await temporal.connection.withDeadline(deadline, () =>
+        temporal.workflow.getHandle(workflowId).signal(inboundReplySignal, signal),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        finished = true;
+      } else {
+        error ??= err;
+        if (isUnreachable(err)) {
+          return { remaining: [...remaining, ...message.signalTargets.slice(index)], error, unreachable: true };
+        }
+        remaining.push(workflowId);
+        continue;
+      }
+    }
+    const flag = finished && signal?.intent === 'confirm';
+    await prisma.$executeRaw`
+      UPDATE messages SET
+        signal_targets = array_remove(signal_targets, ${workflowId}::text),
+        needs_review = needs_review OR ${flag}::boolean,
+        effects_due_at = CASE WHEN array_remove(signal_targets, ${workflowId}::text) = '{}' THEN NULL ELSE effects_due_at END,
+        updated_at = clock_timestamp()
+      WHERE id = ${message.id}::uuid`;
+  }
+  return { remaining, error, unreachable: false };
+}
+
+/** The signal a stored reply carries; its time is when we received it, so the workflow can order replies. */
+function signalOf(message: PendingReply): InboundReply | null {
+  const { intent, keyword } = parseReply(message.body);
+  if (intent !== 'confirm' && intent !== 'opt_out' && intent !== 'opt_in') return null;
+  return { intent, keyword: keyword ?? '', messageId: message.id, receivedAt: message.createdAt.toISOString() };
+}
+
+export interface DrainOptions extends OutboxDependencies {
+  log: Logger;
+  /** Replies taken per round. */
+  batchSize?: number;
+  /** How long a taken reply stays invisible to other workers; after it, a crashed worker's replies are taken over. */
+  leaseMs?: number;
+  /** When a reply with undelivered signals is tried again. */
+  retryDelayMs?: number;
+  /** The bound of one signal call. */
+  perSignalMs?: number;
+}
+
+export interface DrainResult {
+  /** Replies taken in this round. */
+  taken: number;
+  /** Of those, replies whose signals are not all delivered yet (retried after `retryDelayMs`). */
+  stillPending: number;
+}
+
+/**
+ * One round of the outbox: takes up to `batchSize` replies that are due and delivers their
+ * signals, oldest reply first. Safe to run in several processes at once: a reply is taken
+ * with `FOR UPDATE SKIP LOCKED` and leased (its due time moves `leaseMs` ahead), so two
+ * workers never work on the same reply unless a lease ran out.
+ */
+export async function drainReplyOutbox(options: DrainOptions): Promise<DrainResult> {
+  const { prisma, log, batchSize = 50, leaseMs = 60_000, retryDelayMs = 5_000, perSignalMs = 5_000 } = options;
+  const taken = await prisma.$queryRaw<PendingReply[]>`
+    UPDATE messages SET effects_due_at = clock_timestamp() + make_interval(secs => ${leaseMs / 1000}::float8)
+    WHERE id IN (
+      SELECT id FROM messages WHERE effects_due_at <= clock_timestamp()
+      ORDER BY effects_due_at LIMIT ${batchSize}::int FOR UPDATE SKIP LOCKED)
+    RETURNING id, body, created_at AS "createdAt", signal_targets AS "signalTargets"`;
+  taken.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const retryLater = (ids: string[]) => prisma.$executeRaw`
+    UPDATE messages SET effects_due_at = clock_timestamp() + make_interval(secs => ${retryDelayMs / 1000}::float8)
+    WHERE id = ANY(${ids}::uuid[]) AND cardinality(signal_targets) > 0`;
+  let stillPending = 0;
+  for (const [index, message] of taken.entries()) {
+    const { remaining, error, unreachable } = await deliverReplyEffects(options, message, {
+      perSignalMs,
+      until: Number.POSITIVE_INFINITY,
+    });
+    if (remaining.length === 0) continue;
+    if (unreachable) {
+      // Every other reply of this round would wait out the same deadline: leave them for the next one.
+      const untried = taken.slice(index).map((m) => m.id);
+      await retryLater(untried);
+      log.warn({ replies: untried.length, err: error }, 'Temporal is unreachable; the reply outbox tries again later');
+      return { taken: taken.length, stillPending: stillPending + untried.length };
+    }
+    stillPending += 1;
+    await retryLater([message.id]);
+    log.warn(
+      { messageId: message.id, workflowIds: remaining, err: error },
+      'reply not yet delivered to every workflow; the outbox retries it',
+    );
+  }
+  return { taken: taken.length, stillPending };
+}
+
+/**
+ * Runs the outbox in this process until the returned function is called; that function
+ * resolves once the round in progress has ended. `worker.ts` starts it next to the worker:
+ * `const stopOutbox = startReplyOutbox({ prisma, temporal: new Client({ connection, namespace }), log })`,
+ * and `await stopOutbox()` after `worker.run()` returns. A failed round (database down) is
+ * logged and the next one runs as usual.
+ */
+export function startReplyOutbox(options: DrainOptions & { intervalMs?: number }): () => Promise<void> {
+  const { intervalMs = 1_000, batchSize = 50, log } = options;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> = Promise.resolve();
+
+  const schedule = (delay: number) => {
+    timer = setTimeout(() => {
+      round = runRound();
+    }, delay);
+  };
+  const runRound = async () => {
+    let full = false;
+    try {
+      full = (await drainReplyOutbox({ ...options, batchSize })).taken === batchSize;
+    } catch (err) {
+      log.error({ err }, 'reply outbox round failed; trying again');
+    }
+    // A full batch means more may be due: go on at once.
+    if (!stopped) schedule(full ? 0 : intervalMs);
+  };
+
+  schedule(0);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await round;
+  };
+}
