@@ -21,6 +21,8 @@ export interface OutboxDependencies {
 /** An inbound message as the outbox needs it. */
 export interface PendingReply {
   id: string;
+  /** The number that sent it: an opt-out only changes the workflow's client while it is theirs. */
+  from: string;
   body: string;
   createdAt: Date;
   signalTargets: string[];
@@ -105,7 +107,13 @@ export async function deliverReplyEffects(
 function signalOf(message: PendingReply): InboundReply | null {
   const { intent, keyword } = parseReply(message.body);
   if (intent !== 'confirm' && intent !== 'opt_out' && intent !== 'opt_in') return null;
-  return { intent, keyword: keyword ?? '', messageId: message.id, receivedAt: message.createdAt.toISOString() };
+  return {
+    intent,
+    keyword: keyword ?? '',
+    messageId: message.id,
+    receivedAt: message.createdAt.toISOString(),
+    from: message.from,
+  };
 }
 
 export interface DrainOptions extends OutboxDependencies {
@@ -140,7 +148,7 @@ export async function drainReplyOutbox(options: DrainOptions): Promise<DrainResu
     WHERE id IN (
       SELECT id FROM messages WHERE effects_due_at <= clock_timestamp()
       ORDER BY effects_due_at LIMIT ${batchSize}::int FOR UPDATE SKIP LOCKED)
-    RETURNING id, body, created_at AS "createdAt", signal_targets AS "signalTargets"`;
+    RETURNING id, "from", body, created_at AS "createdAt", signal_targets AS "signalTargets"`;
   taken.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const retryLater = (ids: string[]) => prisma.$executeRaw`
     UPDATE messages SET effects_due_at = clock_timestamp() + make_interval(secs => ${retryDelayMs / 1000}::float8)
