@@ -6,6 +6,7 @@ import { freePort } from '../../devenv/ports';
 import { workflowIdFor } from '../../domain/appointment';
 import { createLogger } from '../../lib/logger';
 import { repairOrphanedAppointments } from '../../services/appointment-workflows';
+import { APPOINTMENT_WORKFLOW_TYPE } from '../../workflows/messages';
 import { eventually, inFuture, useTestSystem, type Problem } from '../support/system';
 
 // The appointments row and its workflow out of step (issue 8, items 14 and 15): a start that
@@ -130,22 +131,23 @@ describe('Temporal unreachable during create', () => {
     expect((await rowOf(body.appointmentId))?.workflowStartedAt).toBeInstanceOf(Date);
   });
 
-  test.each([
-    ['GET', (id: string) => ['GET', `/v1/appointments/${id}`, undefined], { status: 'scheduled' }],
+  type Call = (id: string) => [method: string, path: string, body?: unknown];
+  const calls: [string, Call, Record<string, unknown>][] = [
+    ['GET', (id) => ['GET', `/v1/appointments/${id}`], { status: 'scheduled' }],
     [
       'PATCH',
-      (id: string) => ['PATCH', `/v1/appointments/${id}`, { location: 'Room 9' }],
+      (id) => ['PATCH', `/v1/appointments/${id}`, { location: 'Room 9' }],
       { status: 'scheduled', location: 'Room 9' },
     ],
-    ['cancel', (id: string) => ['POST', `/v1/appointments/${id}/cancel`, {}], { status: 'cancelled' }],
-    ['confirm', (id: string) => ['POST', `/v1/appointments/${id}/confirm`, undefined], { status: 'confirmed' }],
-  ] as const)(
+    ['cancel', (id) => ['POST', `/v1/appointments/${id}/cancel`, {}], { status: 'cancelled' }],
+    ['confirm', (id) => ['POST', `/v1/appointments/${id}/confirm`], { status: 'confirmed' }],
+  ];
+  test.each(calls)(
     '%s of an appointment whose workflow never started starts it from the stored request',
-    async (_what, request, expected) => {
+    async (_what, call, expected) => {
       const body = appointment({ location: 'Room 1' });
       await createWhileDown(body);
-      const [method, path, payload] = request(body.appointmentId);
-      const res = await system().api(method, path, payload);
+      const res = await system().api(...call(body.appointmentId));
       expect([res.status, res.body]).toEqual([200, expect.objectContaining(expected)]);
       const description = await system().temporal.workflow.getHandle(res.body.workflowId).describe();
       expect(description.runId).toBe(res.body.runId);
@@ -228,8 +230,13 @@ test('a start Temporal carried out but whose answer was lost: the row stays, and
 });
 
 test('a request Temporal refuses as invalid is our fault: a 500 with a generic detail, not "retry shortly"', async () => {
-  // Temporal refuses task queue names longer than its id limit (1,000 characters): a configuration error.
-  const app = await startApp(system().temporal, 'q'.repeat(1_001));
+  // Temporal refuses task queue names longer than its id limit (1,000 characters) with
+  // INVALID_ARGUMENT (gRPC 3): a configuration error, nothing the client can fix or wait out.
+  const taskQueue = 'q'.repeat(1_001);
+  await expect(
+    system().temporal.workflow.start(APPOINTMENT_WORKFLOW_TYPE, { workflowId: 'probe', taskQueue, args: [] }),
+  ).rejects.toMatchObject({ cause: { code: 3 } });
+  const app = await startApp(system().temporal, taskQueue);
   try {
     const res = await system().api<Problem>('POST', '/v1/appointments', appointment(), { baseUrl: app.baseUrl });
     expect(res.status).toBe(500);
