@@ -43,8 +43,8 @@ export class AppointmentService {
     const { prisma } = this.deps;
     const where = { practiceId_externalId: { practiceId: practice.id, externalId: request.appointmentId } };
     const requestHash = hashRequest(request);
-    // A retry answers with what it created, even when the request would no longer be accepted
-    // (the client texted STOP since, the start has passed).
+    // A retry answers with what it created, even when the request would no longer pass the
+    // checks below (the client texted STOP since, the practice's policy changed).
     const existing = await prisma.appointment.findUnique({ where });
     if (existing) return { created: false, view: await this.retried(existing, requestHash) };
 

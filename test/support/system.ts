@@ -118,12 +118,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     twilio,
     config,
     databaseUrl: database.url,
-    async api<Body>(
-      method: string,
-      path: string,
-      body?: unknown,
-      opts: ApiOptions = {},
-    ): Promise<ApiResponse<Body>> {
+    async api<Body>(method: string, path: string, body?: unknown, opts: ApiOptions = {}): Promise<ApiResponse<Body>> {
       const headers: Record<string, string> = {};
       const key = opts.apiKey === undefined ? system.apiKey : opts.apiKey;
       if (key) headers.authorization = `Bearer ${key}`;
