@@ -13,8 +13,8 @@ interface Problem {
   errors?: FieldError[];
 }
 
-/** Seconds a client should wait before retrying a request Temporal could not serve. */
-const TEMPORAL_RETRY_AFTER_S = 5;
+/** Seconds a client should wait before retrying a 503 (a dependency, Temporal, could not serve it). */
+const RETRY_AFTER_S = 5;
 
 export class HttpProblem extends Error {
   constructor(readonly problem: Problem) {
@@ -24,7 +24,7 @@ export class HttpProblem extends Error {
 }
 
 function sendProblem(res: Response, problem: Problem): void {
-  if (problem.status === 503) res.set('Retry-After', String(TEMPORAL_RETRY_AFTER_S));
+  if (problem.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
   res
     .status(problem.status)
     .type('application/problem+json')
