@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { ServiceError } from '@temporalio/client';
 import type { Logger } from '../lib/logger';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../lib/errors';
+import { isTemporalUnavailable } from '../services/appointment-workflows';
 
 // Every error leaves the API as RFC 9457 problem+json, so integrators handle one shape.
 
@@ -13,6 +13,9 @@ interface Problem {
   errors?: FieldError[];
 }
 
+/** Seconds a client should wait before retrying a 503 (a dependency, Temporal, could not serve it). */
+const RETRY_AFTER_S = 5;
+
 export class HttpProblem extends Error {
   constructor(readonly problem: Problem) {
     super(problem.detail);
@@ -21,6 +24,7 @@ export class HttpProblem extends Error {
 }
 
 function sendProblem(res: Response, problem: Problem): void {
+  if (problem.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -36,7 +40,9 @@ function toProblem(err: unknown): Problem | null {
   }
   if (err instanceof NotFoundError) return { status: 404, title: 'Not found', detail: err.message };
   if (err instanceof ConflictError) return { status: 409, title: 'Conflict', detail: err.message };
-  if (err instanceof ServiceError) {
+  // Only "not now" from Temporal is the client's to retry; anything else it refuses is a request
+  // we built wrong (input is validated before it reaches Temporal), so it stays a logged 500.
+  if (isTemporalUnavailable(err)) {
     return { status: 503, title: 'Service unavailable', detail: 'Temporal did not answer; retry the request shortly.' };
   }
   const bodyParserType = (err as { type?: string } | null)?.type;

@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { PrismaClient } from '../db/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Prisma } from '../db/client';
 import { isOptedOut } from '../db/opt-outs';
 import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../domain/appointment';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
@@ -14,25 +9,15 @@ import { normalizeStartsAt } from '../domain/appointment-time';
 import { reminderPolicyOf } from '../domain/practice';
 import { planReminders } from '../domain/reminder-plan';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
-import type { appointmentWorkflow } from '../workflows/appointment';
 import {
-  APPOINTMENT_WORKFLOW_TYPE,
   cancelUpdate,
   confirmUpdate,
   rescheduleUpdate,
   stateQuery,
   UPDATE_REJECTION,
-  type AppointmentWorkflowInput,
   type CancelRequest,
 } from '../workflows/messages';
-import {
-  AppointmentIdKey,
-  AppointmentStartsAtKey,
-  AppointmentStatusKey,
-  PracticeIdKey,
-} from '../workflows/search-attributes';
-
-type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
+import { ensureWorkflowStarted, type AppointmentRow, type WorkflowStartDeps } from './appointment-workflows';
 
 interface Practice {
   id: string;
@@ -40,75 +25,63 @@ interface Practice {
   reminderPolicy: unknown;
 }
 
-export interface AppointmentServiceDeps {
-  prisma: PrismaClient;
-  temporal: Client;
-  taskQueue: string;
-}
-
 /**
  * The appointment operations behind the API. Each appointment is one workflow; the
  * `appointments` row exists so that ids are unique per practice, retries are recognised and
- * replies can be matched, and it is written before the workflow starts and removed if the
- * start fails, so a failed create leaves nothing behind.
+ * replies can be matched. It is written first, with what the workflow is started with, and
+ * never removed: a create that stopped before its workflow started, or whose start Temporal
+ * carried out without answering, is completed by the next use of the appointment or by the
+ * worker's repair (services/appointment-workflows.ts).
  */
 export class AppointmentService {
-  constructor(private readonly deps: AppointmentServiceDeps) {}
+  constructor(private readonly deps: WorkflowStartDeps) {}
 
   async create(
     practice: Practice,
     request: CreateAppointmentRequest,
   ): Promise<{ created: boolean; view: AppointmentView }> {
     const { prisma } = this.deps;
-    const details = toDetails(practice, request);
-    const now = new Date();
-    const optedOut = details.client.phone ? await isOptedOut(prisma, practice.id, details.client.phone) : false;
-    if (details.remindersEnabled) assertSendable(details, now, optedOut);
-
+    const where = { practiceId_externalId: { practiceId: practice.id, externalId: request.appointmentId } };
     const requestHash = hashRequest(request);
-    const workflowId = workflowIdFor(practice.id, request.appointmentId);
-    const input: AppointmentWorkflowInput = {
-      practiceId: practice.id,
-      appointmentId: request.appointmentId,
-      details,
-      optedOut,
-    };
+    // A retry answers with what it created, even when the request would no longer pass the
+    // checks below (the client texted STOP since, the practice's policy changed).
+    const existing = await prisma.appointment.findUnique({ where });
+    if (existing) return { created: false, view: await this.retried(existing, requestHash) };
 
-    const existing = await prisma.appointment.findUnique({
-      where: { practiceId_externalId: { practiceId: practice.id, externalId: request.appointmentId } },
-    });
-    if (existing) {
-      if (existing.requestHash !== requestHash) {
-        throw new ConflictError(
-          `Appointment "${request.appointmentId}" already exists with different details; use PATCH to change it.`,
-        );
-      }
-      // A retry of a create whose response was lost, or whose process died before the start.
-      await this.startWorkflow(input);
-      return { created: false, view: await this.view(practice.id, request.appointmentId) };
-    }
-
-    const row = await prisma.appointment.create({
+    const details = toDetails(practice, request);
+    const optedOut = details.client.phone ? await isOptedOut(prisma, practice.id, details.client.phone) : false;
+    if (details.remindersEnabled) assertSendable(details, new Date(), optedOut);
+    const { count } = await prisma.appointment.createMany({
       data: {
         practiceId: practice.id,
         externalId: request.appointmentId,
         startsAt: new Date(details.startsAt),
         timeZone: details.timeZone,
         status: 'scheduled',
-        workflowId,
+        workflowId: workflowIdFor(practice.id, request.appointmentId),
         clientPhone: details.client.phone ?? null,
         clientEmail: details.client.email ?? null,
         requestHash,
+        details: details as unknown as Prisma.InputJsonValue,
       },
+      // Identical creates at once all get past the read above; one inserts, the others retry.
+      skipDuplicates: true,
     });
-    try {
-      await this.startWorkflow(input);
-    } catch (err) {
-      await prisma.appointment.delete({ where: { id: row.id } });
-      throw err;
-    }
+    const row = await prisma.appointment.findUniqueOrThrow({ where });
+    if (count === 0) return { created: false, view: await this.retried(row, requestHash) };
     await this.rememberContact(practice.id, details);
-    return { created: true, view: await this.view(practice.id, request.appointmentId) };
+    await ensureWorkflowStarted(this.deps, row);
+    return { created: true, view: await this.viewOf(row) };
+  }
+
+  private async retried(row: AppointmentRow, requestHash: string): Promise<AppointmentView> {
+    if (row.requestHash !== requestHash) {
+      throw new ConflictError(
+        `Appointment "${row.externalId}" already exists with different details; use PATCH to change it.`,
+      );
+    }
+    await ensureWorkflowStarted(this.deps, row);
+    return this.viewOf(row);
   }
 
   /** The workflow's own answer; once Temporal has dropped a finished workflow, its final view. */
@@ -120,8 +93,13 @@ export class AppointmentService {
     try {
       return await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError && row.finalView) return row.finalView as unknown as AppointmentView;
-      throw err;
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (row.finalView) return row.finalView as unknown as AppointmentView;
+      // It ran (its start was confirmed) and ended without recording its view, and Temporal's
+      // retention has removed it: starting it again from its first input would undo its changes.
+      throw new ConflictError(
+        `Appointment "${row.externalId}" has ended and its record is no longer kept; its last state is unknown.`,
+      );
     }
   }
 
@@ -171,34 +149,14 @@ export class AppointmentService {
     return this.update(() => this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(confirmUpdate));
   }
 
-  private async startWorkflow(input: AppointmentWorkflowInput): Promise<void> {
-    const workflowId = workflowIdFor(input.practiceId, input.appointmentId);
-    try {
-      await this.deps.temporal.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
-        workflowId,
-        taskQueue: this.deps.taskQueue,
-        args: [input],
-        // A running workflow for this appointment is the one we want; a finished one is never restarted.
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: PracticeIdKey, value: input.practiceId },
-          { key: AppointmentIdKey, value: input.appointmentId },
-          { key: AppointmentStatusKey, value: 'scheduled' },
-          { key: AppointmentStartsAtKey, value: new Date(input.details.startsAt) },
-        ],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
-
+  /** The appointment's row, its workflow started if a create stopped before starting it. */
   private async row(practiceId: string, appointmentId: string): Promise<AppointmentRow> {
     const row = await this.deps.prisma.appointment.findUnique({
       where: { practiceId_externalId: { practiceId, externalId: appointmentId } },
     });
     // Another practice's appointment is indistinguishable from a missing one.
     if (!row) throw new NotFoundError(`No appointment "${appointmentId}".`);
+    await ensureWorkflowStarted(this.deps, row);
     return row;
   }
 

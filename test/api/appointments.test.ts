@@ -81,6 +81,64 @@ describe('POST /v1/appointments', () => {
     expect(await system().prisma.appointment.count({ where: { externalId: body.appointmentId } })).toBe(1);
   });
 
+  test('identical creates that meet at the insert: one 201, the others the safe-retry 200 (issue 8, item 13)', async () => {
+    const { prisma } = system();
+    const body = appointment();
+    // An uncommitted row with the same id holds every create at the unique index, so all of
+    // them have read "no such appointment" and insert at once when it goes away.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = () => {};
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holder = prisma
+      .$transaction(
+        async (tx) => {
+          await tx.appointment.create({
+            data: {
+              practiceId: 'clinic',
+              externalId: body.appointmentId,
+              startsAt: new Date(body.startsAt),
+              timeZone: body.timeZone,
+              status: 'scheduled',
+              workflowId: `holder/${body.appointmentId}`,
+              requestHash: 'holder',
+            },
+          });
+          holding();
+          await released;
+          throw new Error('rolled back on purpose');
+        },
+        { timeout: 60_000 },
+      )
+      .catch(() => undefined);
+    await held;
+    const answers = Promise.all(Array.from({ length: 3 }, () => system().api('POST', '/v1/appointments', body)));
+    await eventually(
+      async () => {
+        const [{ waiting }] = await prisma.$queryRaw<{ waiting: number }[]>`
+          SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+        return waiting >= 3;
+      },
+      30_000,
+      'the three creates to wait at the unique index',
+    );
+    release();
+    await holder;
+    const statuses = (await answers).map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 200, 201]);
+    expect(new Set((await answers).map((a) => a.body.runId)).size).toBe(1);
+  });
+
+  test('the same body after the client texted STOP is still the safe retry (200), not a 422', async () => {
+    const body = appointment({ client: { name: 'Ada Neri', phone: '+393471260000', smsConsent: true } });
+    const first = await system().api('POST', '/v1/appointments', body);
+    expect(first.status).toBe(201);
+    await recordOptOut(system().prisma, system().practiceId, '+393471260000', 'STOP', new Date());
+    const retry = await system().api('POST', '/v1/appointments', body);
+    expect([retry.status, retry.body.runId]).toEqual([200, first.body.runId]);
+  });
+
   test.each([
     ['an invalid phone', { client: { name: 'M', phone: '+39123', smsConsent: true } }, 422, 'client.phone'],
     ['a start in the past', { startsAt: new Date(Date.now() - 60_000).toISOString() }, 422, 'startsAt'],

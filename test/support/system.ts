@@ -32,6 +32,14 @@ export interface Problem {
   errors?: { path: string; message: string }[];
 }
 
+export interface ApiOptions {
+  apiKey?: string | null;
+  rawBody?: string;
+  contentType?: string;
+  /** Another app on the same database and task queue (e.g. one whose Temporal is unreachable). */
+  baseUrl?: string;
+}
+
 /** `Body` is what the caller expects to get: the response is not checked against it (the test's assertions do that). */
 export interface ApiResponse<Body> {
   status: number;
@@ -66,7 +74,7 @@ export interface TestSystem {
     method: string,
     path: string,
     body?: unknown,
-    options?: { apiKey?: string | null; rawBody?: string; contentType?: string },
+    options?: ApiOptions,
   ): Promise<ApiResponse<Body>>;
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
@@ -117,19 +125,14 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     twilio,
     config,
     databaseUrl: database.url,
-    async api<Body>(
-      method: string,
-      path: string,
-      body?: unknown,
-      opts: { apiKey?: string | null; rawBody?: string; contentType?: string } = {},
-    ): Promise<ApiResponse<Body>> {
+    async api<Body>(method: string, path: string, body?: unknown, opts: ApiOptions = {}): Promise<ApiResponse<Body>> {
       const headers: Record<string, string> = {};
       const key = opts.apiKey === undefined ? system.apiKey : opts.apiKey;
       if (key) headers.authorization = `Bearer ${key}`;
       let payload: string | undefined = opts.rawBody;
       if (body !== undefined) payload = JSON.stringify(body);
       if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-      const response = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
+      const response = await fetch(`${opts.baseUrl ?? baseUrl}${path}`, { method, headers, body: payload });
       const text = await response.text();
       let parsed: unknown = text;
       try {

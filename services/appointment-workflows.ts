@@ -1,0 +1,137 @@
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { PrismaClient } from '../db/client';
+import { isOptedOut } from '../db/opt-outs';
+import type { AppointmentDetails } from '../domain/appointment';
+import type { appointmentWorkflow } from '../workflows/appointment';
+import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../workflows/messages';
+import {
+  AppointmentIdKey,
+  AppointmentStartsAtKey,
+  AppointmentStatusKey,
+  PracticeIdKey,
+} from '../workflows/search-attributes';
+
+// An appointment is a row and a workflow, written in that order and not atomically: the row
+// keeps what the workflow is started with (`details`) and whether its start was confirmed
+// (`workflowStartedAt`). Until it is, any use of the row (a retried create, a read, a change)
+// and the worker's periodic repair start the workflow, so a create that stopped half-way, or
+// whose start Temporal carried out without the answer arriving, converges on one workflow.
+
+export type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
+
+export interface WorkflowStartDeps {
+  prisma: PrismaClient;
+  temporal: Client;
+  taskQueue: string;
+}
+
+/** A start is quick; a Temporal that has not answered by then gets a 503, not a hung request. */
+const START_DEADLINE_MS = 5_000;
+
+/** gRPC codes with which Temporal says "not now": the same call can succeed shortly. */
+const GRPC_RETRY_SHORTLY = new Set([
+  4, // DEADLINE_EXCEEDED: no answer in time (the call may still have been carried out)
+  8, // RESOURCE_EXHAUSTED: rate limited
+  10, // ABORTED: lost a race inside the server
+  14, // UNAVAILABLE: not reachable
+]);
+
+/** Temporal did not answer, or asked to be called again later. Any other Temporal error is a fault of ours. */
+export function isTemporalUnavailable(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  return err instanceof ServiceError && isGrpcServiceError(err.cause) && GRPC_RETRY_SHORTLY.has(err.cause.code);
+}
+
+/**
+ * Starts the row's workflow unless its start is already confirmed, then confirms it. Safe to
+ * repeat and to race: the workflow id is the appointment's, a running workflow with it is
+ * adopted (USE_EXISTING), and a closed one is never started again (REJECT_DUPLICATE).
+ */
+export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: AppointmentRow): Promise<void> {
+  if (row.workflowStartedAt) return;
+  if (!row.details) {
+    // Only rows from before `details` existed lack it, and the migration confirmed their starts.
+    throw new Error(`Appointment row ${row.id} has neither a confirmed workflow start nor the details to start one.`);
+  }
+  const details = row.details as unknown as AppointmentDetails;
+  const input: AppointmentWorkflowInput = {
+    practiceId: row.practiceId,
+    appointmentId: row.externalId,
+    details,
+    // Read now, not at create: a STOP that came in between found no workflow to tell.
+    optedOut: details.client.phone ? await isOptedOut(deps.prisma, row.practiceId, details.client.phone) : false,
+  };
+  try {
+    await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      deps.temporal.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
+        workflowId: row.workflowId,
+        taskQueue: deps.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: PracticeIdKey, value: input.practiceId },
+          { key: AppointmentIdKey, value: input.appointmentId },
+          { key: AppointmentStatusKey, value: 'scheduled' },
+          { key: AppointmentStartsAtKey, value: new Date(details.startsAt) },
+        ],
+      }),
+    );
+  } catch (err) {
+    // Only a closed workflow with this id refuses the start: it ran, which is all we need to know.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  const startedAt = new Date();
+  await deps.prisma.appointment.updateMany({
+    where: { id: row.id, workflowStartedAt: null },
+    data: { workflowStartedAt: startedAt },
+  });
+  row.workflowStartedAt = startedAt;
+}
+
+export interface RepairOptions extends WorkflowStartDeps {
+  /** Rows younger than this may belong to a create still under way; leave them to it. */
+  olderThanMs: number;
+  /** Rows handled per call, oldest first. */
+  limit?: number;
+}
+
+export interface RepairResult {
+  /** Workflow ids whose start is now confirmed (started now, or found already started). */
+  repaired: string[];
+  failed: { workflowId: string; error: unknown }[];
+}
+
+/**
+ * Starts the workflows of rows whose start was never confirmed: a create that stopped between
+ * the row and the start (process killed, Temporal down) and was never retried. The worker
+ * runs it periodically. A row whose start is confirmed is never restarted, even when Temporal
+ * no longer knows its workflow: that workflow ran, and its input may be out of date.
+ */
+export async function repairOrphanedAppointments(options: RepairOptions): Promise<RepairResult> {
+  const { prisma, olderThanMs, limit = 50 } = options;
+  const rows = await prisma.appointment.findMany({
+    where: { workflowStartedAt: null, createdAt: { lte: new Date(Date.now() - olderThanMs) } },
+    orderBy: { createdAt: 'asc' },
+    take: limit,
+  });
+  const result: RepairResult = { repaired: [], failed: [] };
+  for (const row of rows) {
+    try {
+      await ensureWorkflowStarted(options, row);
+      result.repaired.push(row.workflowId);
+    } catch (error) {
+      result.failed.push({ workflowId: row.workflowId, error });
+      // The other rows would wait for the same Temporal, each until the deadline: next pass.
+      if (isTemporalUnavailable(error)) break;
+    }
+  }
+  return result;
+}
