@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../lib/logger';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../lib/errors';
-import { isTemporalUnavailable } from '../services/appointment-workflows';
+import { isTemporalUnavailable } from '../services/temporal-errors';
 
 // Every error leaves the API as RFC 9457 problem+json, so integrators handle one shape.
 

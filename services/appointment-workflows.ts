@@ -1,12 +1,7 @@
-import {
-  isGrpcServiceError,
-  ServiceError,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { PrismaClient } from '../db/client';
+import { isTemporalUnavailable } from './temporal-errors';
 import { isOptedOut } from '../db/opt-outs';
 import type { AppointmentDetails } from '../domain/appointment';
 import type { appointmentWorkflow } from '../workflows/appointment';
@@ -34,20 +29,6 @@ export interface WorkflowStartDeps {
 
 /** A start is quick; a Temporal that has not answered by then gets a 503, not a hung request. */
 const START_DEADLINE_MS = 5_000;
-
-/** gRPC codes with which Temporal says "not now": the same call can succeed shortly. */
-const GRPC_RETRY_SHORTLY = new Set([
-  4, // DEADLINE_EXCEEDED: no answer in time (the call may still have been carried out)
-  8, // RESOURCE_EXHAUSTED: rate limited
-  10, // ABORTED: lost a race inside the server
-  14, // UNAVAILABLE: not reachable
-]);
-
-/** Temporal did not answer, or asked to be called again later. Any other Temporal error is a fault of ours. */
-export function isTemporalUnavailable(err: unknown): boolean {
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-  return err instanceof ServiceError && isGrpcServiceError(err.cause) && GRPC_RETRY_SHORTLY.has(err.cause.code);
-}
 
 /**
  * Starts the row's workflow unless its start is already confirmed, then confirms it. Safe to

@@ -1,7 +1,8 @@
-import { isGrpcDeadlineError, isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/client';
 import { parseReply } from '../domain/reply-keywords';
 import type { Logger } from '../lib/logger';
+import { isTemporalUnavailable } from './temporal-errors';
 import { inboundReplySignal, type InboundReply } from '../workflows/messages';
 
 // The reply outbox. An inbound reply's row in `messages` is stored in the same transaction
@@ -46,15 +47,6 @@ export interface DeliveryResult {
   unreachable: boolean;
 }
 
-/** gRPC's UNAVAILABLE: no connection to the server. */
-const GRPC_UNAVAILABLE = 14;
-
-function isUnreachable(err: unknown): boolean {
-  if (isGrpcDeadlineError(err)) return true;
-  const cause = err instanceof Error ? err.cause : undefined;
-  return [err, cause].some((e) => isGrpcServiceError(e) && Number(e.code) === GRPC_UNAVAILABLE);
-}
-
 /**
  * Signals every remaining target of a reply, each within `perSignalMs` and all of them before
  * `until` (epoch ms). A workflow that refuses the signal does not stop the others; only an
@@ -80,11 +72,17 @@ export async function deliverReplyEffects(
         temporal.workflow.getHandle(workflowId).signal(inboundReplySignal, signal),
       );
     } catch (err) {
+      if (err instanceof WorkflowNotFoundError && (await startPending(prisma, workflowId))) {
+        // A create whose workflow start is not confirmed yet: the repair starts it; try again then.
+        error ??= err;
+        remaining.push(workflowId);
+        continue;
+      }
       if (err instanceof WorkflowNotFoundError) {
         finished = true;
       } else {
         error ??= err;
-        if (isUnreachable(err)) {
+        if (isTemporalUnavailable(err)) {
           return { remaining: [...remaining, ...message.signalTargets.slice(index)], error, unreachable: true };
         }
         remaining.push(workflowId);
@@ -101,6 +99,12 @@ export async function deliverReplyEffects(
       WHERE id = ${message.id}::uuid`;
   }
   return { remaining, error, unreachable: false };
+}
+
+/** Whether the appointment behind this workflow id exists but its workflow was never confirmed started. */
+async function startPending(prisma: PrismaClient, workflowId: string): Promise<boolean> {
+  const row = await prisma.appointment.findUnique({ where: { workflowId }, select: { workflowStartedAt: true } });
+  return row !== null && row.workflowStartedAt === null;
 }
 
 /** The signal a stored reply carries; its time is when we received it, so the workflow can order replies. */

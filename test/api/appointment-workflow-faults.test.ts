@@ -6,6 +6,7 @@ import { freePort } from '../../devenv/ports';
 import { workflowIdFor } from '../../domain/appointment';
 import { createLogger } from '../../lib/logger';
 import { repairOrphanedAppointments } from '../../services/appointment-workflows';
+import { drainReplyOutbox } from '../../services/reply-outbox';
 import { APPOINTMENT_WORKFLOW_TYPE } from '../../workflows/messages';
 import { eventually, inFuture, useTestSystem, type Problem } from '../support/system';
 
@@ -173,6 +174,28 @@ describe('Temporal unreachable during create', () => {
     const view = await system().api('GET', `/v1/appointments/${body.appointmentId}`);
     expect(view.body.status).toBe('scheduled');
     expect(view.body.reminders.map((r) => r.state)).toEqual(['pending', 'pending']);
+  });
+
+  test('a "C" for an appointment whose workflow is not started yet waits in the outbox and confirms once it is', async () => {
+    const { prisma, temporal, config } = system();
+    const phone = '+393471239876';
+    const body = appointment({ client: { name: 'Maria Rossi', phone, smsConsent: true } });
+    await createWhileDown(body);
+    expect((await system().inboundSms({ From: phone, Body: 'C' })).status).toBe(200);
+    const drain = async () => {
+      await prisma.message.updateMany({ where: { effectsDueAt: { not: null } }, data: { effectsDueAt: new Date() } });
+      await drainReplyOutbox({ prisma, temporal, log: createLogger('silent') });
+    };
+
+    await drain();
+    const reply = await prisma.message.findFirstOrThrow({ where: { from: phone, direction: 'inbound' } });
+    expect(reply).toMatchObject({ needsReview: false, signalTargets: [workflowIdFor('clinic', body.appointmentId)] });
+
+    await repairOrphanedAppointments({ prisma, temporal, taskQueue: config.temporal.taskQueue, olderThanMs: 0 });
+    await drain();
+    await eventually(
+      async () => (await system().api('GET', `/v1/appointments/${body.appointmentId}`)).body.status === 'confirmed',
+    );
   });
 
   test('the repair never restarts a finished appointment that Temporal no longer keeps', async () => {
