@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { ConfigError, loadConfig } from './config';
@@ -6,6 +6,7 @@ import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
+import { startHousekeeping } from './services/housekeeping';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
@@ -56,7 +57,6 @@ async function main(): Promise<void> {
   const clientConnection = await step(`reach Temporal at ${address}`, () => Connection.connect({ address }));
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (added.length > 0) log.info({ added }, 'registered search attributes');
-  await clientConnection.close();
 
   const connection = await NativeConnection.connect({ address });
   const worker = await createReminderWorker({
@@ -66,10 +66,18 @@ async function main(): Promise<void> {
     prisma,
     sms: createSmsGateway(config, (line) => log.warn(line)),
   });
+  const stopHousekeeping = startHousekeeping({
+    prisma,
+    temporal: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    taskQueue: config.temporal.taskQueue,
+    log,
+  });
   log.info({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker started');
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM.
   await worker.run();
+  await stopHousekeeping();
   await connection.close();
+  await clientConnection.close();
   await prisma.$disconnect();
 }
 

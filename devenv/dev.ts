@@ -11,6 +11,7 @@ import { createSmsGateway } from '../gateways';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
+import { startHousekeeping } from '../services/housekeeping';
 import { createReminderWorker } from '../worker';
 import { ensureSearchAttributes } from '../workflows/search-attribute-registration';
 import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -135,6 +136,8 @@ async function main(): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => {});
     });
+    const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue: config.temporal.taskQueue, log });
+    await started(stopHousekeeping);
 
     const app = createApp({ config, prisma, temporal, log });
     const server = await new Promise<Server>((resolve, reject) => {

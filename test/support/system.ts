@@ -11,6 +11,7 @@ import { createTwilioGateway } from '../../gateways/twilio';
 import { createLogger } from '../../lib/logger';
 import { createApiKey } from '../../services/api-keys';
 import { createPractice } from '../../services/practices';
+import { startHousekeeping } from '../../services/housekeeping';
 import { createReminderWorker } from '../../worker';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
 import { freePort } from '../../devenv/ports';
@@ -114,7 +115,12 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
   };
   const server = await listen(createApp({ config, prisma, temporal, log }), port);
 
-  let worker: { instance: Worker; run: Promise<void>; connection: NativeConnection } | null = null;
+  let worker: {
+    instance: Worker;
+    run: Promise<void>;
+    connection: NativeConnection;
+    stopHousekeeping: () => Promise<void>;
+  } | null = null;
   const system: TestSystem = {
     baseUrl,
     apiKey: '',
@@ -184,12 +190,14 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
           apiBaseUrl: twilio.baseUrl,
         }),
       });
-      worker = { instance, run: instance.run(), connection: nativeConnection };
+      const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue, log });
+      worker = { instance, run: instance.run(), connection: nativeConnection, stopHousekeeping };
     },
     async stopWorker() {
       if (!worker) return;
       const current = worker;
       worker = null;
+      await current.stopHousekeeping();
       current.instance.shutdown();
       await current.run;
       await current.connection.close();

@@ -1,0 +1,64 @@
+import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '../db/client';
+import type { Logger } from '../lib/logger';
+import { repairOrphanedAppointments } from './appointment-workflows';
+import { startReplyOutbox } from './reply-outbox';
+
+export interface HousekeepingOptions {
+  prisma: PrismaClient;
+  temporal: Client;
+  taskQueue: string;
+  log: Logger;
+  /** How often rows left without a workflow are looked for. */
+  repairEveryMs?: number;
+  /** A row younger than this may belong to a create still under way. */
+  orphanAgeMs?: number;
+}
+
+/**
+ * What every worker process runs beside its Temporal worker, so that an answered request
+ * always has its effect: the reply outbox (signals a webhook could not deliver) and the
+ * repair of appointments whose workflow start was never confirmed. Both are safe with many
+ * workers at once. Returns a function that stops them and waits for a round under way.
+ */
+export function startHousekeeping(options: HousekeepingOptions): () => Promise<void> {
+  const { prisma, temporal, taskQueue, log, repairEveryMs = 30_000, orphanAgeMs = 30_000 } = options;
+  const stopOutbox = startReplyOutbox({ prisma, temporal, log });
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> = Promise.resolve();
+
+  const repair = async () => {
+    try {
+      const { repaired, failed } = await repairOrphanedAppointments({
+        prisma,
+        temporal,
+        taskQueue,
+        olderThanMs: orphanAgeMs,
+      });
+      if (repaired.length > 0)
+        log.info({ workflowIds: repaired }, 'started the workflows of appointments left without one');
+      for (const { workflowId, error } of failed) {
+        log.warn(
+          { workflowId, err: error },
+          'could not start the workflow of an appointment left without one; trying again',
+        );
+      }
+    } catch (err) {
+      log.error({ err }, 'appointment repair round failed; trying again');
+    }
+    if (!stopped) schedule(repairEveryMs);
+  };
+  const schedule = (delayMs: number) => {
+    timer = setTimeout(() => {
+      round = repair();
+    }, delayMs);
+  };
+  schedule(0);
+
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await Promise.all([round, stopOutbox()]);
+  };
+}
