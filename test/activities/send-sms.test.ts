@@ -68,8 +68,8 @@ function attemptEnvironment(info: { startToCloseTimeoutMs?: number } = {}): Mock
   );
 }
 
-function sendSmsWith(gateway: InMemorySmsGateway, environment = attemptEnvironment()) {
-  const { sendSms } = createActivities({ prisma, sms: gateway });
+function sendSmsWith(gateway: InMemorySmsGateway, environment = attemptEnvironment(), database = prisma) {
+  const { sendSms } = createActivities({ prisma: database, sms: gateway });
   return (input: SendSmsInput) => environment.run<[SendSmsInput], SendSmsResult, typeof sendSms>(sendSms, input);
 }
 
@@ -316,7 +316,32 @@ test('two unowned provider messages match: adopts the oldest and sends nothing',
   expect(gateway.sent).toHaveLength(2);
 });
 
-test('two rows adopt the same provider message at once: one keeps it, the other sends its own', async () => {
+/**
+ * The database as a concurrent reconciliation of `winner` makes it: the first time this
+ * client is about to record a provider id on a row, `winner`'s row records that id first.
+ */
+function raceToRecord(winner: SendSmsInput): PrismaClient {
+  let raced = false;
+  return prisma.$extends({
+    query: {
+      message: {
+        async update({ args, query }) {
+          const providerId = args.data.providerId;
+          if (!raced && typeof providerId === 'string') {
+            raced = true;
+            await prisma.message.update({
+              where: { idempotencyKey: winner.idempotencyKey },
+              data: { providerId, status: 'sent' },
+            });
+          }
+          return query(args);
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
+}
+
+test('another row adopts the same provider message first: this one sends its own, no endless retry', async () => {
   const gateway = new InMemorySmsGateway();
   const r2 = reminderInput();
   const r3 = sibling(r2, 'r3');
@@ -325,23 +350,26 @@ test('two rows adopt the same provider message at once: one keeps it, the other 
   const row = await rowOf(r2);
   const lost = gateway.holds({ to: row.to, from: row.from, body: row.body });
 
-  // Both attempts see the message unowned before either records it.
-  const findSent = gateway.findSent.bind(gateway);
-  let asked = 0;
-  let bothAsked!: () => void;
-  const barrier = new Promise<void>((resolve) => (bothAsked = resolve));
-  gateway.findSent = async (query) => {
-    const found = await findSent(query);
-    if (++asked === 2) bothAsked();
-    await barrier;
-    return found;
-  };
-  const results = await Promise.all([sendSmsWith(gateway)(r2), sendSmsWith(gateway)(r3)]);
-
-  const ids = results.map((r) => (r.outcome === 'sent' ? r.providerId : null));
-  expect(ids).toContain(lost.providerId);
-  expect(new Set(ids).size).toBe(2);
+  const result = await sendSmsWith(gateway, attemptEnvironment(), raceToRecord(r3))(r2);
+  expect(await rowOf(r3)).toMatchObject({ providerId: lost.providerId });
   expect(gateway.sent).toHaveLength(2);
+  expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: gateway.messages[1].providerId });
+});
+
+test('another row adopts a message this attempt just sent: retryable, and the retry sends again', async () => {
+  const gateway = new InMemorySmsGateway();
+  const r2 = reminderInput();
+  const r3 = sibling(r2, 'r3');
+  await leaveSending(r3, gateway);
+
+  const failure = await failureOf(sendSmsWith(gateway, attemptEnvironment(), raceToRecord(r3))(r2));
+  expect(failure).toMatchObject({ type: 'SmsProviderIdTaken', nonRetryable: false });
+  expect(await rowOf(r2)).toMatchObject({ status: 'sending', providerId: null });
+  expect(await rowOf(r3)).toMatchObject({ providerId: gateway.messages[0].providerId });
+
+  const result = await sendSmsWith(gateway)(r2);
+  expect(gateway.sent).toHaveLength(2);
+  expect(result).toMatchObject({ outcome: 'sent', providerId: gateway.messages[1].providerId });
 });
 
 test('a retry after the details changed: looks for the old text, finds nothing, sends the new one', async () => {
