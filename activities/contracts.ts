@@ -3,12 +3,25 @@ import type { AppointmentStatus, AppointmentView, RecipientRole, ReminderReason 
 // Activity inputs, results and failure types. Kept free of runtime imports because the
 // workflow bundle includes this file (the activities themselves stay out of it).
 
+/**
+ * Start-to-close timeout of one sendSms attempt (the workflow's proxyActivities uses it).
+ * An attempt makes at most three gateway calls (two message-list reads to reconcile, one
+ * create), each ended by the gateway's own timeout, plus a few database writes; the
+ * activity starts a create only with a whole gateway timeout left, so an attempt is always
+ * over before Temporal starts its retry. test/unit/sms-timeouts.test.ts guards the sizes.
+ */
+export const SMS_SEND_ATTEMPT_TIMEOUT_MS = 60_000;
+
 export interface SendSmsInput {
   practiceId: string;
   /** The practice system's appointment id. */
   appointmentId: string;
   workflowId: string;
-  /** Stable per (workflow, message): a retried or replayed attempt finds its earlier send. */
+  /**
+   * Stable per (workflow, message): a retried or replayed attempt finds its earlier send.
+   * Calling again with the same key and changed details (a reschedule, a new number) sends
+   * the new text, unless an earlier attempt's text had already gone out.
+   */
   idempotencyKey: string;
   to: string;
   purpose: 'reminder' | 'cancellation';

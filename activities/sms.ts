@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import type { PrismaClient } from '../db/client';
 import type { ReminderReason } from '../domain/appointment';
 import { startsInFuture } from '../domain/appointment-time';
@@ -9,12 +9,18 @@ import { isOptedOut } from '../db/opt-outs';
 import { SMS_REJECTED, type SendSmsInput, type SendSmsResult, type SmsRejection } from './contracts';
 
 // Exactly-once SMS on top of at-least-once activities. The message row, unique on the
-// idempotency key, is claimed before the gateway is called:
+// idempotency key, is claimed before the gateway is called, and its status says what the
+// provider may hold:
 // - a row with a provider id was sent: answer with it, never send again;
-// - a row still `sending` means an attempt died after claiming, perhaps after the provider
-//   accepted the message: ask the provider before sending, so a crash cannot double it;
-// - a row `retrying` failed in a way we saw (5xx, network): sending again is safe.
+// - `pending`: no attempt can have reached the provider (none called it, or one was refused
+//   in a way that proves it, after any earlier unknown outcome had been checked): send;
+// - `sending` (an attempt died while calling the provider) or `retrying` (a timeout, a lost
+//   connection or a 5xx: the provider may have queued it anyway): the outcome is unknown, so
+//   ask the provider first and adopt its message if it has one.
+// A provider message is adopted only if no other row owns it: two reminders of one
+// appointment have the same text, so the provider cannot tell them apart, but the rows can.
 
+const PENDING = 'pending';
 const SENDING = 'sending';
 const RETRYING = 'retrying';
 const FAILED = 'failed';
@@ -30,25 +36,46 @@ const REASON_BY_CODE: Record<string, ReminderReason> = {
 /** How far before a claim the provider is searched, to absorb clock skew between us and it. */
 const RECONCILE_SKEW_MS = 5 * 60_000;
 
+/**
+ * What an attempt keeps in hand beyond a whole gateway call when deciding whether it may
+ * still send: the time between Temporal starting the attempt and this code running, and
+ * the write that records the answer.
+ */
+export const SEND_RESERVE_MS = 5_000;
+
+/**
+ * The database time an attempt is sized for (about ten short queries and writes, with room
+ * for a busy pool). Only sizing: the reserve check before a send is what enforces the order.
+ */
+export const ATTEMPT_DATABASE_ALLOWANCE_MS = 10_000;
+
+type MessageRow = Awaited<ReturnType<PrismaClient['message']['findUniqueOrThrow']>>;
+
 export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms: SmsGateway }) {
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
+    const context = Context.current();
+    // Temporal started the attempt a moment before this line, so the deadline is a little
+    // generous; SEND_RESERVE_MS covers that.
+    const deadline = Date.now() + context.info.startToCloseTimeoutMs;
+    context.heartbeat('started');
+
     const existing = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing?.providerId) return { outcome: 'sent', messageId: existing.id, providerId: existing.providerId };
     if (existing?.status === FAILED)
       throw rejection(existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
     if (existing?.status === TOO_LATE) return { outcome: 'too_late' };
+    if (existing && (existing.status === SENDING || existing.status === RETRYING)) {
+      context.heartbeat('reconciling');
+      const adopted = await adoptProviderMessage(existing);
+      if (adopted) return adopted;
+    }
     if (await isOptedOut(prisma, input.practiceId, input.to)) return { outcome: 'opted_out' };
 
-    const row = existing ?? (await claim(input));
-    if (row.status === SENDING && existing) {
-      const found = await sms.findSent({
-        to: row.to,
-        from: row.from,
-        body: row.body,
-        sentAfter: new Date(row.updatedAt.getTime() - RECONCILE_SKEW_MS),
-      });
-      if (found) return recordSent(row.id, found);
-    }
+    // From here on the provider holds nothing of this row: what goes out is built from the
+    // details as they are now, which a reschedule or a new number may have changed since
+    // an earlier attempt.
+    const content = await compose(input);
+    const row = existing ?? (await claim(input, content));
     // The activity's own clock, right before the gateway: a worker that was down across the
     // start, or retries that ran up to it, must not text about an appointment already begun.
     if (!startsInFuture(input.appointment.startsAt, new Date())) {
@@ -58,61 +85,137 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
       });
       return { outcome: 'too_late' };
     }
-    await prisma.message.update({ where: { id: row.id }, data: { status: SENDING } });
+
+    context.heartbeat('sending');
+    await prisma.message.update({ where: { id: row.id }, data: { ...content, status: SENDING } });
+    // Last look before the provider: the workflow may have cancelled this send (the reminder
+    // is no longer wanted, or its details changed), and a create must end before Temporal
+    // could start the next attempt, or the two could overlap.
+    if (context.cancellationSignal.aborted) {
+      await markPending(row.id);
+      throw new CancelledFailure('The send was cancelled before the gateway was called.');
+    }
+    if (Date.now() + sms.sendTimeoutMs + SEND_RESERVE_MS > deadline) {
+      await markPending(row.id);
+      throw ApplicationFailure.retryable(
+        'Not sent: too little of this attempt was left to wait for the gateway; the next attempt will send it.',
+        'SmsAttemptOutOfTime',
+      );
+    }
 
     let sent: SentSms;
     try {
-      sent = await sms.send({ to: row.to, from: row.from, body: row.body });
+      sent = await sms.send({ to: content.to, from: content.from, body: content.body });
     } catch (err) {
       if (!(err instanceof SmsGatewayError)) throw err;
+      const status = err.permanent ? FAILED : err.maybeAccepted ? RETRYING : PENDING;
       await prisma.message.update({
         where: { id: row.id },
-        data: { status: err.permanent ? FAILED : RETRYING, errorCode: err.code, errorMessage: err.explanation },
+        data: { status, errorCode: err.code, errorMessage: err.explanation },
       });
       if (err.permanent) throw rejection(row.id, err.code, err.explanation);
       throw ApplicationFailure.retryable(`SMS gateway unavailable: ${err.explanation}`, 'SmsGatewayUnavailable');
     }
-    return recordSent(row.id, sent);
+    const recorded = await recordSent(row.id, sent);
+    if (recorded) return recorded;
+    // Another row's reconciliation adopted this very message between the provider's answer
+    // and this write (it had seen it unowned). The row stays `sending`, so the next attempt
+    // asks the provider again and sees that message owned.
+    throw ApplicationFailure.retryable(
+      `The provider's message ${sent.providerId} was adopted by another message row; the send will be checked again.`,
+      'SmsProviderIdTaken',
+    );
   }
 
-  async function claim(input: SendSmsInput) {
+  /**
+   * The provider message an earlier attempt of this row sent, recorded on the row, or null.
+   * Candidates are the provider's messages with the row's to/from/body since its claim
+   * (minus skew) that no other row owns. With several, the oldest is taken: they are the
+   * same text to the same number, so which row records which changes nothing the client
+   * sees, and each row still ends with exactly one message of its own.
+   */
+  async function adoptProviderMessage(row: MessageRow): Promise<SendSmsResult | null> {
+    const candidates = await sms.findSent({
+      to: row.to,
+      from: row.from,
+      body: row.body,
+      sentAfter: new Date(row.createdAt.getTime() - RECONCILE_SKEW_MS),
+    });
+    if (candidates.length === 0) return null;
+    const owned = await prisma.message.findMany({
+      where: { providerId: { in: candidates.map((c) => c.providerId) } },
+      select: { providerId: true },
+    });
+    const ownedIds = new Set(owned.map((m) => m.providerId));
+    const unowned = candidates.filter((c) => !ownedIds.has(c.providerId));
+    if (unowned.length > 1) {
+      log.warn('Several unowned provider messages match this send; adopting the oldest', {
+        messageId: row.id,
+        candidates: unowned.map((c) => c.providerId),
+      });
+    }
+    // A candidate can be taken by a concurrent reconciliation between the read above and
+    // the write: then the next one is tried, so the loop ends with the candidates.
+    for (const candidate of unowned) {
+      const adopted = await recordSent(row.id, candidate);
+      if (adopted) return adopted;
+    }
+    return null;
+  }
+
+  async function compose(input: SendSmsInput) {
     const practice = await prisma.practice.findUniqueOrThrow({ where: { id: input.practiceId } });
-    const appointment = await prisma.appointment.findUnique({ where: { workflowId: input.workflowId } });
     const context = { ...input.appointment, practiceName: practice.name };
     const body = input.purpose === 'cancellation' ? cancellationText(context) : reminderText(context, input.recipient);
     const { segments, encoding } = countSegments(body);
+    return { to: input.to, from: practice.smsFrom, body, segments, encoding };
+  }
+
+  async function claim(input: SendSmsInput, content: Awaited<ReturnType<typeof compose>>) {
+    const appointment = await prisma.appointment.findUnique({ where: { workflowId: input.workflowId } });
     return prisma.message.create({
       data: {
+        ...content,
         practiceId: input.practiceId,
         appointmentId: appointment?.id ?? null,
         direction: 'outbound',
         channel: 'sms',
-        to: input.to,
-        from: practice.smsFrom,
-        body,
-        segments,
-        encoding,
-        status: SENDING,
+        status: PENDING,
         idempotencyKey: input.idempotencyKey,
       },
     });
   }
 
-  async function recordSent(messageId: string, sent: SentSms): Promise<SendSmsResult> {
-    await prisma.message.update({
-      where: { id: messageId },
-      data: {
-        status: sent.status,
-        providerId: sent.providerId,
-        sentAt: new Date(),
-        errorCode: null,
-        errorMessage: null,
-      },
-    });
+  async function markPending(messageId: string): Promise<void> {
+    await prisma.message.update({ where: { id: messageId }, data: { status: PENDING } });
+  }
+
+  /** Records the provider's message on the row; null when another row already owns it. */
+  async function recordSent(messageId: string, sent: SentSms): Promise<SendSmsResult | null> {
+    try {
+      await prisma.message.update({
+        where: { id: messageId },
+        data: {
+          status: sent.status,
+          providerId: sent.providerId,
+          sentAt: new Date(),
+          errorCode: null,
+          errorMessage: null,
+        },
+      });
+    } catch (err) {
+      // provider_id is the only unique column this write sets.
+      if (isUniqueViolation(err)) return null;
+      throw err;
+    }
     return { outcome: 'sent', messageId, providerId: sent.providerId };
   }
 
   return { sendSms };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
 }
 
 function rejection(messageId: string, code: string, explanation: string): ApplicationFailure {

@@ -3,7 +3,7 @@
  * machine, and every "send" is logged loudly so nobody mistakes it for a delivery.
  */
 import { randomBytes } from 'node:crypto';
-import type { OutboundSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
+import type { OutboundSms, ProviderSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
 
 // Reconciliation only looks back over recent sends; the cap keeps a long-running
 // process from growing without bound.
@@ -22,6 +22,7 @@ export function createSmsSimulator(log: (line: string) => void): SmsGateway {
 
   return {
     name: 'simulator',
+    sendTimeoutMs: 0,
 
     send(sms: OutboundSms): Promise<SentSms> {
       const providerId = `SIM${randomBytes(16).toString('hex')}`;
@@ -33,15 +34,14 @@ export function createSmsSimulator(log: (line: string) => void): SmsGateway {
       return Promise.resolve({ providerId, status: 'simulated' });
     },
 
-    findSent(query: SentSmsQuery): Promise<SentSms | null> {
-      for (let i = sends.length - 1; i >= 0; i -= 1) {
-        const { sms, providerId, at } = sends[i];
-        if (at < query.sentAfter) break;
-        if (sms.to === query.to && sms.from === query.from && sms.body === query.body) {
-          return Promise.resolve({ providerId, status: 'simulated' });
-        }
-      }
-      return Promise.resolve(null);
+    findSent(query: SentSmsQuery): Promise<ProviderSms[]> {
+      const found = sends
+        .filter(
+          ({ sms, at }) =>
+            at >= query.sentAfter && sms.to === query.to && sms.from === query.from && sms.body === query.body,
+        )
+        .map(({ providerId, at }) => ({ providerId, status: 'simulated', createdAt: at }));
+      return Promise.resolve(found);
     },
   };
 }

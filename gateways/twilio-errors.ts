@@ -3,9 +3,13 @@
  * can help and what practice staff should be told.
  *
  * Rule of thumb: if Twilio never answered (network failure) or answered "not now" (429,
- * 5xx), retry — the activity reconciles with findSent, so a retry cannot duplicate a send
- * Twilio had in fact accepted. If Twilio answered with a 4xx verdict about the message,
- * the credentials or the sender, the same request will get the same verdict: permanent.
+ * 5xx), retry. If Twilio answered with a 4xx verdict about the message, the credentials or
+ * the sender, the same request will get the same verdict: permanent.
+ *
+ * Separately, whether Twilio may have taken the message: a 4xx answer means it did not, and
+ * so does a request that never left (connection refused, no DNS answer). A timeout, a lost
+ * connection or a 5xx (Twilio can queue a message and still answer 500) leave it unknown,
+ * so the activity asks Twilio's message list (findSent) before sending again.
  */
 import { SmsGatewayError } from './sms';
 
@@ -87,10 +91,14 @@ export function classifyTwilioError(err: unknown): SmsGatewayError {
   if (httpStatus !== undefined) return fromTwilioAnswer(err, httpStatus);
   const networkCode = stringField(err, 'code');
   if (isTransportFailure(err, networkCode)) {
+    const neverSent = networkCode !== undefined && REQUEST_NEVER_SENT_CODES.has(networkCode);
     return new SmsGatewayError({
       code: networkCode ?? 'NETWORK_ERROR',
       permanent: false,
-      explanation: 'Twilio could not be reached; the message will be retried.',
+      maybeAccepted: !neverSent,
+      explanation: neverSent
+        ? 'Twilio could not be reached; the message will be retried.'
+        : 'Twilio did not answer (timeout or lost connection); the message will be retried unless Twilio has it.',
       message: errorMessage(err),
       cause: err,
     });
@@ -106,6 +114,8 @@ export function classifyTwilioError(err: unknown): SmsGatewayError {
 }
 
 function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
+  // A 408 may come from a proxy that had passed the request on; only other 4xx are verdicts.
+  const maybeAccepted = httpStatus >= 500 || httpStatus === 408;
   const twilioCode = numberField(err, 'code');
   const known = twilioCode === undefined ? undefined : KNOWN_CODES[twilioCode];
   const twilioMessage = errorMessage(err);
@@ -114,6 +124,7 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
     return new SmsGatewayError({
       code,
       permanent: !known.transient,
+      maybeAccepted,
       explanation: known.explanation,
       message: twilioMessage,
       httpStatus,
@@ -124,6 +135,7 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
     return new SmsGatewayError({
       code,
       permanent: false,
+      maybeAccepted,
       explanation: `Twilio is temporarily unable to take the message (HTTP ${httpStatus}); it will be retried.`,
       message: twilioMessage,
       httpStatus,
@@ -133,12 +145,16 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
   return new SmsGatewayError({
     code,
     permanent: true,
+    maybeAccepted,
     explanation: `Twilio refused the message: ${twilioMessage}`,
     message: twilioMessage,
     httpStatus,
     cause: err,
   });
 }
+
+/** Failures before any byte of the request left: Twilio cannot have seen it. */
+const REQUEST_NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 const NODE_NETWORK_CODES = new Set([
   'ECONNREFUSED',

@@ -4,7 +4,7 @@
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance, MessageListInstanceOptions } from 'twilio/lib/rest/api/v2010/account/message';
-import type { OutboundSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
+import type { OutboundSms, ProviderSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
 import { isMessagingServiceSid } from '../domain/fields';
 import { classifyTwilioError } from './twilio-errors';
 
@@ -13,25 +13,35 @@ export interface TwilioGatewayOptions {
   authToken: string;
   /** Send REST calls here instead of https://api.twilio.com (a proxy, or a fake in tests). */
   apiBaseUrl?: string;
-  /** Per-request timeout; the SDK's default is 30 s. */
+  /** The most one REST call may take, answer included; TWILIO_HTTP_TIMEOUT_MS unless set. */
   timeoutMs?: number;
 }
+
+/**
+ * The most one REST call to Twilio may take, from sending the request to the last byte of
+ * the answer (the SDK's own default is 30 s, and only until the answer starts). Twilio
+ * answers a create or a list in well under a second; the rest is room for a slow day. A
+ * send attempt makes at most TWILIO_FIND_SENT_REQUESTS + 1 such calls, and its activity's
+ * start-to-close timeout is sized on that (test/unit/sms-timeouts.test.ts).
+ */
+export const TWILIO_HTTP_TIMEOUT_MS = 10_000;
+
+/** REST calls one findSent() makes (the message list with and without its date filter). */
+export const TWILIO_FIND_SENT_REQUESTS = 2;
 
 // A reconciliation looks at the last few messages to one client from one sender since a
 // recent instant; a page of this size is far more than that can hold.
 const FIND_SENT_LIMIT = 50;
 
 export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
+  const timeoutMs = options.timeoutMs ?? TWILIO_HTTP_TIMEOUT_MS;
   const client = twilio(options.accountSid, options.authToken, {
     // No SDK-level retries: Temporal's retry policy owns retrying, with findSent in between.
     autoRetry: false,
-    timeout: options.timeoutMs,
-    httpClient: options.apiBaseUrl
-      ? new RebasingRequestClient(options.apiBaseUrl, { timeout: options.timeoutMs })
-      : undefined,
+    httpClient: new DeadlineRequestClient({ timeout: timeoutMs }, options.apiBaseUrl),
   });
 
-  async function latestMatch(query: SentSmsQuery, filterByDateSent: boolean): Promise<SentSms | null> {
+  async function listMatches(query: SentSmsQuery, filterByDateSent: boolean): Promise<MessageInstance[]> {
     const viaService = isMessagingServiceSid(query.from);
     const filter: MessageListInstanceOptions = { to: query.to, limit: FIND_SENT_LIMIT };
     // Twilio fills a message's `from` from the service's sender pool only once it leaves
@@ -45,12 +55,12 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
       m.body === query.body &&
       (viaService ? m.messagingServiceSid === query.from : m.from === query.from) &&
       m.dateCreated.getTime() >= notBefore;
-    const hit = (await client.messages.list(filter)).find(isMatch);
-    return hit ? { providerId: hit.sid, status: hit.status } : null;
+    return (await client.messages.list(filter)).filter(isMatch);
   }
 
   return {
     name: 'twilio',
+    sendTimeoutMs: timeoutMs,
 
     async send(sms: OutboundSms): Promise<SentSms> {
       try {
@@ -66,12 +76,17 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
       }
     },
 
-    async findSent(query: SentSmsQuery): Promise<SentSms | null> {
+    async findSent(query: SentSmsQuery): Promise<ProviderSms[]> {
       try {
         // DateSent narrows the search to messages already handed to the carrier; a message
-        // still queued (or accepted by a Messaging Service) has no date_sent yet, so fall
-        // back to the newest messages to that number without the date filter.
-        return (await latestMatch(query, true)) ?? (await latestMatch(query, false));
+        // still queued (or accepted by a Messaging Service) has no date_sent yet, so the
+        // newest messages to that number are read without the date filter as well.
+        const bySid = new Map<string, MessageInstance>();
+        for (const m of await listMatches(query, true)) bySid.set(m.sid, m);
+        for (const m of await listMatches(query, false)) bySid.set(m.sid, m);
+        return [...bySid.values()]
+          .sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime())
+          .map((m) => ({ providerId: m.sid, status: m.status, createdAt: m.dateCreated }));
       } catch (err) {
         throw classifyTwilioError(err);
       }
@@ -80,19 +95,29 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
 }
 
 /**
- * The SDK builds absolute https://api.twilio.com/… URLs and has no base-URL option, so
- * this client moves them onto `baseUrl`, keeping path and query (and any path prefix of
- * `baseUrl`, for proxies mounted under one).
+ * The SDK's RequestClient with two changes:
+ * - every request ends by its timeout, answer included. The SDK's `timeout` only bounds the
+ *   wait for the answer to start (and then each pause between its bytes), so a trickling
+ *   answer could outlast the activity attempt and overlap its retry; an AbortSignal does not.
+ * - with `baseUrl`, the absolute https://api.twilio.com/… URLs the SDK builds (it has no
+ *   base-URL option) move onto it, keeping path and query (and any path prefix of
+ *   `baseUrl`, for proxies mounted under one).
  */
-class RebasingRequestClient extends RequestClient {
-  private readonly baseUrl: string;
+class DeadlineRequestClient extends RequestClient {
+  private readonly baseUrl: string | undefined;
 
-  constructor(baseUrl: string, opts: RequestClient.RequestClientOptions) {
+  constructor(opts: RequestClient.RequestClientOptions & { timeout: number }, baseUrl: string | undefined) {
     super(opts);
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.baseUrl = baseUrl?.replace(/\/+$/, '');
+    const timeout = opts.timeout;
+    this.axios.interceptors.request.use((config) => {
+      config.signal = AbortSignal.timeout(config.timeout || timeout);
+      return config;
+    });
   }
 
   override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    if (this.baseUrl === undefined) return super.request(opts);
     const url = new URL(opts.uri);
     // TWILIO_REGION / TWILIO_EDGE turn the host into api.<edge>.<region>.twilio.com.
     const isRestApi = url.hostname === 'api.twilio.com' || /^api\.[a-z0-9.-]+\.twilio\.com$/.test(url.hostname);

@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../../activities/contracts';
+import {
+  SMS_REJECTED,
+  SMS_SEND_ATTEMPT_TIMEOUT_MS,
+  type SendSmsInput,
+  type SendSmsResult,
+  type SmsRejection,
+} from '../../activities/contracts';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { workflowIdFor } from '../../domain/appointment';
+import { countSegments } from '../../domain/segments';
 import { recordOptOut } from '../../db/opt-outs';
 import { createPractice } from '../../services/practices';
 import { InMemorySmsGateway } from '../support/in-memory-sms-gateway';
@@ -50,8 +59,18 @@ function reminderInput(): SendSmsInput {
   };
 }
 
-function sendSmsWith(gateway: InMemorySmsGateway) {
-  return createActivities({ prisma, sms: gateway }).sendSms;
+/** An attempt as Temporal runs it: in an activity context with the workflow's start-to-close timeout. */
+function attemptEnvironment(info: { startToCloseTimeoutMs?: number } = {}): MockActivityEnvironment {
+  // The SDK logs every failed attempt as a warning; these tests cause many on purpose.
+  return new MockActivityEnvironment(
+    { startToCloseTimeoutMs: SMS_SEND_ATTEMPT_TIMEOUT_MS, ...info },
+    { logger: new DefaultLogger('ERROR') },
+  );
+}
+
+function sendSmsWith(gateway: InMemorySmsGateway, environment = attemptEnvironment(), database = prisma) {
+  const { sendSms } = createActivities({ prisma: database, sms: gateway });
+  return (input: SendSmsInput) => environment.run<[SendSmsInput], SendSmsResult, typeof sendSms>(sendSms, input);
 }
 
 const rowOf = (input: SendSmsInput) =>
@@ -163,26 +182,71 @@ test('a transient gateway error: row retrying, retryable failure', async () => {
   expect(await rowOf(input)).toMatchObject({ status: 'retrying', errorCode: 'HTTP_503', providerId: null });
 });
 
-test('row retrying: sent again at once, without asking the provider (what the code does today)', async () => {
+test('row retrying after a failure the provider may have accepted: asks it first and adopts what it took', async () => {
+  const gateway = new InMemorySmsGateway().acceptThenFail(
+    'HTTP_500',
+    'Twilio is temporarily unable to take the message (HTTP 500); it will be retried.',
+  );
+  const input = reminderInput();
+  await failureOf(sendSmsWith(gateway)(input));
+  const retrying = await rowOf(input);
+  expect(retrying).toMatchObject({ status: 'retrying', providerId: null });
+
+  const result = await sendSmsWith(gateway)(input);
+  expect(gateway.sent).toHaveLength(1);
+  expect(gateway.queries).toHaveLength(1);
+  const [taken] = gateway.messages;
+  expect(result).toEqual({ outcome: 'sent', messageId: retrying.id, providerId: taken.providerId });
+  expect(await rowOf(input)).toMatchObject({ providerId: taken.providerId, errorCode: null });
+});
+
+test('row retrying and the provider took nothing: asks it, then sends once', async () => {
   const gateway = new InMemorySmsGateway().failTransiently('ECONNRESET', 'The connection to Twilio was lost.');
   const input = reminderInput();
   await failureOf(sendSmsWith(gateway)(input));
   const retrying = await rowOf(input);
 
   const result = await sendSmsWith(gateway)(input);
-  expect(gateway.queries).toHaveLength(0);
+  expect(gateway.queries).toEqual([
+    {
+      to: retrying.to,
+      from: retrying.from,
+      body: retrying.body,
+      sentAfter: new Date(retrying.createdAt.getTime() - 5 * 60_000),
+    },
+  ]);
   expect(gateway.sent).toHaveLength(1);
   const row = await rowOf(input);
-  expect(row.id).toBe(retrying.id);
-  expect(row).toMatchObject({ status: 'queued', errorCode: null, errorMessage: null });
+  expect(row).toMatchObject({ id: retrying.id, status: 'queued', errorCode: null, errorMessage: null });
   expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: row.providerId });
 });
 
-/** A row left `sending`: the attempt died after claiming it (here the gateway call itself blew up). */
-async function leaveSending(input: SendSmsInput): Promise<void> {
-  const dying = new InMemorySmsGateway();
-  dying.send = () => Promise.reject(new Error('worker killed mid-send'));
-  await expect(sendSmsWith(dying)(input)).rejects.toThrow('worker killed mid-send');
+test('a failure proving the provider never took the message: the retry sends without asking', async () => {
+  const gateway = new InMemorySmsGateway().refuseTransiently(
+    'ECONNREFUSED',
+    'Twilio could not be reached; the message will be retried.',
+  );
+  const input = reminderInput();
+  expect((await failureOf(sendSmsWith(gateway)(input))).nonRetryable).toBe(false);
+  expect(await rowOf(input)).toMatchObject({ status: 'pending', errorCode: 'ECONNREFUSED', providerId: null });
+
+  await sendSmsWith(gateway)(input);
+  expect(gateway.queries).toHaveLength(0);
+  expect(gateway.sent).toHaveLength(1);
+});
+
+/**
+ * A row left `sending`: the attempt died after claiming it, here while calling the gateway.
+ * The provider (`gateway`) keeps what it holds; only this one call blows up.
+ */
+async function leaveSending(input: SendSmsInput, gateway = new InMemorySmsGateway()): Promise<void> {
+  const send = gateway.send.bind(gateway);
+  gateway.send = () => Promise.reject(new Error('worker killed mid-send'));
+  try {
+    await expect(sendSmsWith(gateway)(input)).rejects.toThrow('worker killed mid-send');
+  } finally {
+    gateway.send = send;
+  }
   expect(await rowOf(input)).toMatchObject({ status: 'sending', providerId: null });
 }
 
@@ -191,32 +255,198 @@ test('row sending and the provider has the message: adopts it, sends nothing', a
   await leaveSending(input);
   const claimed = await rowOf(input);
 
-  const gateway = new InMemorySmsGateway().holdsSent({ providerId: 'SM-found-at-provider', status: 'sent' });
+  const gateway = new InMemorySmsGateway();
+  const taken = gateway.holds({ to: claimed.to, from: claimed.from, body: claimed.body });
   const result = await sendSmsWith(gateway)(input);
-  expect(gateway.sent).toHaveLength(0);
+  expect(gateway.sent).toHaveLength(1);
   expect(gateway.queries).toEqual([
     {
       to: claimed.to,
       from: claimed.from,
       body: claimed.body,
-      sentAfter: new Date(claimed.updatedAt.getTime() - 5 * 60_000),
+      sentAfter: new Date(claimed.createdAt.getTime() - 5 * 60_000),
     },
   ]);
-  expect(result).toEqual({ outcome: 'sent', messageId: claimed.id, providerId: 'SM-found-at-provider' });
-  expect(await rowOf(input)).toMatchObject({ status: 'sent', providerId: 'SM-found-at-provider' });
+  expect(result).toEqual({ outcome: 'sent', messageId: claimed.id, providerId: taken.providerId });
+  expect(await rowOf(input)).toMatchObject({ status: 'sent', providerId: taken.providerId });
 });
 
 test('row sending and the provider does not have it: sends it once', async () => {
   const input = reminderInput();
   await leaveSending(input);
 
-  const gateway = new InMemorySmsGateway().holdsSent(null);
+  const gateway = new InMemorySmsGateway();
   const result = await sendSmsWith(gateway)(input);
   expect(gateway.queries).toHaveLength(1);
   expect(gateway.sent).toHaveLength(1);
   const row = await rowOf(input);
   expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: row.providerId });
   expect(row.providerId).toMatch(/^SM/);
+});
+
+/** A second reminder of the same appointment: same number, same text, its own key. */
+function sibling(input: SendSmsInput, reminderId: string): SendSmsInput {
+  return { ...input, idempotencyKey: `${input.workflowId}/${reminderId}` };
+}
+
+test("a crash after claiming r2, whose text is r1's: r2 is sent, never adopts r1's message", async () => {
+  const gateway = new InMemorySmsGateway();
+  const r1 = reminderInput();
+  const r2 = sibling(r1, 'r2');
+  const first = await sendSmsWith(gateway)(r1);
+  await leaveSending(r2, gateway);
+
+  const second = await sendSmsWith(gateway)(r2);
+  expect(gateway.sent).toHaveLength(2);
+  expect(second).toMatchObject({ outcome: 'sent', providerId: gateway.messages[1].providerId });
+  expect(second).not.toEqual(first);
+  expect(await rowOf(r2)).toMatchObject({ providerId: gateway.messages[1].providerId });
+});
+
+test('two unowned provider messages match: adopts the oldest and sends nothing', async () => {
+  const gateway = new InMemorySmsGateway();
+  const input = reminderInput();
+  await leaveSending(input, gateway);
+  const row = await rowOf(input);
+  const sms = { to: row.to, from: row.from, body: row.body };
+  const older = gateway.holds(sms, new Date(row.createdAt.getTime() - 60_000));
+  gateway.holds(sms);
+
+  expect(await sendSmsWith(gateway)(input)).toMatchObject({ providerId: older.providerId });
+  expect(gateway.sent).toHaveLength(2);
+});
+
+/**
+ * The database as a concurrent reconciliation of `winner` makes it: the first time this
+ * client is about to record a provider id on a row, `winner`'s row records that id first.
+ */
+function raceToRecord(winner: SendSmsInput): PrismaClient {
+  let raced = false;
+  return prisma.$extends({
+    query: {
+      message: {
+        async update({ args, query }) {
+          const providerId = args.data.providerId;
+          if (!raced && typeof providerId === 'string') {
+            raced = true;
+            await prisma.message.update({
+              where: { idempotencyKey: winner.idempotencyKey },
+              data: { providerId, status: 'sent' },
+            });
+          }
+          return query(args);
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
+}
+
+test('another row adopts the same provider message first: this one sends its own, no endless retry', async () => {
+  const gateway = new InMemorySmsGateway();
+  const r2 = reminderInput();
+  const r3 = sibling(r2, 'r3');
+  await leaveSending(r2, gateway);
+  await leaveSending(r3, gateway);
+  const row = await rowOf(r2);
+  const lost = gateway.holds({ to: row.to, from: row.from, body: row.body });
+
+  const result = await sendSmsWith(gateway, attemptEnvironment(), raceToRecord(r3))(r2);
+  expect(await rowOf(r3)).toMatchObject({ providerId: lost.providerId });
+  expect(gateway.sent).toHaveLength(2);
+  expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: gateway.messages[1].providerId });
+});
+
+test('another row adopts a message this attempt just sent: retryable, and the retry sends again', async () => {
+  const gateway = new InMemorySmsGateway();
+  const r2 = reminderInput();
+  const r3 = sibling(r2, 'r3');
+  await leaveSending(r3, gateway);
+
+  const failure = await failureOf(sendSmsWith(gateway, attemptEnvironment(), raceToRecord(r3))(r2));
+  expect(failure).toMatchObject({ type: 'SmsProviderIdTaken', nonRetryable: false });
+  expect(await rowOf(r2)).toMatchObject({ status: 'sending', providerId: null });
+  expect(await rowOf(r3)).toMatchObject({ providerId: gateway.messages[0].providerId });
+
+  const result = await sendSmsWith(gateway)(r2);
+  expect(gateway.sent).toHaveLength(2);
+  expect(result).toMatchObject({ outcome: 'sent', providerId: gateway.messages[1].providerId });
+});
+
+test('a retry after the details changed: looks for the old text, finds nothing, sends the new one', async () => {
+  const gateway = new InMemorySmsGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
+  const input = reminderInput();
+  await failureOf(sendSmsWith(gateway)(input));
+  const before = await rowOf(input);
+
+  const changed: SendSmsInput = {
+    ...input,
+    to: `+39348${Math.floor(1_000_000 + Math.random() * 8_999_999)}`,
+    appointment: {
+      ...input.appointment,
+      startsAt: new Date(Date.now() + 4 * 86_400_000).toISOString(),
+      location: 'Via Roma 1, Milano — 2º piano',
+    },
+  };
+  await sendSmsWith(gateway)(changed);
+
+  expect(gateway.queries).toMatchObject([{ to: before.to, body: before.body }]);
+  expect(gateway.sent).toHaveLength(1);
+  const [sent] = gateway.sent;
+  expect(sent.to).toBe(changed.to);
+  expect(sent.body).toContain('Via Roma 1, Milano — 2º piano');
+  expect(await rowOf(input)).toMatchObject({
+    id: before.id,
+    to: changed.to,
+    body: sent.body,
+    segments: countSegments(sent.body).segments,
+    encoding: 'UCS-2',
+  });
+});
+
+test('a retry after the details changed, when the old text had gone out: adopts it, sends nothing new', async () => {
+  const gateway = new InMemorySmsGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
+  const input = reminderInput();
+  await failureOf(sendSmsWith(gateway)(input));
+  const changed = { ...input, appointment: { ...input.appointment, location: 'Via Roma 1' } };
+
+  expect(await sendSmsWith(gateway)(changed)).toMatchObject({ providerId: gateway.messages[0].providerId });
+  expect(gateway.sent).toHaveLength(1);
+});
+
+test('a cancelled attempt sends nothing, and the next call sends without asking the provider', async () => {
+  const gateway = new InMemorySmsGateway();
+  const input = reminderInput();
+  const cancelled = attemptEnvironment();
+  cancelled.cancel();
+  await expect(sendSmsWith(gateway, cancelled)(input)).rejects.toBeInstanceOf(CancelledFailure);
+  expect(gateway.sent).toHaveLength(0);
+  expect(await rowOf(input)).toMatchObject({ status: 'pending', providerId: null });
+
+  await sendSmsWith(gateway)(input);
+  expect(gateway.queries).toHaveLength(0);
+  expect(gateway.sent).toHaveLength(1);
+});
+
+test('an attempt without time left for a whole gateway call sends nothing and fails retryably', async () => {
+  const gateway = new InMemorySmsGateway();
+  gateway.sendTimeoutMs = 10_000;
+  const input = reminderInput();
+  const failure = await failureOf(sendSmsWith(gateway, attemptEnvironment({ startToCloseTimeoutMs: 10_000 }))(input));
+  expect(failure).toMatchObject({ type: 'SmsAttemptOutOfTime', nonRetryable: false });
+  expect(gateway.sent).toHaveLength(0);
+  expect(await rowOf(input)).toMatchObject({ status: 'pending', providerId: null });
+});
+
+test('heartbeats at each step, so a cancellation reaches the attempt before it calls the gateway', async () => {
+  const gateway = new InMemorySmsGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
+  const input = reminderInput();
+  await failureOf(sendSmsWith(gateway)(input));
+
+  const environment = attemptEnvironment();
+  const beats: unknown[] = [];
+  environment.on('heartbeat', (details: unknown) => beats.push(details));
+  await sendSmsWith(gateway, environment)(input);
+  expect(beats).toEqual(['started', 'reconciling', 'sending']);
 });
 
 test('number opted out: answers opted_out, writes and sends nothing', async () => {

@@ -4,7 +4,7 @@
 import twilio from 'twilio';
 import { SmsGatewayError, type SmsGateway } from '../../gateways/sms';
 import { createSmsSimulator } from '../../gateways/sms-simulator';
-import { createTwilioGateway } from '../../gateways/twilio';
+import { createTwilioGateway, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { match } from '../support/matchers';
 
@@ -83,6 +83,7 @@ describe('createTwilioGateway: send', () => {
     expect(error).toMatchObject({
       code: '21211',
       permanent: true,
+      maybeAccepted: false,
       httpStatus: 400,
       explanation: "The client's phone number is not a valid phone number.",
     });
@@ -101,31 +102,44 @@ describe('createTwilioGateway: send', () => {
     expect(fake.messages.some((m) => m.body === body)).toBe(false);
   });
 
-  it('reports a 500 as transient', async () => {
+  it('reports a 500 as transient, and as possibly accepted', async () => {
     const body = uniqueBody('500');
     fake.failNext((form) => form.Body === body, { status: 500 });
     expect(await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }))).toMatchObject({
       code: 'HTTP_500',
       permanent: false,
+      maybeAccepted: true,
       httpStatus: 500,
     });
   });
 
-  it('reports a 429 as transient', async () => {
+  it('reports a 500 after Twilio queued the message as possibly accepted', async () => {
+    const body = uniqueBody('accepted then 500');
+    fake.failNext((form) => form.Body === body, { status: 500, code: 20500, accepted: true });
+    expect(await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }))).toMatchObject({
+      code: '20500',
+      permanent: false,
+      maybeAccepted: true,
+    });
+    await fake.waitForMessages((m) => m.body === body, 1, 1000);
+  });
+
+  it('reports a 429 as transient, and as not accepted', async () => {
     const body = uniqueBody('429');
     fake.failNext((form) => form.Body === body, { status: 429, code: 20429, message: 'Too Many Requests' });
     expect(await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }))).toMatchObject({
       code: '20429',
       permanent: false,
+      maybeAccepted: false,
       httpStatus: 429,
     });
   });
 
-  it('reports a dropped connection as transient', async () => {
+  it('reports a dropped connection as transient, and as possibly accepted', async () => {
     const body = uniqueBody('drop');
     fake.failNext((form) => form.Body === body, { dropConnection: true });
     const error = await gatewayError(gateway.send({ to: CLIENT, from: PRACTICE, body }));
-    expect(error).toMatchObject({ code: 'ECONNRESET', permanent: false });
+    expect(error).toMatchObject({ code: 'ECONNRESET', permanent: false, maybeAccepted: true });
     expect(error.httpStatus).toBeUndefined();
   });
 
@@ -154,7 +168,52 @@ describe('createTwilioGateway: send', () => {
     expect(await gatewayError(unreachable.send({ to: CLIENT, from: PRACTICE, body: 'x' }))).toMatchObject({
       code: 'ECONNREFUSED',
       permanent: false,
+      maybeAccepted: false,
     });
+  });
+});
+
+describe('createTwilioGateway: timeouts', () => {
+  const TIMEOUT_MS = 400;
+  // Room for the event loop of a busy 2-core machine, far below the 30 s the SDK would wait.
+  const SLACK_MS = 1_000;
+
+  /** A gateway with a short timeout, and how long its send took to fail. */
+  async function timedSend(body: string): Promise<{ error: SmsGatewayError; elapsedMs: number }> {
+    const impatient = createTwilioGateway({
+      accountSid: fake.accountSid,
+      authToken: fake.authToken,
+      apiBaseUrl: fake.baseUrl,
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(impatient.sendTimeoutMs).toBe(TIMEOUT_MS);
+    const started = Date.now();
+    const error = await gatewayError(impatient.send({ to: CLIENT, from: PRACTICE, body }));
+    return { error, elapsedMs: Date.now() - started };
+  }
+
+  it('ends a create Twilio accepted and never answered within the timeout, as retryable and possibly accepted', async () => {
+    const body = uniqueBody('hang');
+    fake.failNext((form) => form.Body === body, { hang: true });
+
+    const { error, elapsedMs } = await timedSend(body);
+    expect(error).toMatchObject({ permanent: false, maybeAccepted: true });
+    expect(elapsedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    await fake.waitForMessages((m) => m.body === body, 1, 1000);
+  });
+
+  it('ends a create whose answer trickles in within the timeout too', async () => {
+    const body = uniqueBody('trickle');
+    fake.failNext((form) => form.Body === body, { hang: true, trickle: true });
+
+    const { error, elapsedMs } = await timedSend(body);
+    expect(error).toMatchObject({ permanent: false, maybeAccepted: true });
+    expect(elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  });
+
+  it('uses TWILIO_HTTP_TIMEOUT_MS unless told otherwise', () => {
+    expect(gateway.sendTimeoutMs).toBe(TWILIO_HTTP_TIMEOUT_MS);
   });
 });
 
@@ -164,10 +223,26 @@ describe('createTwilioGateway: findSent', () => {
     const body = uniqueBody('find me');
     const sent = await gateway.send({ to: CLIENT, from: PRACTICE, body });
 
-    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
-      providerId: sent.providerId,
-      status: 'sent',
-    });
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual([
+      { providerId: sent.providerId, status: 'sent', createdAt: match.any(Date) },
+    ]);
+  });
+
+  it('finds every message with that text, oldest first, whether Twilio still queues it or not', async () => {
+    const sentAfter = new Date(Date.now() - 60_000);
+    const body = uniqueBody('twice');
+    const first = await gateway.send({ to: CLIENT, from: PRACTICE, body });
+    const second = await gateway.send({ to: CLIENT, from: PRACTICE, body });
+    const stored = (sid: string) => fake.messages.find((m) => m.sid === sid)!;
+    stored(first.providerId).receivedAt = new Date(Date.now() - 5_000);
+    stored(second.providerId).dateSent = null;
+
+    const found = await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter });
+    expect(found.map((m) => [m.providerId, m.status])).toEqual([
+      [first.providerId, 'sent'],
+      [second.providerId, 'queued'],
+    ]);
+    expect(found[0].createdAt.getTime()).toBeLessThan(found[1].createdAt.getTime());
   });
 
   it('ignores a message with another body', async () => {
@@ -175,9 +250,9 @@ describe('createTwilioGateway: findSent', () => {
     const body = uniqueBody('original');
     await gateway.send({ to: CLIENT, from: PRACTICE, body });
 
-    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body: `${body} (edited)`, sentAfter })).toBeNull();
-    expect(await gateway.findSent({ to: '+393479999999', from: PRACTICE, body, sentAfter })).toBeNull();
-    expect(await gateway.findSent({ to: CLIENT, from: '+390299999999', body, sentAfter })).toBeNull();
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body: `${body} (edited)`, sentAfter })).toEqual([]);
+    expect(await gateway.findSent({ to: '+393479999999', from: PRACTICE, body, sentAfter })).toEqual([]);
+    expect(await gateway.findSent({ to: CLIENT, from: '+390299999999', body, sentAfter })).toEqual([]);
   });
 
   it('ignores a message created before sentAfter', async () => {
@@ -190,7 +265,7 @@ describe('createTwilioGateway: findSent', () => {
 
     expect(
       await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter: new Date(Date.now() - 60_000) }),
-    ).toBeNull();
+    ).toEqual([]);
   });
 
   it('finds a message Twilio still holds in its queue (no date_sent yet)', async () => {
@@ -199,10 +274,9 @@ describe('createTwilioGateway: findSent', () => {
     const sent = await gateway.send({ to: CLIENT, from: PRACTICE, body });
     fake.messages.find((m) => m.sid === sent.providerId)!.dateSent = null;
 
-    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
-      providerId: sent.providerId,
-      status: 'queued',
-    });
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toMatchObject([
+      { providerId: sent.providerId, status: 'queued' },
+    ]);
   });
 
   it('finds a message sent through a Messaging Service by its SID', async () => {
@@ -210,10 +284,10 @@ describe('createTwilioGateway: findSent', () => {
     const body = uniqueBody('service');
     const sent = await gateway.send({ to: CLIENT, from: SERVICE, body });
 
-    expect(await gateway.findSent({ to: CLIENT, from: SERVICE, body, sentAfter })).toMatchObject({
-      providerId: sent.providerId,
-    });
-    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toBeNull();
+    expect(await gateway.findSent({ to: CLIENT, from: SERVICE, body, sentAfter })).toMatchObject([
+      { providerId: sent.providerId },
+    ]);
+    expect(await gateway.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual([]);
   });
 
   it('finds a message Twilio accepted although its answer never arrived', async () => {
@@ -228,12 +302,11 @@ describe('createTwilioGateway: findSent', () => {
     fake.failNext((form) => form.Body === body, { hang: true });
 
     const error = await gatewayError(impatient.send({ to: CLIENT, from: PRACTICE, body }));
-    expect(error.permanent).toBe(false);
+    expect(error).toMatchObject({ permanent: false, maybeAccepted: true });
     const [accepted] = await fake.waitForMessages((m) => m.body === body, 1, 1000);
-    expect(await impatient.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toEqual({
-      providerId: accepted.sid,
-      status: 'sent',
-    });
+    expect(await impatient.findSent({ to: CLIENT, from: PRACTICE, body, sentAfter })).toMatchObject([
+      { providerId: accepted.sid, status: 'sent' },
+    ]);
   });
 });
 
@@ -267,8 +340,10 @@ describe('createSmsSimulator', () => {
     expect(lines).toEqual([
       `SIMULATED, NOT DELIVERED: to ${CLIENT} from ${PRACTICE} body "Hello \\"Maria\\"" (id ${sent.providerId})`,
     ]);
-    expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter })).toEqual(sent);
-    expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Other', sentAfter })).toBeNull();
+    expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter })).toEqual([
+      { ...sent, createdAt: match.any(Date) },
+    ]);
+    expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Other', sentAfter })).toEqual([]);
     expect(
       await simulator.findSent({
         to: CLIENT,
@@ -276,6 +351,6 @@ describe('createSmsSimulator', () => {
         body: 'Hello "Maria"',
         sentAfter: new Date(Date.now() + 1000),
       }),
-    ).toBeNull();
+    ).toEqual([]);
   });
 });

@@ -28,11 +28,15 @@ export interface FakeTwilioMessage {
 /**
  * A failure of one message creation. `status` answers with that error; with `accepted` the
  * message is recorded first, like a provider that queued it and then failed to say so.
- * `hang` records the message and never answers (the client's timeout ends the request);
+ * `hang` records the message and never answers (the client's timeout ends the request); with
+ * `trickle` it starts a 201 answer and then sends a space every 100 ms without ever
+ * finishing it, like a congested link: no pause long enough for an idle timeout to notice.
  * `dropConnection` closes the socket without accepting anything.
  */
 export type FakeTwilioFailure =
-  { status: number; code?: number; message?: string; accepted?: boolean } | { hang: true } | { dropConnection: true };
+  | { status: number; code?: number; message?: string; accepted?: boolean }
+  | { hang: true; trickle?: boolean }
+  | { dropConnection: true };
 
 export interface FakeTwilioOptions {
   accountSid?: string;
@@ -143,7 +147,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       return sendTwilioError(res, failure.status, failure.code, text);
     }
     // A hung request stays open until the client gives up or stop() closes every connection.
-    if (failure) return;
+    if (failure) {
+      if (failure.trickle) {
+        res.writeHead(201, { 'Content-Type': 'application/json; charset=utf-8' });
+        const timer = setInterval(() => res.write(' '), 100);
+        res.on('close', () => clearInterval(timer));
+      }
+      return;
+    }
     // Twilio answers before the message leaves its queue: no date_sent yet.
     sendJson(res, 201, toResource(message, null));
   }

@@ -2,50 +2,92 @@ import { randomBytes } from 'node:crypto';
 import {
   SmsGatewayError,
   type OutboundSms,
+  type ProviderSms,
   type SentSms,
   type SentSmsQuery,
   type SmsGateway,
 } from '../../gateways/sms';
 
-// An SmsGateway for tests of the send activity: it records what it is asked, and each call
-// to send() takes the next scripted answer (accept by default).
+// An SmsGateway for tests of the send activity. It plays the provider too: every message it
+// accepted is kept with its id and creation time, and findSent() searches them the way
+// Twilio's message list does (to, from, body, created since). Each call to send() takes the
+// next scripted answer (accept by default).
 
-type Answer = { accept: true } | { fail: SmsGatewayError };
+type Answer = { accept: true } | { fail: SmsGatewayError; accepted: boolean };
+
+export interface ProviderMessage extends OutboundSms {
+  providerId: string;
+  status: string;
+  createdAt: Date;
+}
 
 export class InMemorySmsGateway implements SmsGateway {
   readonly name = 'simulator' as const;
+  /** An in-memory call ends at once; set it to model a provider call that may take this long. */
+  sendTimeoutMs = 0;
+  /** Every message the provider took, in order, whatever it answered (what reached the client). */
   readonly sent: OutboundSms[] = [];
   readonly queries: SentSmsQuery[] = [];
+  readonly messages: ProviderMessage[] = [];
   private readonly script: Answer[] = [];
-  private found: SentSms | null = null;
 
   /** The next send() fails with a permanent provider error (e.g. 21211 invalid number). */
   failPermanently(code: string, explanation: string): this {
-    this.script.push({ fail: new SmsGatewayError({ code, permanent: true, explanation }) });
+    this.script.push({ fail: new SmsGatewayError({ code, permanent: true, explanation }), accepted: false });
     return this;
   }
 
-  /** The next send() fails with a transient error (5xx, network). */
+  /**
+   * The next send() fails with a transient error the provider may have accepted the message
+   * behind (5xx, timeout, dropped connection); here it did not.
+   */
   failTransiently(code: string, explanation: string): this {
-    this.script.push({ fail: new SmsGatewayError({ code, permanent: false, explanation }) });
+    this.script.push({ fail: new SmsGatewayError({ code, permanent: false, explanation }), accepted: false });
     return this;
   }
 
-  /** findSent() answers with this message (a send the provider accepted although we never heard back). */
-  holdsSent(message: SentSms | null): this {
-    this.found = message;
+  /** The next send() is refused in a way that proves the provider never took it (connection refused, 429). */
+  refuseTransiently(code: string, explanation: string): this {
+    const fail = new SmsGatewayError({ code, permanent: false, maybeAccepted: false, explanation });
+    this.script.push({ fail, accepted: false });
     return this;
+  }
+
+  /** The next send() is accepted by the provider, and then fails as if its answer was lost (a 500 after queuing). */
+  acceptThenFail(code: string, explanation: string): this {
+    this.script.push({ fail: new SmsGatewayError({ code, permanent: false, explanation }), accepted: true });
+    return this;
+  }
+
+  /** The provider holds this message although nobody heard of it (an attempt whose answer was lost). */
+  holds(sms: OutboundSms, createdAt = new Date()): ProviderMessage {
+    const message = { ...sms, providerId: newSid(), status: 'sent', createdAt };
+    this.messages.push(message);
+    this.sent.push(sms);
+    return message;
   }
 
   send(sms: OutboundSms): Promise<SentSms> {
     const answer = this.script.shift() ?? { accept: true };
-    if ('fail' in answer) return Promise.reject(answer.fail);
-    this.sent.push(sms);
-    return Promise.resolve({ providerId: `SM${randomBytes(16).toString('hex')}`, status: 'queued' });
+    if ('fail' in answer) {
+      if (answer.accepted) this.holds(sms);
+      return Promise.reject(answer.fail);
+    }
+    const message = this.holds(sms);
+    return Promise.resolve({ providerId: message.providerId, status: 'queued' });
   }
 
-  findSent(query: SentSmsQuery): Promise<SentSms | null> {
+  findSent(query: SentSmsQuery): Promise<ProviderSms[]> {
     this.queries.push(query);
-    return Promise.resolve(this.found);
+    const found = this.messages
+      .filter((m) => m.to === query.to && m.from === query.from && m.body === query.body)
+      .filter((m) => m.createdAt >= query.sentAfter)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map(({ providerId, status, createdAt }) => ({ providerId, status, createdAt }));
+    return Promise.resolve(found);
   }
+}
+
+function newSid(): string {
+  return `SM${randomBytes(16).toString('hex')}`;
 }

@@ -108,6 +108,34 @@ describe('classifyTwilioError', () => {
     );
   });
 
+  describe('whether Twilio may have taken the message', () => {
+    it.each([
+      ['a 5xx', twilioError(500, 20500, 'Internal Server Error')],
+      ['a 5xx without a body', restException(502, '<html>Bad Gateway</html>')],
+      ['a 408 (a proxy may have passed the request on)', restException(408, '')],
+      [
+        'a timeout',
+        Object.assign(new Error('timeout of 10000ms exceeded'), { isAxiosError: true, code: 'ECONNABORTED' }),
+      ],
+      ['a reset connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+      ['an aborted answer', Object.assign(new Error('canceled'), { isAxiosError: true, code: 'ERR_CANCELED' })],
+      ['an unexpected error', new TypeError('Cannot read properties of undefined')],
+    ])('may have, after %s', (_, err) => {
+      expect(classifyTwilioError(err).maybeAccepted).toBe(true);
+    });
+
+    it.each([
+      ['a 4xx verdict', twilioError(400, 21211, 'bad')],
+      ['a rate limit', twilioError(429, 20429, 'Too Many Requests')],
+      ['a full sender queue', twilioError(400, 21611, 'Queue full')],
+      ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+      ['no DNS answer', Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' })],
+      ['a DNS timeout', Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' })],
+    ])('has not, after %s', (_, err) => {
+      expect(classifyTwilioError(err).maybeAccepted).toBe(false);
+    });
+  });
+
   it('treats a programming error as permanent', () => {
     expect(classifyTwilioError(new TypeError('Required parameter "params[\'to\']" missing.'))).toMatchObject({
       code: 'UNEXPECTED',

@@ -1,0 +1,19 @@
+import { SMS_SEND_ATTEMPT_TIMEOUT_MS } from '../../activities/contracts';
+import { ATTEMPT_DATABASE_ALLOWANCE_MS, SEND_RESERVE_MS } from '../../activities/sms';
+import { TWILIO_FIND_SENT_REQUESTS, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
+
+// An attempt of sendSms must be over before Temporal starts its retry (start-to-close), or
+// the two could both reach Twilio. Its worst case: reconcile (the message list, read twice),
+// then create, each ended by the HTTP timeout, plus its database time and the reserve the
+// activity keeps when deciding whether it may still call create.
+
+test('a whole send attempt, at its slowest, fits in the activity start-to-close timeout', () => {
+  const slowestAttempt =
+    (TWILIO_FIND_SENT_REQUESTS + 1) * TWILIO_HTTP_TIMEOUT_MS + ATTEMPT_DATABASE_ALLOWANCE_MS + SEND_RESERVE_MS;
+  expect(slowestAttempt).toBeLessThanOrEqual(SMS_SEND_ATTEMPT_TIMEOUT_MS);
+});
+
+test('the HTTP timeout is well under the attempt timeout, and far over what Twilio takes to answer', () => {
+  expect(TWILIO_HTTP_TIMEOUT_MS * 4).toBeLessThanOrEqual(SMS_SEND_ATTEMPT_TIMEOUT_MS);
+  expect(TWILIO_HTTP_TIMEOUT_MS).toBeGreaterThanOrEqual(5_000);
+});
