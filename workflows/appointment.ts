@@ -17,9 +17,14 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { SMS_REJECTED, type SendSmsInput, type SmsRejection } from '../activities/contracts';
+import {
+  SMS_REJECTED,
+  SMS_SEND_ATTEMPT_TIMEOUT_MS,
+  type SendSmsInput,
+  type SendSmsResult,
+  type SmsRejection,
+} from '../activities/contracts';
 import type { AppointmentView, Reminder, ReminderReason } from '../domain/appointment';
-import type { SendSmsResult } from '../activities/contracts';
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
 import {
@@ -48,7 +53,9 @@ const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
  */
 function smsActivities(deadlineMs: number) {
   return proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
+    // No heartbeat timeout: heartbeats are throttled, and a server deciding from a stale one
+    // could start a retry while an attempt is still inside its call to Twilio.
+    startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
