@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createActivities } from '../../activities';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
@@ -89,7 +89,7 @@ async function withWorker<T>(
       }),
     }),
   });
-  const handles: WorkflowHandle[] = [];
+  const handles: WorkflowHandleWithFirstExecutionRunId[] = [];
   const result = await worker.runUntil(async () => {
     const now = await env.currentTimeMs();
     return scenario(async (details) => {
@@ -126,7 +126,13 @@ async function withWorker<T>(
     const dir = path.join(__dirname, '..', 'workflow', 'histories');
     mkdirSync(dir, { recursive: true });
     for (const [i, handle] of handles.entries()) {
-      writeFileSync(path.join(dir, `${name}-${i}.json`), historyToJSON(await handle.fetchHistory()));
+      // The first run, and the last one when the workflow continued as new.
+      const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      writeFileSync(path.join(dir, `${name}-${i}.json`), historyToJSON(await first.fetchHistory()));
+      const { runId } = await handle.describe();
+      if (runId !== handle.firstExecutionRunId) {
+        writeFileSync(path.join(dir, `${name}-${i}-last-run.json`), historyToJSON(await handle.fetchHistory()));
+      }
     }
   }
   return result;
