@@ -72,7 +72,7 @@ export async function runChaos(
     );
 
     const faultPlan = planFaults(params, firstDue, lastDue);
-    const { planned, reserve } = planReplies(params, created, random);
+    const { planned, reserve } = planReplies(params, created, Date.now(), random);
     const replies: ReplyRecord[] = [];
     const inFlight = new Set<Promise<void>>();
     const target = {

@@ -90,6 +90,7 @@ export function planFaults(params: ChaosParams, firstDueMs: number, lastDueMs: n
 export function planReplies(
   params: ChaosParams,
   appointments: CreatedAppointment[],
+  nowMs: number,
   random: Random,
 ): { planned: PlannedReply[]; reserve: CreatedAppointment[] } {
   const longest = Math.max(...params.reminders.map(beforeMs));
@@ -100,26 +101,32 @@ export function planReplies(
   const stops = Math.round(scheduled * 0.3);
   const confirms = Math.max(0, scheduled - 2 * pairs - stops);
   const planned: PlannedReply[] = [];
-  let next = 0;
-  const take = (): CreatedAppointment | undefined => candidates[next++];
+  const used = new Set<CreatedAppointment>();
   const reply = (a: CreatedAppointment, keyword: ReplyKeyword, atMs: number): void => {
     planned.push({ atMs: Math.round(atMs), appointmentId: a.appointmentId, phone: a.phone, keyword });
   };
-
-  for (let i = 0; i < confirms; i++) {
-    const a = take();
-    if (a) reply(a, 'C', random.between(a.createdAtMs + 2_000, a.startsAtMs - 20_000));
-  }
-  for (let i = 0; i < stops; i++) {
-    const a = take();
-    if (a) reply(a, 'STOP', random.between(a.createdAtMs + 2_000, a.startsAtMs - shortest - 5_000));
-  }
-  for (let i = 0; i < pairs; i++) {
-    const a = take();
-    if (!a) continue;
-    const stopAt = random.between(a.createdAtMs + 2_000, a.startsAtMs - longest + 10_000);
+  // Replies come from now on (not in a burst for appointments created a while ago): each
+  // script goes to the next client whose window for it is still open.
+  const earliest = (a: CreatedAppointment): number => Math.max(a.createdAtMs, nowMs) + 2_000;
+  const script = (count: number, latest: (a: CreatedAppointment) => number, write: (a: CreatedAppointment) => void) => {
+    for (let i = 0; i < count; i++) {
+      const a = candidates.find((c) => !used.has(c) && latest(c) > earliest(c) + 1_000);
+      if (!a) return;
+      used.add(a);
+      write(a);
+    }
+  };
+  const confirmBy = (a: CreatedAppointment): number => a.startsAtMs - 20_000;
+  const stopBy = (a: CreatedAppointment): number => a.startsAtMs - shortest - 5_000;
+  // The START comes early enough that the last reminder falls due after it has taken effect.
+  const stopBeforeStartBy = (a: CreatedAppointment): number =>
+    Math.min(a.startsAtMs - longest + 10_000, a.startsAtMs - shortest - 25_000);
+  script(confirms, confirmBy, (a) => reply(a, 'C', random.between(earliest(a), confirmBy(a))));
+  script(stops, stopBy, (a) => reply(a, 'STOP', random.between(earliest(a), stopBy(a))));
+  script(pairs, stopBeforeStartBy, (a) => {
+    const stopAt = random.between(earliest(a), stopBeforeStartBy(a));
     reply(a, 'STOP', stopAt);
-    reply(a, 'START', random.between(stopAt + 3_000, Math.max(stopAt + 3_000, a.startsAtMs - shortest - 20_000)));
-  }
-  return { planned: planned.sort((x, y) => x.atMs - y.atMs), reserve: candidates.slice(next) };
+    reply(a, 'START', random.between(stopAt + 3_000, a.startsAtMs - shortest - 20_000));
+  });
+  return { planned: planned.sort((x, y) => x.atMs - y.atMs), reserve: candidates.filter((c) => !used.has(c)) };
 }
