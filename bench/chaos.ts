@@ -32,6 +32,9 @@ async function main(): Promise<number> {
     }, CLEANUP_GRACE_MS).unref();
   };
   process.on('SIGINT', () => stopOn('interrupted'));
+  // A fault in a part of the harness (not the product) must still end with everything stopped.
+  process.on('uncaughtException', (err) => stopOn(`harness error: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => stopOn(`harness error: ${String(err)}`));
   process.on('SIGTERM', () => stopOn('terminated'));
   const timeout = setTimeout(() => stopOn(`timed out after ${params.timeoutMs / 60_000} min`), params.timeoutMs);
   timeout.unref();

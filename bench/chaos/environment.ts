@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,20 @@ export async function startChaosEnvironment(options: {
     const pgDir = mkdtempSync(path.join(tmpdir(), 'ar-chaos-pg-'));
     cleanup.push(() => rm(workDir, { recursive: true, force: true }));
     cleanup.push(() => rm(pgDir, { recursive: true, force: true }));
+    // A harness that dies without stop() (a crash, the hard timeout) still leaves nothing
+    // behind: the Temporal server and the worker kill themselves on exit; this takes care of
+    // PostgreSQL (its postmaster.pid names it) and the temp dirs. Synchronous, as 'exit' needs.
+    const onExit = (): void => {
+      try {
+        process.kill(Number(readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGQUIT');
+      } catch {
+        // not running
+      }
+      rmSync(workDir, { recursive: true, force: true });
+      rmSync(pgDir, { recursive: true, force: true });
+    };
+    process.on('exit', onExit);
+    cleanup.push(() => Promise.resolve(process.off('exit', onExit)));
 
     const postgresOptions = { dataDir: pgDir, port: await freePort(), database: 'chaos' };
     let postgres: RunningPostgres = await startEmbeddedPostgres(postgresOptions);

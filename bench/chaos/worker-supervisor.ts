@@ -29,20 +29,30 @@ export function superviseWorker(target: WorkerTarget, logFile: string, log: (lin
     const entry = {
       worker,
       expectedExit: false,
-      exited: new Promise<void>((resolve) => worker.child.once('exit', () => resolve())),
+      exited: new Promise<void>((resolve) => {
+        worker.child.once('exit', () => resolve());
+        worker.child.once('error', () => resolve());
+      }),
     };
     current = entry;
-    worker.child.once('exit', (code, signal) => {
+    // A process that could not even be spawned (the tsx binary missing for a moment) emits
+    // 'error' and no 'exit': it is restarted like one that died.
+    let ended = false;
+    const onEnd = (how: string): void => {
+      if (ended) return;
+      ended = true;
       appendFileSync(logFile, worker.stdout());
-      appendFileSync(logFile, `\n--- worker pid ${worker.child.pid} exited (${signal ?? `code ${code}`}) ---\n`);
+      appendFileSync(logFile, `\n--- worker pid ${worker.child.pid ?? '-'} ended (${how}) ---\n`);
       if (entry.expectedExit || stopped) return;
       stats.unexpectedExits++;
-      log(`worker exited on its own (${signal ?? `code ${code}`}); starting another in ${RESTART_PAUSE_MS / 1000} s`);
+      log(`worker ended on its own (${how}); starting another in ${RESTART_PAUSE_MS / 1000} s`);
       restartTimer = setTimeout(() => {
         restartTimer = null;
         if (!stopped && current === entry) start();
       }, RESTART_PAUSE_MS);
-    });
+    };
+    worker.child.once('exit', (code, signal) => onEnd(signal ?? `code ${code}`));
+    worker.child.once('error', (err) => onEnd(err.message));
   }
 
   async function ready(): Promise<boolean> {
