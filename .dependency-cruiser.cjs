@@ -10,7 +10,8 @@
 //   domain/                         pure; may import lib/ only
 //   lib/, config/                   the bottom
 //
-// test/ may import anything. Type-only imports count: an upward `import type` still couples
+// test/ and bench/ (the chaos run: dev tooling, not product) may import anything; nothing
+// in the product imports them. Type-only imports count: an upward `import type` still couples
 // a lower layer to the shape of a higher one (and a cycle through types is still a cycle).
 const { builtinModules } = require('node:module');
 
@@ -36,8 +37,15 @@ module.exports = {
       name: 'product-not-to-devenv',
       severity: 'error',
       comment: 'devenv/ is offline dev tooling (embedded PostgreSQL, Temporal CLI builds): only tests may use it.',
-      from: { pathNot: '^(devenv|test)/' },
+      from: { pathNot: '^(devenv|test|bench)/' },
       to: { path: '^devenv/' },
+    },
+    {
+      name: 'product-not-to-bench',
+      severity: 'error',
+      comment: 'bench/ is the chaos run (npm run chaos), dev tooling that drives the product from outside.',
+      from: { pathNot: '^(bench|test)/' },
+      to: { path: '^bench/' },
     },
     {
       name: 'entry-points-independent',

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|worker|cli|lint|format> [args…]" >&2
+  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|chaos|worker|cli|lint|format> [args…]" >&2
   exit 2
 }
 fail() {
@@ -17,7 +17,7 @@ fail() {
 action=$1
 shift
 case "$action" in
-  dev | test | test:fast | worker | cli | lint | format) ;;
+  dev | test | test:fast | chaos | worker | cli | lint | format) ;;
   *) usage ;;
 esac
 
@@ -84,6 +84,14 @@ case "$action" in
     npm run --silent lint:layers || status=1
     npm run --silent lint:format || status=1
     exit "$status"
+    ;;
+  chaos)
+    # The fault-injection run (bench/chaos.ts): the same preparation as the slow tests (type
+    # check, the Temporal CLI), then the run itself, which starts and stops its own servers.
+    echo "bootstrap: type-checking…"
+    npx tsc --noEmit -p tsconfig.json
+    npx tsx devenv/provision-tools.ts
+    exec npx tsx bench/chaos.ts "$@"
     ;;
   test | test:fast)
     # jest transpiles without type checking (fast); the whole project is type-checked once here.
