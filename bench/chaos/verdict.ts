@@ -19,6 +19,17 @@ import { beforeMs, type CreatedAppointment } from './scenario';
 export const STOP_GRACE_MS = 10_000;
 /** A START reaches the workflows within this long (plus what remains of a Temporal outage it came in). */
 export const START_GRACE_MS = 10_000;
+/** A run that kept every promise: what each count must be. */
+export const ALL_ZERO: Readonly<Counts> = {
+  remindersNeverSent: 0,
+  remindersSentTwiceOrMore: 0,
+  remindersSentAfterStart: 0,
+  unexplainedGatewayMessages: 0,
+  repliesWithoutEffect: 0,
+  repliesNotAnswered: 0,
+  appointmentsNotInExpectedState: 0,
+};
+
 /** Row timestamps come from PostgreSQL, message arrivals from this process: same machine, some slack. */
 const CLOCK_SLACK_MS = 1_000;
 const DETAIL_LIMIT = 50;
@@ -118,15 +129,7 @@ export function judge(observed: Observations): Verdict {
   const obs = { ...observed, replies: observed.replies.filter((r) => !lostWithDatabase.includes(r)) };
   const rules = [...obs.reminders].sort((a, b) => beforeMs(b) - beforeMs(a));
   const details = {} as Record<keyof Counts, string[]>;
-  const counts: Counts = {
-    remindersNeverSent: 0,
-    remindersSentTwiceOrMore: 0,
-    remindersSentAfterStart: 0,
-    unexplainedGatewayMessages: 0,
-    repliesWithoutEffect: 0,
-    repliesNotAnswered: 0,
-    appointmentsNotInExpectedState: 0,
-  };
+  const counts: Counts = { ...ALL_ZERO };
   const flag = (count: keyof Counts, detail: string): void => {
     counts[count]++;
     if (details[count].length < DETAIL_LIMIT) details[count].push(detail);

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { Server } from 'node:http';
+import { appointmentRequests } from '../support/appointment-request';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { freePort } from '../../devenv/ports';
@@ -8,7 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { repairOrphanedAppointments } from '../../services/appointment-workflows';
 import { drainReplyOutbox } from '../../services/reply-outbox';
 import { APPOINTMENT_WORKFLOW_TYPE } from '../../workflows/messages';
-import { eventually, inFuture, useTestSystem, type Problem } from '../support/system';
+import { eventually, useTestSystem, type Problem } from '../support/system';
 
 // The appointments row and its workflow out of step (issue 8, items 14 and 15): a start that
 // Temporal never got, a start Temporal accepted whose answer was lost, and Temporal errors
@@ -18,18 +19,7 @@ import { eventually, inFuture, useTestSystem, type Problem } from '../support/sy
 
 const system = useTestSystem();
 
-const DAY = 24 * 3_600_000;
-let seq = 0;
-function appointment(overrides: Record<string, unknown> = {}) {
-  seq += 1;
-  return {
-    appointmentId: `F-${seq}`,
-    startsAt: inFuture(3 * DAY),
-    timeZone: 'Europe/Rome',
-    client: { name: 'Maria Rossi', phone: '+393471234567', smsConsent: true },
-    ...overrides,
-  };
-}
+const appointment = appointmentRequests('F');
 
 interface App {
   baseUrl: string;

@@ -1,3 +1,4 @@
+import { appointmentRequests } from '../support/appointment-request';
 import { recordOptOut } from '../../db/opt-outs';
 import { workflowIdFor } from '../../domain/appointment';
 import { AppointmentIdKey, AppointmentStatusKey, PracticeIdKey } from '../../workflows/search-attributes';
@@ -9,17 +10,7 @@ import { inFuture, eventually, useTestSystem, type Problem } from '../support/sy
 const system = useTestSystem();
 
 const DAY = 24 * 3_600_000;
-let seq = 0;
-function appointment(overrides: Record<string, unknown> = {}) {
-  seq += 1;
-  return {
-    appointmentId: `A-${seq}`,
-    startsAt: inFuture(3 * DAY),
-    timeZone: 'Europe/Rome',
-    client: { name: 'Maria Rossi', phone: '+393471234567', smsConsent: true },
-    ...overrides,
-  };
-}
+const appointment = appointmentRequests('A');
 
 async function rowCounts() {
   return {

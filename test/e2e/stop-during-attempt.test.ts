@@ -3,9 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { workflowIdFor } from '../../domain/appointment';
-import type { appointmentWorkflow } from '../../workflows/appointment';
-import { APPOINTMENT_WORKFLOW_TYPE, cancelUpdate } from '../../workflows/messages';
+import { cancelUpdate } from '../../workflows/messages';
+import { startAppointmentWorkflow } from '../support/appointment-workflow';
 import { installTestTemporalRuntime } from '../support/temporal-runtime';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
@@ -44,28 +43,13 @@ test('a send whose running attempt fails after a cancel ends cancelled, not retr
   const taskQueue = `stop-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: testWorkflowBundle(), activities });
   const client = new Client({ connection: clientConnection });
-  const appointmentId = `S-${randomBytes(3).toString('hex')}`;
 
   await worker.runUntil(async () => {
-    const handle = await client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
+    const handle = await startAppointmentWorkflow(client, {
       taskQueue,
-      workflowId: workflowIdFor('clinic', appointmentId),
-      args: [
-        {
-          practiceId: 'clinic',
-          appointmentId,
-          optedOut: false,
-          details: {
-            startsAt: new Date(Date.now() + 3_600_000).toISOString(),
-            timeZone: 'Europe/Rome',
-            client: { name: 'Maria Rossi', phone: '+393471234567', smsConsent: true, emailConsent: false },
-            // Overdue at creation: sent at once.
-            reminders: [{ before: 'PT2H', channel: 'sms' }],
-            recipients: 'client',
-            remindersEnabled: true,
-          },
-        },
-      ],
+      startsAt: Date.now() + 3_600_000,
+      // Overdue at creation: sent at once.
+      details: { reminders: [{ before: 'PT2H', channel: 'sms' }] },
     });
     const deadline = Date.now() + 20_000;
     while (attempts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

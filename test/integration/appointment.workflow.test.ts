@@ -7,19 +7,19 @@ import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@tem
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createActivities } from '../../activities';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
-import { workflowIdFor, type AppointmentView } from '../../domain/appointment';
+import type { AppointmentView } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createPractice } from '../../services/practices';
 import { AppointmentStatusKey } from '../../workflows/search-attributes';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
-  APPOINTMENT_WORKFLOW_TYPE,
   cancelUpdate,
   inboundReplySignal,
   rescheduleUpdate,
   stateQuery,
   type AppointmentWorkflowInput,
 } from '../../workflows/messages';
+import { CLIENT_PHONE as PHONE, startAppointmentWorkflow } from '../support/appointment-workflow';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { createTestDatabase } from '../support/postgres';
 import { startTimeSkippingEnvironment } from '../support/time-skipping';
@@ -32,7 +32,6 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const PHONE = '+393471234567';
 
 let env: TestWorkflowEnvironment;
 let prisma: PrismaClient;
@@ -93,30 +92,11 @@ async function withWorker<T>(
   const result = await worker.runUntil(async () => {
     const now = await env.currentTimeMs();
     return scenario(async (details) => {
-      const appointmentId = `W-${randomBytes(3).toString('hex')}`;
-      const handle = await env.client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
+      const handle = await startAppointmentWorkflow(env.client, {
         taskQueue,
-        workflowId: workflowIdFor('clinic', appointmentId),
-        args: [
-          {
-            practiceId: 'clinic',
-            appointmentId,
-            optedOut: false,
-            ...options,
-            details: {
-              startsAt: new Date(now + 3 * DAY).toISOString(),
-              timeZone: 'Europe/Rome',
-              client: { name: 'Maria Rossi', phone: PHONE, smsConsent: true, emailConsent: false },
-              reminders: [
-                { before: 'P1D', channel: 'sms' },
-                { before: 'PT2H', channel: 'sms' },
-              ],
-              recipients: 'client',
-              remindersEnabled: true,
-              ...details,
-            },
-          },
-        ],
+        startsAt: now + 3 * DAY,
+        details,
+        input: options,
       });
       handles.push(handle);
       return handle;

@@ -12,10 +12,9 @@ import {
   type SendSmsResult,
   type SmsRejection,
 } from '../../activities/contracts';
-import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../../domain/appointment';
+import type { AppointmentDetails, AppointmentView } from '../../domain/appointment';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
-  APPOINTMENT_WORKFLOW_TYPE,
   cancelUpdate,
   confirmUpdate,
   inboundReplySignal,
@@ -25,6 +24,7 @@ import {
   type InboundReply,
 } from '../../workflows/messages';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from '../../workflows/search-attributes';
+import { CLIENT_PHONE as PHONE, startAppointmentWorkflow } from '../support/appointment-workflow';
 import { startTimeSkippingEnvironment } from '../support/time-skipping';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
@@ -35,7 +35,6 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const PHONE = '+393471234567';
 const PRACTITIONER_PHONE = '+393471230000';
 
 let env: TestWorkflowEnvironment;
@@ -128,7 +127,12 @@ async function withWorker<T>(
         calls,
         now: () => env.currentTimeMs(),
         start: async (details = {}, options = {}) => {
-          const handle = await startAppointment(taskQueue, await env.currentTimeMs(), details, options);
+          const handle = await startAppointmentWorkflow(env.client, {
+            taskQueue,
+            startsAt: (await env.currentTimeMs()) + 3 * DAY,
+            details,
+            input: options,
+          });
           started.push(handle);
           return handle;
         },
@@ -137,39 +141,6 @@ async function withWorker<T>(
       // A workflow left waiting on a task queue no worker serves would stop the server's clock.
       for (const handle of started) await handle.terminate('scenario over').catch(() => undefined);
     }
-  });
-}
-
-function startAppointment(
-  taskQueue: string,
-  createdAt: number,
-  details: Partial<AppointmentDetails>,
-  options: StartOptions,
-): Promise<Handle> {
-  const appointmentId = `W-${randomBytes(3).toString('hex')}`;
-  return env.client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
-    taskQueue,
-    workflowId: workflowIdFor('clinic', appointmentId),
-    args: [
-      {
-        practiceId: 'clinic',
-        appointmentId,
-        optedOut: options.optedOut ?? false,
-        ...(options.historyEventLimit ? { historyEventLimit: options.historyEventLimit } : {}),
-        details: {
-          startsAt: new Date(createdAt + 3 * DAY).toISOString(),
-          timeZone: 'Europe/Rome',
-          client: { name: 'Maria Rossi', phone: PHONE, smsConsent: true, emailConsent: false },
-          reminders: [
-            { before: 'P1D', channel: 'sms' },
-            { before: 'PT2H', channel: 'sms' },
-          ],
-          recipients: 'client',
-          remindersEnabled: true,
-          ...details,
-        },
-      },
-    ],
   });
 }
 
