@@ -12,6 +12,15 @@ import type { AppointmentStatus, AppointmentView, RecipientRole, ReminderReason 
  */
 export const SMS_SEND_ATTEMPT_TIMEOUT_MS = 60_000;
 
+/**
+ * Heartbeat timeout of a sendSms attempt: a worker that died mid-send is noticed after this,
+ * not after the whole start-to-close, so a reminder due shortly before its appointment still
+ * goes out. The server may also declare it for a live attempt whose heartbeats do not get
+ * through, so the activity starts a create only with a whole gateway timeout left of this
+ * span too (counted from its first heartbeat, sent as it starts).
+ */
+export const SMS_SEND_HEARTBEAT_TIMEOUT_MS = 30_000;
+
 export interface SendSmsInput {
   practiceId: string;
   /** The practice system's appointment id. */

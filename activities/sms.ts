@@ -49,16 +49,31 @@ export const SEND_RESERVE_MS = 5_000;
  */
 export const ATTEMPT_DATABASE_ALLOWANCE_MS = 10_000;
 
+/** How often a running attempt heartbeats, well inside SMS_SEND_HEARTBEAT_TIMEOUT_MS. */
+const HEARTBEAT_EVERY_MS = 5_000;
+
 type MessageRow = Awaited<ReturnType<PrismaClient['message']['findUniqueOrThrow']>>;
 
 export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms: SmsGateway }) {
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const context = Context.current();
+    // The attempt must be over before Temporal could start another: by its start-to-close,
+    // and by its heartbeat timeout should no heartbeat after this first one get through.
     // Temporal started the attempt a moment before this line, so the deadline is a little
     // generous; SEND_RESERVE_MS covers that.
-    const deadline = Date.now() + context.info.startToCloseTimeoutMs;
+    const { startToCloseTimeoutMs, heartbeatTimeoutMs } = context.info;
+    const deadline = Date.now() + Math.min(startToCloseTimeoutMs, heartbeatTimeoutMs || Infinity);
     context.heartbeat('started');
+    // A live attempt keeps saying so (the worker flushes heartbeats within a second).
+    const alive = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      return await attempt(input, context, deadline);
+    } finally {
+      clearInterval(alive);
+    }
+  }
 
+  async function attempt(input: SendSmsInput, context: Context, deadline: number): Promise<SendSmsResult> {
     const existing = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing?.providerId) return { outcome: 'sent', messageId: existing.id, providerId: existing.providerId };
     if (existing?.status === FAILED)

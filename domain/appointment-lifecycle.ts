@@ -9,7 +9,7 @@ import type {
   ReminderReason,
 } from './appointment';
 import { deriveStatus } from './appointment-status';
-import { startsInFuture } from './appointment-time';
+import { STARTS_IN_PAST, startsInFuture } from './appointment-time';
 import { blockingReason, planReminders } from './reminder-plan';
 
 export interface RescheduleRequest {
@@ -306,11 +306,7 @@ export class AppointmentLifecycle {
   checkReschedule(change: RescheduleRequest, now: Date): void {
     this.checkOpen();
     if (change.startsAt && !startsInFuture(change.startsAt, now)) {
-      throw new LifecycleError(
-        LIFECYCLE_REJECTION.invalid,
-        'is in the past; appointments must start in the future',
-        'startsAt',
-      );
+      throw new LifecycleError(LIFECYCLE_REJECTION.invalid, STARTS_IN_PAST, 'startsAt');
     }
   }
 

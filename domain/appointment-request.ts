@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { emailField, phoneField, reminderRuleSchema, startsAtField, textField, timeZoneField } from './fields';
+import {
+  emailField,
+  instantField,
+  phoneField,
+  reminderRuleSchema,
+  startsAtField,
+  textField,
+  timeZoneField,
+} from './fields';
 
 // Request bodies of the appointment operations: the API validates them, the services take
 // their types. Objects are strict: an unknown field is a client bug we report (400) rather
@@ -7,7 +15,9 @@ import { emailField, phoneField, reminderRuleSchema, startsAtField, textField, t
 
 export const createAppointmentSchema = z.strictObject({
   appointmentId: textField(128).regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -'),
-  startsAt: startsAtField,
+  // Whether it is still ahead is the service's check, after it knows this is not a retry:
+  // a retry of a create whose answer was lost gets its appointment even once it has started.
+  startsAt: instantField,
   timeZone: timeZoneField.optional(),
   client: z
     .strictObject({

@@ -5,7 +5,10 @@ export function hasOffset(value: string): boolean {
   return /(Z|[+-]\d{2}:?\d{2})$/.test(value) && DateTime.fromISO(value, { setZone: true }).isValid;
 }
 
-/** The one rule for "starts in the past", used by request validation and by the workflow's reschedule check. */
+/** Why a start is refused when it is not in the future (a field-level message). */
+export const STARTS_IN_PAST = 'is in the past; appointments must start in the future';
+
+/** The one rule for "starts in the past", used by request validation, the create service and the workflow's reschedule check. */
 export function startsInFuture(startsAt: string, now: Date): boolean {
   return DateTime.fromISO(startsAt).toMillis() > now.getTime();
 }

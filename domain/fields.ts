@@ -2,7 +2,7 @@ import { isValidPhoneNumber, parsePhoneNumberWithError } from 'libphonenumber-js
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseBefore } from './reminder-plan';
-import { hasOffset, startsInFuture } from './appointment-time';
+import { hasOffset, STARTS_IN_PAST, startsInFuture } from './appointment-time';
 
 // Field rules, each defined once and shared by every request that carries the field (the
 // API's appointment bodies, the operator CLI's practice settings). libphonenumber's full
@@ -49,11 +49,13 @@ export function textField(max: number) {
     );
 }
 
-/** An appointment's start: a date-time with an explicit offset, in the future. */
-export const startsAtField = z
+/** A date-time with an explicit offset, so it names one instant. */
+export const instantField = z
   .string()
-  .refine(hasOffset, 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00')
-  .refine((value) => startsInFuture(value, new Date()), 'is in the past; appointments must start in the future');
+  .refine(hasOffset, 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00');
+
+/** An appointment's new start: an instant in the future. */
+export const startsAtField = instantField.refine((value) => startsInFuture(value, new Date()), STARTS_IN_PAST);
 
 export const reminderRuleSchema = z.strictObject({
   before: z

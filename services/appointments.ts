@@ -5,7 +5,7 @@ import type { Prisma } from '../db/client';
 import { isOptedOut } from '../db/opt-outs';
 import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../domain/appointment';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
-import { normalizeStartsAt } from '../domain/appointment-time';
+import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
 import { reminderPolicyOf } from '../domain/practice';
 import { planReminders } from '../domain/reminder-plan';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
@@ -49,8 +49,11 @@ export class AppointmentService {
     if (existing) return { created: false, view: await this.retried(existing, requestHash) };
 
     const details = toDetails(practice, request);
+    const now = new Date();
+    if (!startsInFuture(details.startsAt, now))
+      throw new ValidationError([{ path: 'startsAt', message: STARTS_IN_PAST }]);
     const optedOut = details.client.phone ? await isOptedOut(prisma, practice.id, details.client.phone) : false;
-    if (details.remindersEnabled) assertSendable(details, new Date(), optedOut);
+    if (details.remindersEnabled) assertSendable(details, now, optedOut);
     const { count } = await prisma.appointment.createMany({
       data: {
         practiceId: practice.id,

@@ -20,6 +20,7 @@ import type { Activities } from '../activities';
 import {
   SMS_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
+  SMS_SEND_HEARTBEAT_TIMEOUT_MS,
   type SendSmsInput,
   type SendSmsResult,
   type SmsRejection,
@@ -53,9 +54,10 @@ const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
  */
 function smsActivities(deadlineMs: number) {
   return proxyActivities<Activities>({
-    // No heartbeat timeout: heartbeats are throttled, and a server deciding from a stale one
-    // could start a retry while an attempt is still inside its call to Twilio.
     startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
+    // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
+    // only with a whole gateway call left of that span, so a retry never overlaps it.
+    heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS,
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -130,6 +130,18 @@ describe('POST /v1/appointments', () => {
     expect([retry.status, retry.body.runId]).toEqual([200, first.body.runId]);
   });
 
+  test('the same body after the appointment started is still the safe retry (200): the answer to a lost response', async () => {
+    const body = appointment({ startsAt: inFuture(2_000), reminders: [{ before: 'PT1H', channel: 'sms' }] });
+    const first = await system().api('POST', '/v1/appointments', body);
+    expect(first.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const retry = await system().api('POST', '/v1/appointments', body);
+    expect([retry.status, retry.body.appointmentId]).toEqual([200, body.appointmentId]);
+    // A new appointment in the past is still refused.
+    const late = await system().api<Problem>('POST', '/v1/appointments', { ...body, appointmentId: 'LATE-1' });
+    expect([late.status, late.body.errors?.map((e) => e.path)]).toEqual([422, ['startsAt']]);
+  });
+
   test.each([
     ['an invalid phone', { client: { name: 'M', phone: '+39123', smsConsent: true } }, 422, 'client.phone'],
     ['a start in the past', { startsAt: new Date(Date.now() - 60_000).toISOString() }, 422, 'startsAt'],

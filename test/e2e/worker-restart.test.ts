@@ -60,15 +60,17 @@ test('a worker killed while a reminder is pending: the next worker sends it exac
   second.kill();
 });
 
-test('a worker killed after Twilio accepted the SMS but before it was recorded does not send it again', async () => {
+test('a worker killed after Twilio accepted the SMS but before it was recorded: the next worker adopts it in time, never sends it again', async () => {
   const first = startWorker();
   // Twilio accepts the message but its answer never reaches the worker.
   system().twilio.failNext((form) => form.To === '+393471239999', { hang: true });
   const created = await system().api('POST', '/v1/appointments', {
     appointmentId: 'KILL-2',
-    startsAt: inFuture(3_600_000),
+    // Due in 5 s, and the appointment starts 50 s later: the crashed attempt must be noticed
+    // (heartbeat timeout) well before its 60 s start-to-close would end it.
+    startsAt: inFuture(55_000),
     client: { name: 'Luca Verdi', phone: '+393471239999', smsConsent: true },
-    reminders: [{ before: 'PT59M55S', channel: 'sms' }],
+    reminders: [{ before: 'PT50S', channel: 'sms' }],
   });
   expect(created.status).toBe(201);
   await system().twilio.waitForMessages((m) => m.to === '+393471239999', 1, 30_000);
@@ -77,7 +79,6 @@ test('a worker killed after Twilio accepted the SMS but before it was recorded d
   first.kill();
 
   const second = startWorker();
-  // The retry comes after the activity's start-to-close timeout (30 s) expires.
   const row = await eventually(
     async () => {
       const message = await system().prisma.message.findFirst({ where: { to: '+393471239999' } });

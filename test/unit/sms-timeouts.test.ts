@@ -1,4 +1,4 @@
-import { SMS_SEND_ATTEMPT_TIMEOUT_MS } from '../../activities/contracts';
+import { SMS_SEND_ATTEMPT_TIMEOUT_MS, SMS_SEND_HEARTBEAT_TIMEOUT_MS } from '../../activities/contracts';
 import { ATTEMPT_DATABASE_ALLOWANCE_MS, SEND_RESERVE_MS } from '../../activities/sms';
 import { TWILIO_FIND_SENT_REQUESTS, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 
@@ -16,4 +16,11 @@ test('a whole send attempt, at its slowest, fits in the activity start-to-close 
 test('the HTTP timeout is well under the attempt timeout, and far over what Twilio takes to answer', () => {
   expect(TWILIO_HTTP_TIMEOUT_MS * 4).toBeLessThanOrEqual(SMS_SEND_ATTEMPT_TIMEOUT_MS);
   expect(TWILIO_HTTP_TIMEOUT_MS).toBeGreaterThanOrEqual(5_000);
+});
+
+test('a create fits in the heartbeat timeout, which notices a dead worker well before the start-to-close would', () => {
+  // The activity starts a create only with a whole gateway call and the reserve left of it:
+  // a reconciling read and a create both fit.
+  expect(2 * TWILIO_HTTP_TIMEOUT_MS + SEND_RESERVE_MS).toBeLessThanOrEqual(SMS_SEND_HEARTBEAT_TIMEOUT_MS);
+  expect(SMS_SEND_HEARTBEAT_TIMEOUT_MS).toBeLessThanOrEqual(SMS_SEND_ATTEMPT_TIMEOUT_MS / 2);
 });
