@@ -13,10 +13,13 @@ import {
 // their types. Objects are strict: an unknown field is a client bug we report (400) rather
 // than silently drop.
 
+/**
+ * A create request as the service takes it. Its start may have passed: a retry of a create
+ * whose answer was lost still gets its appointment, and the service checks that a new one
+ * starts in the future only once it knows the request is not a retry.
+ */
 export const createAppointmentSchema = z.strictObject({
   appointmentId: textField(128).regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -'),
-  // Whether it is still ahead is the service's check, after it knows this is not a retry:
-  // a retry of a create whose answer was lost gets its appointment even once it has started.
   startsAt: instantField,
   timeZone: timeZoneField.optional(),
   client: z
@@ -42,6 +45,9 @@ export const createAppointmentSchema = z.strictObject({
 });
 
 export type CreateAppointmentRequest = z.infer<typeof createAppointmentSchema>;
+
+/** A new appointment: the same, starting in the future; it names every bad field at once. */
+export const newAppointmentSchema = createAppointmentSchema.extend({ startsAt: startsAtField });
 
 export const rescheduleAppointmentSchema = z
   .strictObject({

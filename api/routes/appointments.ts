@@ -5,6 +5,7 @@ import {
   cancelAppointmentSchema,
   confirmAppointmentSchema,
   createAppointmentSchema,
+  newAppointmentSchema,
   rescheduleAppointmentSchema,
 } from '../../domain/appointment-request';
 
@@ -12,7 +13,10 @@ export function appointmentRoutes(appointments: AppointmentService): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
-    const request = parseBody(createAppointmentSchema, req.body);
+    // A body with a bad field is answered with every bad field, a passed start included; one
+    // whose only fault is a passed start may be a retry, which the service recognises first.
+    const checked = createAppointmentSchema.safeParse(req.body);
+    const request = checked.success ? checked.data : parseBody(newAppointmentSchema, req.body);
     const { created, view } = await appointments.create(res.locals.practice, request);
     res
       .status(created ? 201 : 200)

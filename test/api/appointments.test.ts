@@ -131,7 +131,11 @@ describe('POST /v1/appointments', () => {
   });
 
   test('the same body after the appointment started is still the safe retry (200): the answer to a lost response', async () => {
-    const body = appointment({ startsAt: inFuture(2_000), reminders: [{ before: 'PT1H', channel: 'sms' }] });
+    const body = appointment({
+      startsAt: inFuture(2_000),
+      client: { name: 'Ada Neri', phone: '+393471260001', smsConsent: true },
+      reminders: [{ before: 'PT1H', channel: 'sms' }],
+    });
     const first = await system().api('POST', '/v1/appointments', body);
     expect(first.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
