@@ -51,6 +51,14 @@ export type SendSmsResult =
   /** The appointment had started by the time the gateway would have been called: nothing was sent. */
   | { outcome: 'too_late' };
 
+export interface SettleUnknownSmsInput {
+  idempotencyKey: string;
+}
+
+/** What a send whose outcome was unknown turned out to be, as far as the provider says. */
+export type SettleUnknownSmsResult =
+  { outcome: 'sent'; messageId: string; providerId: string } | { outcome: 'not_sent' };
+
 /** `ApplicationFailure.type` of a send the gateway refused for good; details[0] is an SmsRejection. */
 export const SMS_REJECTED = 'SmsRejected';
 

@@ -6,7 +6,14 @@ import { cancellationText, reminderText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
 import { SmsGatewayError, type SentSms, type SmsGateway } from '../gateways/sms';
 import { isOptedOut } from '../db/opt-outs';
-import { SMS_REJECTED, type SendSmsInput, type SendSmsResult, type SmsRejection } from './contracts';
+import {
+  SMS_REJECTED,
+  type SendSmsInput,
+  type SendSmsResult,
+  type SettleUnknownSmsInput,
+  type SettleUnknownSmsResult,
+  type SmsRejection,
+} from './contracts';
 
 // Exactly-once SMS on top of at-least-once activities. The message row, unique on the
 // idempotency key, is claimed before the gateway is called, and its status says what the
@@ -226,7 +233,27 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     return { outcome: 'sent', messageId, providerId: sent.providerId };
   }
 
-  return { sendSms };
+  /**
+   * Asks the provider about a send that ended without an answer the workflow could use (it
+   * ran out of time, or the workflow stopped it mid-attempt): the view should say `sent` if
+   * the text went out. Never sends. An attempt that may still be inside its gateway call is
+   * waited for (retryable), so its outcome is seen, not raced.
+   */
+  async function settleUnknownSms(input: SettleUnknownSmsInput): Promise<SettleUnknownSmsResult> {
+    const row = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+    if (row?.providerId) return { outcome: 'sent', messageId: row.id, providerId: row.providerId };
+    if (!row || (row.status !== SENDING && row.status !== RETRYING)) return { outcome: 'not_sent' };
+    if (Date.now() - row.updatedAt.getTime() < sms.sendTimeoutMs + SEND_RESERVE_MS) {
+      throw ApplicationFailure.retryable(
+        'A send attempt may still be waiting for the gateway; asking again shortly.',
+        'SmsAttemptMayBeRunning',
+      );
+    }
+    const adopted = await adoptProviderMessage(row);
+    return adopted?.outcome === 'sent' ? adopted : { outcome: 'not_sent' };
+  }
+
+  return { sendSms, settleUnknownSms };
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -47,6 +47,12 @@ const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 15 },
 });
 
+// Asking the provider about a send that ended unanswered: a few tries over a few minutes.
+const { settleUnknownSms } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
+});
+
 /**
  * Gateway sends retry transient failures with backoff until the appointment starts, and no
  * longer. A send the workflow stops (the reminder is no longer wanted, or its details
@@ -170,6 +176,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
             reminderId: reminder.id,
             reason: reasonOf(view(), reminder.id),
           });
+          await settleUnknown(reminder);
           return;
         }
         if (lifecycle.hasStarted(new Date())) return skipTooLate(reminder.id);
@@ -178,6 +185,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     } catch (err) {
       const failure = sendFailure(err);
       if (!failure) throw err;
+      if (failure.reason === 'gateway_unavailable' && (await settleUnknown(reminder))) return;
       lifecycle.markFailed(reminder.id, failure.reason, failure.messageId);
       log.warn('Reminder failed', {
         reminderId: reminder.id,
@@ -219,6 +227,29 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       throw err;
     } finally {
       watching.cancel();
+    }
+  }
+
+  /**
+   * A send that ended without an answer (out of time, or stopped mid-attempt) may still have
+   * reached the provider; if it did, the reminder was sent, whatever the workflow decided
+   * meanwhile. Histories from before this patch keep what they recorded.
+   */
+  async function settleUnknown(reminder: Reminder): Promise<boolean> {
+    if (!patched('settle-unknown-send')) return false;
+    try {
+      const found = await settleUnknownSms({ idempotencyKey: reminderInput(reminder).idempotencyKey });
+      if (found.outcome !== 'sent') return false;
+      lifecycle.markSent(reminder.id, found.messageId);
+      log.warn('Reminder went out although its send never answered: the provider has it', {
+        reminderId: reminder.id,
+        messageId: found.messageId,
+      });
+      return true;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('Could not ask the provider about an unanswered send', { reminderId: reminder.id });
+      return false;
     }
   }
 

@@ -478,3 +478,54 @@ test('the appointment has started: nothing is sent, the row says why, and a retr
     errorMessage: 'Not sent: the appointment had already started.',
   });
 });
+
+describe('settleUnknownSms: what a send whose outcome stayed unknown turned out to be', () => {
+  function settleWith(gateway: InMemorySmsGateway) {
+    const { settleUnknownSms } = createActivities({ prisma, sms: gateway });
+    return (input: SendSmsInput) => settleUnknownSms({ idempotencyKey: input.idempotencyKey });
+  }
+  /** As if the failed attempt ended long enough ago that no call of it can still be running. */
+  const age = (input: SendSmsInput) =>
+    prisma.message.update({
+      where: { idempotencyKey: input.idempotencyKey },
+      data: { updatedAt: new Date(Date.now() - 60_000) },
+    });
+
+  test('the provider took it (a 500 after queuing): adopted, the send was a success', async () => {
+    const gateway = new InMemorySmsGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
+    const input = reminderInput();
+    await failureOf(sendSmsWith(gateway)(input));
+    await age(input);
+    const [taken] = gateway.messages;
+    expect(await settleWith(gateway)(input)).toEqual({
+      outcome: 'sent',
+      messageId: (await rowOf(input)).id,
+      providerId: taken.providerId,
+    });
+    expect(gateway.sent).toHaveLength(1);
+  });
+
+  test('the provider has nothing: not sent, and nothing is sent now', async () => {
+    const gateway = new InMemorySmsGateway().failTransiently('ECONNRESET', 'The connection to Twilio was lost.');
+    const input = reminderInput();
+    await failureOf(sendSmsWith(gateway)(input));
+    await age(input);
+    expect(await settleWith(gateway)(input)).toEqual({ outcome: 'not_sent' });
+    expect(gateway.queries).toHaveLength(1);
+    expect(gateway.messages).toHaveLength(0);
+  });
+
+  test('an attempt that may still be inside its gateway call is waited for, not raced', async () => {
+    const gateway = new InMemorySmsGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
+    const input = reminderInput();
+    await failureOf(sendSmsWith(gateway)(input));
+    const failure = await failureOf(settleWith(gateway)(input));
+    expect([failure.type, failure.nonRetryable]).toEqual(['SmsAttemptMayBeRunning', false]);
+  });
+
+  test('no row, or one that never reached the provider: not sent, without asking it', async () => {
+    const gateway = new InMemorySmsGateway();
+    expect(await settleWith(gateway)(reminderInput())).toEqual({ outcome: 'not_sent' });
+    expect(gateway.queries).toHaveLength(0);
+  });
+});

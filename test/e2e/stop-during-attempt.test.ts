@@ -39,6 +39,7 @@ test('a send whose running attempt fails after a cancel ends cancelled, not retr
     },
     recordAppointment: () => Promise.resolve(),
     recordFinalView: () => Promise.resolve(),
+    settleUnknownSms: () => Promise.resolve({ outcome: 'not_sent' }),
   };
   const taskQueue = `stop-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: testWorkflowBundle(), activities });

@@ -10,6 +10,7 @@ import {
   type RecordFinalViewInput,
   type SendSmsInput,
   type SendSmsResult,
+  type SettleUnknownSmsInput,
   type SmsRejection,
 } from '../../activities/contracts';
 import type { AppointmentDetails, AppointmentView } from '../../domain/appointment';
@@ -54,6 +55,7 @@ interface Calls {
   sendSms: SendSmsInput[];
   recordAppointment: RecordAppointmentInput[];
   recordFinalView: RecordFinalViewInput[];
+  settleUnknownSms: SettleUnknownSmsInput[];
 }
 
 type SendSms = (input: SendSmsInput, attempt: number) => Promise<SendSmsResult>;
@@ -67,10 +69,10 @@ const accept: SendSms = (input) =>
   });
 
 /** Replaces a stub, e.g. with a database that refuses every write. */
-type Overrides = Partial<Pick<Activities, 'recordAppointment' | 'recordFinalView'>>;
+type Overrides = Partial<Pick<Activities, 'recordAppointment' | 'recordFinalView' | 'settleUnknownSms'>>;
 
 function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: Activities; calls: Calls } {
-  const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [] };
+  const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [], settleUnknownSms: [] };
   const attempts = new Map<string, number>();
   const activities: Activities = {
     async sendSms(input) {
@@ -86,6 +88,10 @@ function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: A
     recordFinalView(input) {
       calls.recordFinalView.push(input);
       return overrides.recordFinalView?.(input) ?? Promise.resolve();
+    },
+    settleUnknownSms(input) {
+      calls.settleUnknownSms.push(input);
+      return overrides.settleUnknownSms?.(input) ?? Promise.resolve({ outcome: 'not_sent' });
     },
   };
   return { activities, calls };
@@ -683,5 +689,32 @@ test('a long-lived appointment continues as new, carrying its plan, replies and 
       ['r18', 'skipped', 'confirmed'],
     ]);
     expect(calls.sendSms).toHaveLength(0);
+  });
+});
+
+describe('a send whose outcome stayed unknown asks the provider before the view says so', () => {
+  const unavailable: SendSms = () =>
+    Promise.reject(ApplicationFailure.retryable('SMS gateway unavailable: 500', 'SmsGatewayUnavailable'));
+
+  test('retries ran out, but the provider has the text: the reminder is sent', async () => {
+    await withWorker(
+      unavailable,
+      async ({ calls, start }) => {
+        const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
+        const view = await handle.result();
+        expect(view.reminders[0]).toMatchObject({ state: 'sent', reason: null, messageId: 'msg-found' });
+        expect(calls.settleUnknownSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r1`]);
+      },
+      { settleUnknownSms: () => Promise.resolve({ outcome: 'sent', messageId: 'msg-found', providerId: 'SM-found' }) },
+    );
+  });
+
+  test('retries ran out and the provider has nothing: the reminder failed, as before', async () => {
+    await withWorker(unavailable, async ({ calls, start }) => {
+      const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
+      const view = await handle.result();
+      expect(view.reminders[0]).toMatchObject({ state: 'failed', reason: 'gateway_unavailable' });
+      expect(calls.settleUnknownSms).toHaveLength(1);
+    });
   });
 });
