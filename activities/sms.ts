@@ -5,6 +5,7 @@ import { startsInFuture } from '../domain/appointment-time';
 import { cancellationText, reminderText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
 import { SmsGatewayError, type SentSms, type SmsGateway } from '../gateways/sms';
+import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
 import {
   SMS_REJECTED,
@@ -254,10 +255,6 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
   }
 
   return { sendSms, settleUnknownSms };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
 }
 
 function rejection(messageId: string, code: string, explanation: string): ApplicationFailure {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
+import { runPeriodically } from '../lib/periodic';
 import { repairOrphanedAppointments } from './appointment-workflows';
 import { startReplyOutbox } from './reply-outbox';
 
@@ -24,11 +25,7 @@ export interface HousekeepingOptions {
 export function startHousekeeping(options: HousekeepingOptions): () => Promise<void> {
   const { prisma, temporal, taskQueue, log, repairEveryMs = 30_000, orphanAgeMs = 30_000 } = options;
   const stopOutbox = startReplyOutbox({ prisma, temporal, log });
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<void> = Promise.resolve();
-
-  const repair = async () => {
+  const stopRepair = runPeriodically(async () => {
     try {
       const { repaired, failed } = await repairOrphanedAppointments({
         prisma,
@@ -47,18 +44,10 @@ export function startHousekeeping(options: HousekeepingOptions): () => Promise<v
     } catch (err) {
       log.error({ err }, 'appointment repair round failed; trying again');
     }
-    if (!stopped) schedule(repairEveryMs);
-  };
-  const schedule = (delayMs: number) => {
-    timer = setTimeout(() => {
-      round = repair();
-    }, delayMs);
-  };
-  schedule(0);
+    return repairEveryMs;
+  });
 
   return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await Promise.all([round, stopOutbox()]);
+    await Promise.all([stopRepair(), stopOutbox()]);
   };
 }

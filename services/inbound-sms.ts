@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Prisma, PrismaClient } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
 import { openAppointmentsOfPhone } from '../db/open-appointments';
 import { recordOptIn, recordOptOut } from '../db/opt-outs';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
@@ -137,7 +138,7 @@ export class InboundSmsService {
       });
     } catch (err) {
       // The same MessageSid under another practice or number (not Twilio's doing): it was stored once.
-      if ((err as { code?: unknown }).code === 'P2002') return null;
+      if (isUniqueViolation(err)) return null;
       throw err;
     }
   }

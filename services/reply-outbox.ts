@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/client';
 import { parseReply } from '../domain/reply-keywords';
 import type { Logger } from '../lib/logger';
+import { runPeriodically } from '../lib/periodic';
 import { isTemporalUnavailable } from './temporal-errors';
 import { inboundReplySignal, type InboundReply } from '../workflows/messages';
 
@@ -72,15 +73,10 @@ export async function deliverReplyEffects(
         temporal.workflow.getHandle(workflowId).signal(inboundReplySignal, signal),
       );
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError && (await startPending(prisma, workflowId))) {
-        // A create whose workflow start is not confirmed yet: the repair starts it; try again then.
-        error ??= err;
-        remaining.push(workflowId);
-        continue;
-      }
-      if (err instanceof WorkflowNotFoundError) {
-        finished = true;
-      } else {
+      // Not found is final only for a workflow that ran: one whose start is not confirmed yet
+      // is started by the repair, and tried again then.
+      finished = err instanceof WorkflowNotFoundError && !(await startPending(prisma, workflowId));
+      if (!finished) {
         error ??= err;
         if (isTemporalUnavailable(err)) {
           return { remaining: [...remaining, ...message.signalTargets.slice(index)], error, unreachable: true };
@@ -190,30 +186,13 @@ export async function drainReplyOutbox(options: DrainOptions): Promise<DrainResu
  */
 export function startReplyOutbox(options: DrainOptions & { intervalMs?: number }): () => Promise<void> {
   const { intervalMs = 1_000, batchSize = 50, log } = options;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<void> = Promise.resolve();
-
-  const schedule = (delay: number) => {
-    timer = setTimeout(() => {
-      round = runRound();
-    }, delay);
-  };
-  const runRound = async () => {
-    let full = false;
+  return runPeriodically(async () => {
     try {
-      full = (await drainReplyOutbox({ ...options, batchSize })).taken === batchSize;
+      // A full batch means more may be due: go on at once.
+      return (await drainReplyOutbox({ ...options, batchSize })).taken === batchSize ? 0 : intervalMs;
     } catch (err) {
       log.error({ err }, 'reply outbox round failed; trying again');
+      return intervalMs;
     }
-    // A full batch means more may be due: go on at once.
-    if (!stopped) schedule(full ? 0 : intervalMs);
-  };
-
-  schedule(0);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await round;
-  };
+  });
 }
