@@ -1,11 +1,11 @@
 import type { PrismaClient } from '../db/client';
-import type { SmsGateway } from '../gateways/sms';
+import type { MessageGateway } from '../gateways/message-gateway';
 import { createAppointmentActivities } from './appointments';
 import { createSmsActivities } from './sms';
 
 export interface ActivityDependencies {
   prisma: PrismaClient;
-  sms: SmsGateway;
+  sms: MessageGateway;
 }
 
 /** Production and tests wire activities the same way: only the injected dependencies differ. */

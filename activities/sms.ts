@@ -4,7 +4,7 @@ import type { ReminderReason } from '../domain/appointment';
 import { startsInFuture } from '../domain/appointment-time';
 import { cancellationText, reminderText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
-import { SmsGatewayError, type SentSms, type SmsGateway } from '../gateways/sms';
+import { GatewayError, type SentMessage, type MessageGateway } from '../gateways/message-gateway';
 import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
 import {
@@ -62,7 +62,7 @@ const HEARTBEAT_EVERY_MS = 5_000;
 
 type MessageRow = Awaited<ReturnType<PrismaClient['message']['findUniqueOrThrow']>>;
 
-export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms: SmsGateway }) {
+export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms: MessageGateway }) {
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const context = Context.current();
     // The attempt must be over before Temporal could start another: by its start-to-close,
@@ -126,11 +126,11 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
       );
     }
 
-    let sent: SentSms;
+    let sent: SentMessage;
     try {
       sent = await sms.send({ to: content.to, from: content.from, body: content.body });
     } catch (err) {
-      if (!(err instanceof SmsGatewayError)) throw err;
+      if (!(err instanceof GatewayError)) throw err;
       const status = err.permanent ? FAILED : err.maybeAccepted ? RETRYING : PENDING;
       await prisma.message.update({
         where: { id: row.id },
@@ -214,7 +214,7 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
   }
 
   /** Records the provider's message on the row; null when another row already owns it. */
-  async function recordSent(messageId: string, sent: SentSms): Promise<SendSmsResult | null> {
+  async function recordSent(messageId: string, sent: SentMessage): Promise<SendSmsResult | null> {
     try {
       await prisma.message.update({
         where: { id: messageId },

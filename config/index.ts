@@ -17,6 +17,12 @@ export interface Config {
   publicBaseUrl: string;
   /** null: SMS go to the built-in simulator and are not delivered. */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null } | null;
+  /** null: email goes to the built-in simulator and is not delivered. */
+  sendgrid: { apiKey: string; apiBaseUrl: string | null } | null;
+  /** Verifies SendGrid's signed event webhook (base64 DER or PEM, ECDSA P-256); null: the webhook refuses every post. */
+  sendgridWebhookPublicKey: string | null;
+  /** Signs confirm links; null: the dev launcher makes one, and the API alone refuses to start with email configured. */
+  linkSigningSecret: string | null;
   logLevel: string;
   /** Read only by the dev tooling (`npm run dev`, `npm run cli`): where its embedded servers listen. */
   dev: {
@@ -94,6 +100,13 @@ const schema = z
     ),
     TWILIO_AUTH_TOKEN: optional,
     TWILIO_API_BASE_URL: url('e.g. http://localhost:4010'),
+    SENDGRID_API_KEY: optional,
+    SENDGRID_API_BASE_URL: url('e.g. http://localhost:4020'),
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optional,
+    LINK_SIGNING_SECRET: optional.refine(
+      (value) => value === undefined || value.length >= 32,
+      'must be at least 32 characters (e.g. openssl rand -hex 32)',
+    ),
     LOG_LEVEL: optional.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
     DEV_POSTGRES_PORT: port,
     DEV_TEMPORAL_PORT: port,
@@ -159,6 +172,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             apiBaseUrl: e.TWILIO_API_BASE_URL ?? null,
           }
         : null,
+    sendgrid: e.SENDGRID_API_KEY ? { apiKey: e.SENDGRID_API_KEY, apiBaseUrl: e.SENDGRID_API_BASE_URL ?? null } : null,
+    sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY ?? null,
+    linkSigningSecret: e.LINK_SIGNING_SECRET ?? null,
     logLevel: e.LOG_LEVEL ?? 'info',
     dev: {
       postgresPort: dev.DEV_POSTGRES_PORT,

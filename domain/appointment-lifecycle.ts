@@ -36,6 +36,19 @@ export interface Reply {
   from?: string;
 }
 
+/** What the provider said became of a message the workflow sent, as the status webhooks report it. */
+export interface DeliveryReport {
+  /** Message log id of the outbound message (a reminder's `messageId`). */
+  messageId: string;
+  outcome: 'delivered' | 'failed';
+  /** The provider's error code, for failures ("30003", "bounce"). */
+  errorCode: string | null;
+  /** What went wrong, worded for practice staff. */
+  explanation: string | null;
+  /** When the provider reported it. */
+  at: string;
+}
+
 /** What became of a reply; anything but `applied` changed nothing. */
 export type ReplyEffect = 'applied' | 'duplicate' | 'stale' | 'other_number' | 'closed';
 
@@ -110,7 +123,8 @@ export class AppointmentLifecycle {
     if (carried) {
       this.details = carried.details;
       this.optedOut = carried.optedOut;
-      this.reminders = carried.reminders.map((r) => ({ ...r }));
+      // Runs carried before email fallback existed have no fallbackFrom.
+      this.reminders = carried.reminders.map((r) => ({ ...r, fallbackFrom: r.fallbackFrom ?? null }));
       this.nextSeq = carried.nextSeq;
       this.planStart = carried.planStart;
       this.confirmation = carried.confirmation;

@@ -59,7 +59,9 @@ export type ReminderReason =
   | 'not_mobile'
   | 'unsubscribed'
   | 'rejected'
-  | 'gateway_unavailable';
+  | 'gateway_unavailable'
+  /** The provider took it, and later reported that it could not be delivered. */
+  | 'undelivered';
 
 export interface Reminder {
   id: string;
@@ -72,11 +74,14 @@ export interface Reminder {
   /** Our message log id of the send, once sent. */
   messageId: string | null;
   reason: ReminderReason | null;
+  /** The channel that failed before this reminder went out on `channel` instead (null: none did). */
+  fallbackFrom: Channel | null;
 }
 
 export interface Confirmation {
   at: string;
-  via: 'sms' | 'staff';
+  /** A text reply, the confirm link of an email, or staff on the phone. */
+  via: 'sms' | 'email' | 'staff';
 }
 
 export interface Cancellation {

@@ -97,6 +97,7 @@ export function planReminders(details: AppointmentDetails, options: PlanOptions)
           state: reason ? 'skipped' : 'pending',
           messageId: null,
           reason,
+          fallbackFrom: null,
         },
         overdueMs: overdue ? now.diff(sendAt).toMillis() : null,
       });

@@ -1,30 +1,37 @@
 /**
- * Stand-in SmsGateway for installations without Twilio credentials: nothing leaves the
+ * Stand-in MessageGateway for installations without Twilio credentials: nothing leaves the
  * machine, and every "send" is logged loudly so nobody mistakes it for a delivery.
  */
 import { randomBytes } from 'node:crypto';
-import type { OutboundSms, ProviderSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
+import type {
+  OutboundMessage,
+  ProviderMessage,
+  SentMessage,
+  SentMessageQuery,
+  MessageGateway,
+} from './message-gateway';
 
 // Reconciliation only looks back over recent sends; the cap keeps a long-running
 // process from growing without bound.
 const REMEMBERED_SENDS = 10_000;
 
 interface SimulatedSend {
-  sms: OutboundSms;
+  sms: OutboundMessage;
   providerId: string;
   at: Date;
 }
 
-export function createSmsSimulator(log: (line: string) => void): SmsGateway {
+export function createSmsSimulator(log: (line: string) => void): MessageGateway {
   // In memory only: after a restart findSent forgets earlier sends, which at worst logs a
   // simulated message twice — acceptable, since nothing is delivered.
   const sends: SimulatedSend[] = [];
 
   return {
+    channel: 'sms',
     name: 'simulator',
     sendTimeoutMs: 0,
 
-    send(sms: OutboundSms): Promise<SentSms> {
+    send(sms: OutboundMessage): Promise<SentMessage> {
       const providerId = `SIM${randomBytes(16).toString('hex')}`;
       sends.push({ sms, providerId, at: new Date() });
       if (sends.length > REMEMBERED_SENDS) sends.shift();
@@ -34,7 +41,7 @@ export function createSmsSimulator(log: (line: string) => void): SmsGateway {
       return Promise.resolve({ providerId, status: 'simulated' });
     },
 
-    findSent(query: SentSmsQuery): Promise<ProviderSms[]> {
+    findSent(query: SentMessageQuery): Promise<ProviderMessage[]> {
       const found = sends
         .filter(
           ({ sms, at }) =>

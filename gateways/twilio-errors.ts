@@ -1,5 +1,5 @@
 /**
- * Turns whatever the Twilio SDK throws into an SmsGatewayError that says whether retrying
+ * Turns whatever the Twilio SDK throws into an GatewayError that says whether retrying
  * can help and what practice staff should be told.
  *
  * Rule of thumb: if Twilio never answered (network failure) or answered "not now" (429,
@@ -11,7 +11,7 @@
  * connection or a 5xx (Twilio can queue a message and still answer 500) leave it unknown,
  * so the activity asks Twilio's message list (findSent) before sending again.
  */
-import { SmsGatewayError } from './sms';
+import { GatewayError } from './message-gateway';
 
 interface KnownCode {
   explanation: string;
@@ -83,8 +83,8 @@ export function explainTwilioErrorCode(code: number | string): string | undefine
   return KNOWN_CODES[Number(code)]?.explanation;
 }
 
-export function classifyTwilioError(err: unknown): SmsGatewayError {
-  if (err instanceof SmsGatewayError) return err;
+export function classifyTwilioError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
   const httpStatus = numberField(err, 'status');
   // The SDK's RestException carries Twilio's HTTP status; transport errors never do
   // because its RequestClient treats every HTTP status as a response, not a throw.
@@ -92,7 +92,7 @@ export function classifyTwilioError(err: unknown): SmsGatewayError {
   const networkCode = stringField(err, 'code');
   if (isTransportFailure(err, networkCode)) {
     const neverSent = networkCode !== undefined && REQUEST_NEVER_SENT_CODES.has(networkCode);
-    return new SmsGatewayError({
+    return new GatewayError({
       code: networkCode ?? 'NETWORK_ERROR',
       permanent: false,
       maybeAccepted: !neverSent,
@@ -104,7 +104,7 @@ export function classifyTwilioError(err: unknown): SmsGatewayError {
     });
   }
   // Anything else is a bug on our side: retrying the same call would fail the same way.
-  return new SmsGatewayError({
+  return new GatewayError({
     code: 'UNEXPECTED',
     permanent: true,
     explanation: `Sending failed unexpectedly: ${errorMessage(err)}`,
@@ -113,7 +113,7 @@ export function classifyTwilioError(err: unknown): SmsGatewayError {
   });
 }
 
-function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
+function fromTwilioAnswer(err: unknown, httpStatus: number): GatewayError {
   // A 408 may come from a proxy that had passed the request on; only other 4xx are verdicts.
   const maybeAccepted = httpStatus >= 500 || httpStatus === 408;
   const twilioCode = numberField(err, 'code');
@@ -121,7 +121,7 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
   const twilioMessage = errorMessage(err);
   const code = twilioCode === undefined ? `HTTP_${httpStatus}` : String(twilioCode);
   if (known) {
-    return new SmsGatewayError({
+    return new GatewayError({
       code,
       permanent: !known.transient,
       maybeAccepted,
@@ -132,7 +132,7 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
     });
   }
   if (httpStatus === 408 || httpStatus === 429 || httpStatus >= 500) {
-    return new SmsGatewayError({
+    return new GatewayError({
       code,
       permanent: false,
       maybeAccepted,
@@ -142,7 +142,7 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): SmsGatewayError {
       cause: err,
     });
   }
-  return new SmsGatewayError({
+  return new GatewayError({
     code,
     permanent: true,
     maybeAccepted,

@@ -1,10 +1,16 @@
 /**
- * SmsGateway over Twilio's Programmable Messaging REST API, through the official SDK.
+ * MessageGateway over Twilio's Programmable Messaging REST API, through the official SDK.
  */
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance, MessageListInstanceOptions } from 'twilio/lib/rest/api/v2010/account/message';
-import type { OutboundSms, ProviderSms, SentSms, SentSmsQuery, SmsGateway } from './sms';
+import type {
+  OutboundMessage,
+  ProviderMessage,
+  SentMessage,
+  SentMessageQuery,
+  MessageGateway,
+} from './message-gateway';
 import { isMessagingServiceSid } from '../domain/fields';
 import { classifyTwilioError } from './twilio-errors';
 
@@ -33,7 +39,7 @@ export const TWILIO_FIND_SENT_REQUESTS = 2;
 // recent instant; a page of this size is far more than that can hold.
 const FIND_SENT_LIMIT = 50;
 
-export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
+export function createTwilioGateway(options: TwilioGatewayOptions): MessageGateway {
   const timeoutMs = options.timeoutMs ?? TWILIO_HTTP_TIMEOUT_MS;
   const client = twilio(options.accountSid, options.authToken, {
     // No SDK-level retries: Temporal's retry policy owns retrying, with findSent in between.
@@ -41,7 +47,7 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
     httpClient: new DeadlineRequestClient({ timeout: timeoutMs }, options.apiBaseUrl),
   });
 
-  async function listMatches(query: SentSmsQuery, filterByDateSent: boolean): Promise<MessageInstance[]> {
+  async function listMatches(query: SentMessageQuery, filterByDateSent: boolean): Promise<MessageInstance[]> {
     const viaService = isMessagingServiceSid(query.from);
     const filter: MessageListInstanceOptions = { to: query.to, limit: FIND_SENT_LIMIT };
     // Twilio fills a message's `from` from the service's sender pool only once it leaves
@@ -59,10 +65,11 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
   }
 
   return {
+    channel: 'sms',
     name: 'twilio',
     sendTimeoutMs: timeoutMs,
 
-    async send(sms: OutboundSms): Promise<SentSms> {
+    async send(sms: OutboundMessage): Promise<SentMessage> {
       try {
         const message = await client.messages.create({
           to: sms.to,
@@ -76,7 +83,7 @@ export function createTwilioGateway(options: TwilioGatewayOptions): SmsGateway {
       }
     },
 
-    async findSent(query: SentSmsQuery): Promise<ProviderSms[]> {
+    async findSent(query: SentMessageQuery): Promise<ProviderMessage[]> {
       try {
         // DateSent narrows the search to messages already handed to the carrier; a message
         // still queued (or accepted by a Messaging Service) has no date_sent yet, so the

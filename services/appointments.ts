@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import {
   cancelUpdate,
   confirmUpdate,
+  type ConfirmRequest,
   rescheduleUpdate,
   stateQuery,
   UPDATE_REJECTION,
@@ -147,9 +148,15 @@ export class AppointmentService {
     }
   }
 
-  async confirm(practiceId: string, appointmentId: string): Promise<AppointmentView> {
+  async confirm(
+    practiceId: string,
+    appointmentId: string,
+    via: ConfirmRequest['via'] = 'staff',
+  ): Promise<AppointmentView> {
     const row = await this.row(practiceId, appointmentId);
-    return this.update(() => this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(confirmUpdate));
+    return this.update(() =>
+      this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(confirmUpdate, { args: [{ via }] }),
+    );
   }
 
   /** The appointment's row, its workflow started if a create stopped before starting it. */

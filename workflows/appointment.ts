@@ -31,6 +31,7 @@ import { addressFor } from '../domain/reminder-plan';
 import {
   type AppointmentWorkflowInput,
   type CancelRequest,
+  type ConfirmRequest,
   type RescheduleRequest,
   cancelUpdate,
   confirmUpdate,
@@ -94,13 +95,15 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   setHandler(stateQuery, view);
   setHandler(
     confirmUpdate,
-    () =>
+    // Callers from before confirm links sent no request: those were staff.
+    (request: ConfirmRequest | undefined) =>
       asFailure(() => {
-        lifecycle.confirm(new Date(), 'staff');
-        log.info('Confirmed by staff');
+        const via = request?.via ?? 'staff';
+        lifecycle.confirm(new Date(), via);
+        log.info(via === 'email' ? "Confirmed through the email's confirm link" : 'Confirmed by staff');
         return view();
       }),
-    { validator: () => asFailure(() => lifecycle.checkOpen()) },
+    { validator: (_request: ConfirmRequest | undefined) => asFailure(() => lifecycle.checkOpen()) },
   );
   setHandler(
     cancelUpdate,

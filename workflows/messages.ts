@@ -5,6 +5,7 @@ import {
   type LifecycleSnapshot,
   type RescheduleRequest,
   type Reply,
+  type DeliveryReport,
 } from '../domain/appointment-lifecycle';
 
 // The appointment workflow's public messages, defined once and imported by both the
@@ -34,11 +35,20 @@ export interface CancelRequest {
 
 export type InboundReply = Reply;
 
+export type { DeliveryReport };
+
+export interface ConfirmRequest {
+  /** Who confirmed: staff through the API (the default), or the client through an email's confirm link. */
+  via?: 'staff' | 'email';
+}
+
 /** Failure types an Update can be rejected with (the lifecycle's own); the API maps them to HTTP statuses. */
 export const UPDATE_REJECTION = LIFECYCLE_REJECTION;
 
 export const stateQuery = defineQuery<AppointmentView>('state');
 export const rescheduleUpdate = defineUpdate<AppointmentView, [RescheduleRequest]>('reschedule');
 export const cancelUpdate = defineUpdate<AppointmentView, [CancelRequest]>('cancel');
-export const confirmUpdate = defineUpdate<AppointmentView, []>('confirm');
+export const confirmUpdate = defineUpdate<AppointmentView, [ConfirmRequest]>('confirm');
 export const inboundReplySignal = defineSignal<[InboundReply]>('inboundReply');
+/** Sent by the status webhooks (through the outbox) when a message's delivery succeeds or fails for good. */
+export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');

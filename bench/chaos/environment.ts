@@ -121,6 +121,9 @@ export async function startChaosEnvironment(options: {
       temporal: { address: temporalServer.address, namespace: 'default', taskQueue: 'reminders', cliPath: null },
       publicBaseUrl: baseUrl,
       twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
+      sendgrid: null,
+      sendgridWebhookPublicKey: null,
+      linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
       logLevel: 'silent',
       dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
     };

@@ -2,7 +2,7 @@
  * The real twilio SDK, through createTwilioGateway, against the local fake Twilio.
  */
 import twilio from 'twilio';
-import { SmsGatewayError, type SmsGateway } from '../../gateways/sms';
+import { GatewayError, type MessageGateway } from '../../gateways/message-gateway';
 import { createSmsSimulator } from '../../gateways/sms-simulator';
 import { createTwilioGateway, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
@@ -13,7 +13,7 @@ const PRACTICE = '+390212345678';
 const SERVICE = 'MG0123456789abcdef0123456789abcdef';
 
 let fake: FakeTwilio;
-let gateway: SmsGateway;
+let gateway: MessageGateway;
 
 beforeAll(async () => {
   fake = await startFakeTwilio();
@@ -24,14 +24,14 @@ afterAll(async () => {
   await fake.stop();
 });
 
-/** Runs `promise`, expecting it to fail with an SmsGatewayError, and returns that error. */
-async function gatewayError(promise: Promise<unknown>): Promise<SmsGatewayError> {
+/** Runs `promise`, expecting it to fail with an GatewayError, and returns that error. */
+async function gatewayError(promise: Promise<unknown>): Promise<GatewayError> {
   const error = await promise.then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(error).toBeInstanceOf(SmsGatewayError);
-  return error as SmsGatewayError;
+  expect(error).toBeInstanceOf(GatewayError);
+  return error as GatewayError;
 }
 
 /** A distinct body per test keeps the shared fake's messages from matching each other. */
@@ -179,7 +179,7 @@ describe('createTwilioGateway: timeouts', () => {
   const SLACK_MS = 1_000;
 
   /** A gateway with a short timeout, and how long its send took to fail. */
-  async function timedSend(body: string): Promise<{ error: SmsGatewayError; elapsedMs: number }> {
+  async function timedSend(body: string): Promise<{ error: GatewayError; elapsedMs: number }> {
     const impatient = createTwilioGateway({
       accountSid: fake.accountSid,
       authToken: fake.authToken,

@@ -1,39 +1,40 @@
 import { randomBytes } from 'node:crypto';
 import {
-  SmsGatewayError,
-  type OutboundSms,
-  type ProviderSms,
-  type SentSms,
-  type SentSmsQuery,
-  type SmsGateway,
-} from '../../gateways/sms';
+  GatewayError,
+  type OutboundMessage,
+  type ProviderMessage,
+  type SentMessage,
+  type SentMessageQuery,
+  type MessageGateway,
+} from '../../gateways/message-gateway';
 
-// An SmsGateway for tests of the send activity. It plays the provider too: every message it
+// An MessageGateway for tests of the send activity. It plays the provider too: every message it
 // accepted is kept with its id and creation time, and findSent() searches them the way
 // Twilio's message list does (to, from, body, created since). Each call to send() takes the
 // next scripted answer (accept by default).
 
-type Answer = { accept: true } | { fail: SmsGatewayError; accepted: boolean };
+type Answer = { accept: true } | { fail: GatewayError; accepted: boolean };
 
-export interface ProviderMessage extends OutboundSms {
+export interface StoredMessage extends OutboundMessage {
   providerId: string;
   status: string;
   createdAt: Date;
 }
 
-export class InMemorySmsGateway implements SmsGateway {
-  readonly name = 'simulator' as const;
+export class InMemorySmsGateway implements MessageGateway {
+  readonly channel = 'sms' as const;
+  readonly name = 'simulator';
   /** An in-memory call ends at once; set it to model a provider call that may take this long. */
   sendTimeoutMs = 0;
   /** Every message the provider took, in order, whatever it answered (what reached the client). */
-  readonly sent: OutboundSms[] = [];
-  readonly queries: SentSmsQuery[] = [];
-  readonly messages: ProviderMessage[] = [];
+  readonly sent: OutboundMessage[] = [];
+  readonly queries: SentMessageQuery[] = [];
+  readonly messages: StoredMessage[] = [];
   private readonly script: Answer[] = [];
 
   /** The next send() fails with a permanent provider error (e.g. 21211 invalid number). */
   failPermanently(code: string, explanation: string): this {
-    this.script.push({ fail: new SmsGatewayError({ code, permanent: true, explanation }), accepted: false });
+    this.script.push({ fail: new GatewayError({ code, permanent: true, explanation }), accepted: false });
     return this;
   }
 
@@ -42,32 +43,32 @@ export class InMemorySmsGateway implements SmsGateway {
    * behind (5xx, timeout, dropped connection); here it did not.
    */
   failTransiently(code: string, explanation: string): this {
-    this.script.push({ fail: new SmsGatewayError({ code, permanent: false, explanation }), accepted: false });
+    this.script.push({ fail: new GatewayError({ code, permanent: false, explanation }), accepted: false });
     return this;
   }
 
   /** The next send() is refused in a way that proves the provider never took it (connection refused, 429). */
   refuseTransiently(code: string, explanation: string): this {
-    const fail = new SmsGatewayError({ code, permanent: false, maybeAccepted: false, explanation });
+    const fail = new GatewayError({ code, permanent: false, maybeAccepted: false, explanation });
     this.script.push({ fail, accepted: false });
     return this;
   }
 
   /** The next send() is accepted by the provider, and then fails as if its answer was lost (a 500 after queuing). */
   acceptThenFail(code: string, explanation: string): this {
-    this.script.push({ fail: new SmsGatewayError({ code, permanent: false, explanation }), accepted: true });
+    this.script.push({ fail: new GatewayError({ code, permanent: false, explanation }), accepted: true });
     return this;
   }
 
   /** The provider holds this message although nobody heard of it (an attempt whose answer was lost). */
-  holds(sms: OutboundSms, createdAt = new Date()): ProviderMessage {
+  holds(sms: OutboundMessage, createdAt = new Date()): StoredMessage {
     const message = { ...sms, providerId: newSid(), status: 'sent', createdAt };
     this.messages.push(message);
     this.sent.push(sms);
     return message;
   }
 
-  send(sms: OutboundSms): Promise<SentSms> {
+  send(sms: OutboundMessage): Promise<SentMessage> {
     const answer = this.script.shift() ?? { accept: true };
     if ('fail' in answer) {
       if (answer.accepted) this.holds(sms);
@@ -77,7 +78,7 @@ export class InMemorySmsGateway implements SmsGateway {
     return Promise.resolve({ providerId: message.providerId, status: 'queued' });
   }
 
-  findSent(query: SentSmsQuery): Promise<ProviderSms[]> {
+  findSent(query: SentMessageQuery): Promise<ProviderMessage[]> {
     this.queries.push(query);
     const found = this.messages
       .filter((m) => m.to === query.to && m.from === query.from && m.body === query.body)

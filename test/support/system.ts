@@ -110,6 +110,9 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     temporal: { address, namespace: 'default', taskQueue, cliPath: null },
     publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
+    sendgrid: null,
+    sendgridWebhookPublicKey: null,
+    linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
     logLevel: 'silent',
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };

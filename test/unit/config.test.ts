@@ -7,6 +7,9 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
     temporal: { address: null, namespace: 'default', taskQueue: 'reminders', cliPath: null },
     publicBaseUrl: 'http://localhost:3000',
     twilio: null,
+    sendgrid: null,
+    sendgridWebhookPublicKey: null,
+    linkSigningSecret: null,
     logLevel: 'info',
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   });
@@ -23,12 +26,19 @@ test('reads every variable', () => {
     TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
     TWILIO_AUTH_TOKEN: 'secret',
     TWILIO_API_BASE_URL: 'http://localhost:4010',
+    SENDGRID_API_KEY: 'SG.key',
+    SENDGRID_API_BASE_URL: 'http://localhost:4020',
+    SENDGRID_WEBHOOK_PUBLIC_KEY: 'MFkw',
+    LINK_SIGNING_SECRET: 'x'.repeat(32),
   });
   expect(config).toMatchObject({
     port: 8080,
     publicBaseUrl: 'https://reminders.example.com',
     temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'rq' },
     twilio: { accountSid: `AC${'a'.repeat(32)}`, authToken: 'secret', apiBaseUrl: 'http://localhost:4010' },
+    sendgrid: { apiKey: 'SG.key', apiBaseUrl: 'http://localhost:4020' },
+    sendgridWebhookPublicKey: 'MFkw',
+    linkSigningSecret: 'x'.repeat(32),
   });
 });
 
@@ -40,6 +50,7 @@ test('invalid configuration is reported as one line per problem', () => {
       DATABASE_URL: 'mysql://x',
       TEMPORAL_ADDRESS: 'no-port',
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      LINK_SIGNING_SECRET: 'short',
     });
   } catch (err) {
     error = err;
@@ -49,6 +60,7 @@ test('invalid configuration is reported as one line per problem', () => {
     'PORT: must be a port number between 1 and 65535',
     'DATABASE_URL: must be a postgresql:// URL',
     'TEMPORAL_ADDRESS: must be host:port, e.g. localhost:7233',
+    'LINK_SIGNING_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)',
     'TWILIO_AUTH_TOKEN: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together',
   ]);
 });

@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import { SmsGatewayError } from '../../gateways/sms';
+import { GatewayError } from '../../gateways/message-gateway';
 import { classifyTwilioError, explainTwilioErrorCode } from '../../gateways/twilio-errors';
 import { match } from '../support/matchers';
 
@@ -24,7 +24,7 @@ describe('classifyTwilioError', () => {
     [21610, "The client replied STOP to the practice's number and has unsubscribed from its text messages."],
   ])('treats %i as permanent with a staff-facing explanation', (code, explanation) => {
     const classified = classifyTwilioError(twilioError(400, code, 'Twilio wording'));
-    expect(classified).toBeInstanceOf(SmsGatewayError);
+    expect(classified).toBeInstanceOf(GatewayError);
     expect(classified).toMatchObject({
       code: String(code),
       permanent: true,
@@ -143,8 +143,8 @@ describe('classifyTwilioError', () => {
     });
   });
 
-  it('returns an SmsGatewayError unchanged', () => {
-    const original = new SmsGatewayError({ code: '21610', permanent: true, explanation: 'x' });
+  it('returns an GatewayError unchanged', () => {
+    const original = new GatewayError({ code: '21610', permanent: true, explanation: 'x' });
     expect(classifyTwilioError(original)).toBe(original);
   });
 

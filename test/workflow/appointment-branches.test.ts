@@ -414,7 +414,8 @@ test('a "C" reply confirms: the client reminders left are skipped', async () => 
 test('staff confirmation skips the client reminders; the practitioner reminders still go', async () => {
   await withWorker(accept, async ({ calls, start }) => {
     const handle = await start({ recipients: 'both', practitioner: { name: 'Dr Bianchi', phone: PRACTITIONER_PHONE } });
-    const confirmed = await handle.executeUpdate(confirmUpdate);
+    // Without arguments, as callers before confirm links sent it: staff.
+    const confirmed = await handle.executeUpdate<AppointmentView, []>(confirmUpdate.name);
     expect(confirmed.status).toBe('confirmed');
     expect(confirmed.confirmation?.via).toBe('staff');
     expect(confirmed.reminders.map((r) => [r.recipient, r.state, r.reason])).toEqual([
@@ -455,7 +456,7 @@ test('reschedule cancels what was pending, plans afresh and clears the confirmat
     expect(Date.parse(moved.reminders[2].sendAt)).toBe(Date.parse(newStart) - DAY);
 
     // A confirmation is for one time: moving the appointment again clears it.
-    expect((await handle.executeUpdate(confirmUpdate)).status).toBe('confirmed');
+    expect((await handle.executeUpdate(confirmUpdate, { args: [{ via: 'staff' }] })).status).toBe('confirmed');
     const finalStart = new Date((await now()) + 4 * DAY).toISOString();
     const movedAgain = await handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: finalStart }] });
     expect(movedAgain.confirmation).toBeNull();
@@ -506,7 +507,7 @@ test('cancel with notifyClient texts the client once; changes to a cancelled app
       ['r2', 'cancelled', 'appointment_cancelled'],
     ]);
 
-    expect(await rejectionType(handle.executeUpdate(confirmUpdate))).toBe(UPDATE_REJECTION.closed);
+    expect(await rejectionType(handle.executeUpdate(confirmUpdate, { args: [{}] }))).toBe(UPDATE_REJECTION.closed);
     const later = new Date((await now()) + 4 * DAY).toISOString();
     expect(await rejectionType(handle.executeUpdate(rescheduleUpdate, { args: [{ startsAt: later }] }))).toBe(
       UPDATE_REJECTION.closed,
@@ -571,7 +572,7 @@ describe('a send being retried follows what happens to the appointment meanwhile
       (h: Handle) => h.executeUpdate(cancelUpdate, { args: [{}] }),
       ['cancelled', 'appointment_cancelled'],
     ],
-    ['a staff confirmation', (h: Handle) => h.executeUpdate(confirmUpdate), ['skipped', 'confirmed']],
+    ['a staff confirmation', (h: Handle) => h.executeUpdate(confirmUpdate, { args: [{}] }), ['skipped', 'confirmed']],
     ['a STOP', (h: Handle) => reply(h, 'opt_out', 'STOP'), ['skipped', 'opted_out']],
   ] as const)('%s stops it: nothing goes out when the gateway recovers', async (_change, change, [state, reason]) => {
     const gateway = outage();
@@ -676,7 +677,7 @@ test('a long-lived appointment continues as new, carrying its plan, replies and 
     await settled(async () => (await handle.describe()).runId !== firstRun);
     // The redelivered STOP is recognised by the new run too.
     await handle.signal(inboundReplySignal, stop);
-    await handle.executeUpdate(confirmUpdate);
+    await handle.executeUpdate(confirmUpdate, { args: [{}] });
     const carried = await handle.query(stateQuery);
     expect(carried.startsAt).toBe(startsAt);
     expect(carried.reminders).toHaveLength(18);
