@@ -14,6 +14,7 @@ import { createPractice } from '../../services/practices';
 import { startHousekeeping } from '../../services/housekeeping';
 import { createReminderWorker } from '../../worker';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
+import { startFakeSendGrid, type FakeSendGrid } from './fake-sendgrid';
 import { freePort } from '../../devenv/ports';
 import { createTestDatabase } from './postgres';
 import { installTestTemporalRuntime } from './temporal-runtime';
@@ -65,6 +66,7 @@ export interface TestSystem {
   prisma: PrismaClient;
   temporal: Client;
   twilio: FakeTwilio;
+  sendgrid: FakeSendGrid;
   config: Config;
   databaseUrl: string;
   /**
@@ -97,6 +99,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
   const database = await createTestDatabase('system');
   const prisma = createPrismaClient(database.url);
   const twilio = await startFakeTwilio();
+  const sendgrid = await startFakeSendGrid();
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: 'default' });
@@ -110,7 +113,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     temporal: { address, namespace: 'default', taskQueue, cliPath: null },
     publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
-    sendgrid: null,
+    sendgrid: { apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl },
     sendgridWebhookPublicKey: null,
     linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
     logLevel: 'silent',
@@ -132,6 +135,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     prisma,
     temporal,
     twilio,
+    sendgrid,
     config,
     databaseUrl: database.url,
     async api<Body>(method: string, path: string, body?: unknown, opts: ApiOptions = {}): Promise<ApiResponse<Body>> {
@@ -210,6 +214,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       await new Promise((resolve) => server.close(resolve));
       await connection.close();
       await twilio.stop();
+      await sendgrid.close();
       await prisma.$disconnect();
       await database.drop();
     },
