@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { AppointmentStatus } from '../../domain/appointment';
 import { confirmLinkStanding, confirmLinkUrl, signConfirmToken, verifyConfirmToken } from '../../domain/confirm-token';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
@@ -110,7 +111,7 @@ describe('confirm tokens', () => {
 
 describe('what a confirm link leads to', () => {
   const now = new Date(START_MS - 3_600_000);
-  const view = (status: string, startsAt = STARTS_AT) => ({ status, startsAt }) as const;
+  const view = (status: AppointmentStatus, startsAt = STARTS_AT) => ({ status, startsAt });
 
   test.each([
     ['scheduled', 'confirmable'],
