@@ -29,7 +29,9 @@ function signature(secret: string, payload: string): string {
   if (secret.length < MIN_SECRET_LENGTH) {
     throw new RangeError(`The link signing secret must be at least ${MIN_SECRET_LENGTH} characters.`);
   }
-  return createHmac('sha256', secret).update(PURPOSE + payload).digest('base64url');
+  return createHmac('sha256', secret)
+    .update(PURPOSE + payload)
+    .digest('base64url');
 }
 
 export function signConfirmToken(secret: string, target: ConfirmTarget): string {

@@ -42,8 +42,8 @@ export function reminderEmail(
       html: page(
         `Reminder: ${clientName}`,
         html`<p>${greeting}</p>
-<p>${practiceName}: reminder, <strong>${clientName}</strong> is booked</p>
-${facts(when, location)}`,
+          <p>${practiceName}: reminder, <strong>${clientName}</strong> is booked</p>
+          ${facts(when, location)}`,
       ),
     };
   }
@@ -62,14 +62,14 @@ ${facts(when, location)}`,
     html: page(
       `Your appointment at ${practiceName}`,
       html`<p>${greeting}</p>
-<p>This is a reminder from <strong>${practiceName}</strong>: your appointment is on</p>
-${facts(when, location)}
-${
-  confirmUrl &&
-  html`<p style="margin:24px 0"><a href="${confirmUrl}" style="${BUTTON}">Confirm my appointment</a></p>
-<p style="${SMALL}">If the button does not work, open this link: ${confirmUrl}</p>`
-}
-<p>If you cannot come, please contact ${practiceName}.</p>`,
+        <p>This is a reminder from <strong>${practiceName}</strong>: your appointment is on</p>
+        ${facts(when, location)}
+        ${
+          confirmUrl &&
+          html`<p style="margin:24px 0"><a href="${confirmUrl}" style="${BUTTON}">Confirm my appointment</a></p>
+            <p style="${SMALL}">If the button does not work, open this link: ${confirmUrl}</p>`
+        }
+        <p>If you cannot come, please contact ${practiceName}.</p>`,
     ),
   };
 }
@@ -88,33 +88,30 @@ export function cancellationEmail(context: MessageContext): EmailContent {
     html: page(
       `Appointment cancelled`,
       html`<p>${greeting}</p>
-<p>Your appointment at <strong>${practiceName}</strong> on</p>
-${facts(when, null)}
-<p>has been <strong>cancelled</strong>. Please contact us to book again.</p>`,
+        <p>Your appointment at <strong>${practiceName}</strong> on</p>
+        ${facts(when, null)}
+        <p>has been <strong>cancelled</strong>. Please contact us to book again.</p>`,
     ),
   };
 }
 
 function facts(when: string, location: string | null): Markup {
   return html`<p style="margin:16px 0;font-size:20px;font-weight:bold">${when}</p>
-${location && html`<p>Where: ${location}</p>`}`;
+    ${location && html`<p>Where: ${location}</p>`}`;
 }
 
 function page(title: string, body: Markup): string {
   return html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-</head>
-<body style="margin:0;padding:0;background:#f5f7fa">
-<div style="max-width:480px;margin:0 auto;padding:24px 16px;background:#ffffff;${FONT}">
-${body}
-</div>
-</body>
-</html>
-`.html;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title}</title>
+      </head>
+      <body style="margin:0;padding:0;background:#f5f7fa">
+        <div style="max-width:480px;margin:0 auto;padding:24px 16px;background:#ffffff;${FONT}">${body}</div>
+      </body>
+    </html> `.html;
 }
 
 function firstName(name: string): string {

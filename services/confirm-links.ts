@@ -18,9 +18,7 @@ export interface LinkedAppointment {
 
 /** What the page tells its visitor. `confirmed` also answers a repeated confirmation. */
 export type ConfirmLinkOutcome =
-  | { kind: 'invalid' }
-  | { kind: 'expired' }
-  | ({ kind: ConfirmLinkStanding } & LinkedAppointment);
+  { kind: 'invalid' } | { kind: 'expired' } | ({ kind: ConfirmLinkStanding } & LinkedAppointment);
 
 interface Target {
   practiceId: string;

@@ -48,7 +48,13 @@ describe('confirm tokens', () => {
   });
 
   test('a token signed with another secret is invalid', () => {
-    expect(verifyConfirmToken(SECRET, token('clinic', 'A-1001', STARTS_AT, 'another-secret-also-32-characters-long'), before)).toEqual({
+    expect(
+      verifyConfirmToken(
+        SECRET,
+        token('clinic', 'A-1001', STARTS_AT, 'another-secret-also-32-characters-long'),
+        before,
+      ),
+    ).toEqual({
       status: 'invalid',
     });
   });

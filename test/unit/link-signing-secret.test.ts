@@ -36,7 +36,9 @@ describe('the API alone', () => {
     const second = resolveLinkSigningSecret({ sendgrid: null, linkSigningSecret: null }, warn);
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(second).not.toBe(first);
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/LINK_SIGNING_SECRET is unset.*stop working when it restarts/));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/LINK_SIGNING_SECRET is unset.*stop working when it restarts/),
+    );
   });
 });
 
