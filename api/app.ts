@@ -1,18 +1,21 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Config } from '../config';
+import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
 import { AppointmentService } from '../services/appointments';
+import { ConfirmLinkService } from '../services/confirm-links';
 import { InboundSmsService } from '../services/inbound-sms';
 import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
+import { confirmLinkRoutes } from './routes/confirm-links';
 import { healthRoutes } from './routes/health';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
 export interface ApiDependencies {
-  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal'>;
+  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgrid' | 'linkSigningSecret'>;
   prisma: PrismaClient;
   temporal: Client;
   log: Logger;
@@ -54,6 +57,15 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
     appointmentRoutes(new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue })),
   );
   app.use('/v1', v1);
+
+  const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
+  app.use(
+    '/confirm',
+    confirmLinkRoutes(
+      new ConfirmLinkService({ prisma, temporal, taskQueue: config.temporal.taskQueue, linkSigningSecret }),
+      log,
+    ),
+  );
 
   app.use(notFoundRoute);
   app.use(problemHandler(log));
