@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import type { Config } from '../../config';
 import type { AppointmentView } from '../../domain/appointment';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
+import { createSendGridGateway } from '../../gateways/sendgrid';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createLogger } from '../../lib/logger';
 import { createApiKey } from '../../services/api-keys';
@@ -196,6 +197,8 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
           authToken: twilio.authToken,
           apiBaseUrl: twilio.baseUrl,
         }),
+        email: createSendGridGateway({ apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl }),
+        links: { publicBaseUrl: baseUrl, signingSecret: config.linkSigningSecret! },
       });
       const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue, log });
       worker = { instance, run: instance.run(), connection: nativeConnection, stopHousekeeping };
