@@ -99,7 +99,12 @@ test('a client who opted out, came back and left again: consents, state, history
       },
       { optedOutAt: unsubscribe.createdAt.toISOString(), keyword: 'UNSUBSCRIBE', optedInAt: null, optInKeyword: null },
     ],
-    lastInbound: { id: unsubscribe.id, body: 'unsubscribe.', at: unsubscribe.createdAt.toISOString(), keyword: 'UNSUBSCRIBE' },
+    lastInbound: {
+      id: unsubscribe.id,
+      body: 'unsubscribe.',
+      at: unsubscribe.createdAt.toISOString(),
+      keyword: 'UNSUBSCRIBE',
+    },
     textStartTo: CLINIC_NUMBER,
   });
 });

@@ -76,7 +76,7 @@ async function walk(base: string, query: Record<string, string>, apiKey?: string
   let cursor: string | null = null;
   do {
     const params = new URLSearchParams({ ...query, ...(cursor ? { cursor } : {}) });
-    const res = await messages(`${base}?${params}`, apiKey);
+    const res = await messages(`${base}?${params.toString()}`, apiKey);
     expect(res.status).toBe(200);
     pages.push(res.body.messages);
     ids.push(...res.body.messages.map((m) => m.id));
@@ -111,7 +111,11 @@ beforeAll(async () => {
   expect((await system().inboundSms({ From: LUCA, Body: 'STOP' })).status).toBe(200);
 
   // A reminder Twilio refuses for good (invalid number).
-  twilio.failNext((form) => form.To === REFUSED, { status: 400, code: 21211, message: "The 'To' number is not valid." });
+  twilio.failNext((form) => form.To === REFUSED, {
+    status: 400,
+    code: 21211,
+    message: "The 'To' number is not valid.",
+  });
   await bookAndRemind('ML-2', REFUSED);
   await eventually(
     async () => (await prisma.message.findFirst({ where: { to: REFUSED, status: 'failed' } })) !== null,
@@ -318,7 +322,9 @@ describe('filters', () => {
 
 describe('another practice', () => {
   test("never sees the clinic's messages, even for the same number, nor they its", async () => {
-    const clinicIds = new Set((await system().prisma.message.findMany({ where: { practiceId: 'clinic' } })).map((m) => m.id));
+    const clinicIds = new Set(
+      (await system().prisma.message.findMany({ where: { practiceId: 'clinic' } })).map((m) => m.id),
+    );
     const other = await walk('/v1/messages', {}, otherKey);
     expect(other.ids.length).toBe(2);
     expect(other.ids.some((id) => clinicIds.has(id))).toBe(false);
@@ -364,7 +370,10 @@ describe('paging', () => {
       createdAt: new Date(base + (i % 8) * 1_000),
     }));
     await system().prisma.message.createMany({ data: rows });
-    expected = rows.map((r) => ({ id: r.id!, createdAt: r.createdAt as Date })).sort(newestFirst).map((r) => r.id);
+    expected = rows
+      .map((r) => ({ id: r.id!, createdAt: r.createdAt as Date }))
+      .sort(newestFirst)
+      .map((r) => r.id);
   });
 
   test.each([1, 5, 7, 56, 57, 200])('pages of %i walk every row once, newest first', async (limit) => {
