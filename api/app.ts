@@ -6,12 +6,15 @@ import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
 import { AppointmentService } from '../services/appointments';
 import { ConfirmLinkService } from '../services/confirm-links';
+import { ContactService } from '../services/contacts';
 import { InboundSmsService } from '../services/inbound-sms';
+import { MessageLogService } from '../services/message-log';
 import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { healthRoutes } from './routes/health';
+import { messageLogRoutes } from './routes/message-log';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
 export interface ApiDependencies {
@@ -56,6 +59,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
     '/appointments',
     appointmentRoutes(new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue })),
   );
+  v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
