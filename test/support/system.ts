@@ -178,6 +178,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
         id,
         name: `Practice ${id}`,
         smsFrom,
+        emailFrom: `reminders@${id}.example.com`,
         timeZone: 'Europe/Rome',
         helpPhone: '+390212345678',
       });
