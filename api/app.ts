@@ -4,15 +4,17 @@ import type { Config } from '../config';
 import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
 import { AppointmentService } from '../services/appointments';
+import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
 import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
 import { healthRoutes } from './routes/health';
+import { sendgridWebhookRoutes } from './routes/sendgrid-webhooks';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
 export interface ApiDependencies {
-  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal'>;
+  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgridWebhookPublicKey'>;
   prisma: PrismaClient;
   temporal: Client;
   log: Logger;
@@ -23,6 +25,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes());
+  const deliveryStatus = new DeliveryStatusService({ prisma, temporal });
   app.use(
     '/webhooks/twilio',
     twilioWebhookRoutes({
@@ -30,8 +33,13 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
       // Signatures cover the URL Twilio called, which a proxy in front of us hides; PUBLIC_BASE_URL names it.
       publicBaseUrl: config.publicBaseUrl,
       inbound: new InboundSmsService({ prisma, temporal }),
+      deliveryStatus,
       log,
     }),
+  );
+  app.use(
+    '/webhooks/sendgrid',
+    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, log }),
   );
 
   const v1 = express.Router();
