@@ -128,9 +128,7 @@ export class DeliveryStatusService {
           errorCode: report.errorCode,
           errorMessage: report.explanation,
           statusHistory: [...history, entry] as unknown as Prisma.InputJsonValue,
-          ...(target
-            ? { signalTargets: [target], effectsDueAt: new Date(now.getTime() + OUTBOX_GRACE_MS) }
-            : {}),
+          ...(target ? { signalTargets: [target], effectsDueAt: new Date(now.getTime() + OUTBOX_GRACE_MS) } : {}),
         },
       });
       return { effect: 'recorded', signal: target ? updated : null };

@@ -367,10 +367,14 @@ describe('the workflow learns the outcome', () => {
     expect((await system().twilio.reportStatus(sid, 'undelivered', '30005')).status).toBe(204);
     expect((await system().twilio.reportStatus(sid, 'delivered')).status).toBe(204);
 
-    const message = await eventually(async () => {
-      const current = await row(id);
-      return current.signalTargets.length === 0 && current.effectsDueAt === null && current;
-    }, 15_000, 'signal targets cleared');
+    const message = await eventually(
+      async () => {
+        const current = await row(id);
+        return current.signalTargets.length === 0 && current.effectsDueAt === null && current;
+      },
+      15_000,
+      'signal targets cleared',
+    );
     expect(await deliveryReports(workflowId)).toEqual([
       {
         messageId: id,

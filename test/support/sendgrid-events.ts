@@ -42,7 +42,11 @@ export function createSendGridEventSigner(): SendGridEventSigner {
         body: rawBody,
         signal: AbortSignal.timeout(15_000),
       });
-      return { status: response.status, body: await response.text(), contentType: response.headers.get('content-type') };
+      return {
+        status: response.status,
+        body: await response.text(),
+        contentType: response.headers.get('content-type'),
+      };
     },
   };
   return signer;
