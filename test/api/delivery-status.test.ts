@@ -8,6 +8,7 @@ import { freePort } from '../../devenv/ports';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createLogger } from '../../lib/logger';
 import { drainReplyOutbox } from '../../services/reply-outbox';
+import { signTwilioRequest } from '../support/fake-twilio';
 import { match } from '../support/matchers';
 import { createSendGridEventSigner } from '../support/sendgrid-events';
 import { eventually, inFuture, useTestSystem } from '../support/system';
@@ -175,6 +176,24 @@ describe('Twilio status callbacks', () => {
     expect(await system().prisma.message.findMany({ orderBy: { id: 'asc' } })).toEqual(before);
   });
 
+  test('a signed callback without MessageSid or MessageStatus gets 400 problem+json', async () => {
+    for (const form of [{ MessageStatus: 'delivered' }, { MessageSid: 'SM00000000000000000000000000000001' }]) {
+      const signed = { AccountSid: system().twilio.accountSid, ...form };
+      const res = await fetch(statusUrl(), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signTwilioRequest(system().twilio.authToken, statusUrl(), signed),
+        },
+        body: new URLSearchParams(signed).toString(),
+      });
+      expect({ status: res.status, contentType: res.headers.get('content-type') }).toEqual({
+        status: 400,
+        contentType: match.stringMatching(/^application\/problem\+json/),
+      });
+    }
+  });
+
   test('a status that says nothing about delivery is acknowledged and ignored', async () => {
     const { id, sid } = await sentSms();
     const before = await row(id);
@@ -319,7 +338,7 @@ describe('SendGrid event webhook', () => {
   });
 
   test('a signed body that is not an event batch gets 400 problem+json', async () => {
-    for (const rawBody of ['{"event": "delivered"', '{"event": "delivered"}', '"hello"', '[1, "two"]']) {
+    for (const rawBody of ['', '{"event": "delivered"', '{"event": "delivered"}', '"hello"', '[1, "two"]']) {
       const res = await signer.post(eventsUrl(), { rawBody });
       expect({ rawBody, status: res.status, contentType: res.contentType }).toEqual({
         rawBody,
