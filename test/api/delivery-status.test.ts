@@ -177,8 +177,12 @@ describe('Twilio status callbacks', () => {
   });
 
   test('a signed callback without MessageSid or MessageStatus gets 400 problem+json', async () => {
-    for (const form of [{ MessageStatus: 'delivered' }, { MessageSid: 'SM00000000000000000000000000000001' }]) {
-      const signed = { AccountSid: system().twilio.accountSid, ...form };
+    const forms: Record<string, string>[] = [
+      { MessageStatus: 'delivered' },
+      { MessageSid: 'SM00000000000000000000000000000001' },
+    ];
+    for (const form of forms) {
+      const signed: Record<string, string> = { AccountSid: system().twilio.accountSid, ...form };
       const res = await fetch(statusUrl(), {
         method: 'POST',
         headers: {
