@@ -4,7 +4,8 @@ import { createActivities, type ActivityDependencies } from './activities';
 import { ConfigError, loadConfig } from './config';
 import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
-import { createSmsGateway } from './gateways';
+import { resolveLinkSigningSecret } from './config/link-signing-secret';
+import { createEmailGateway, createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
 import { startHousekeeping } from './services/housekeeping';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     prisma,
     sms: createSmsGateway(config, (line) => log.warn(line)),
+    email: createEmailGateway(config, (line) => log.warn(line)),
+    links: {
+      publicBaseUrl: config.publicBaseUrl,
+      signingSecret: resolveLinkSigningSecret(config, (line) => log.warn(line)),
+    },
   });
   const stopHousekeeping = startHousekeeping({
     prisma,

@@ -24,7 +24,10 @@ export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }
     await prisma.appointment.updateMany({
       where: { workflowId: input.workflowId },
       // The view is plain JSON data; Prisma's JSON type just cannot see that through an interface.
-      data: { finalView: input.view as unknown as Prisma.InputJsonValue },
+      data: {
+        finalView: input.view as unknown as Prisma.InputJsonValue,
+        ...(input.journal ? { finalJournal: input.journal as unknown as Prisma.InputJsonValue } : {}),
+      },
     });
   }
 

@@ -1,4 +1,5 @@
-import type { AppointmentStatus, AppointmentView, RecipientRole, ReminderReason } from '../domain/appointment';
+import type { JournalEntry } from '../domain/appointment-journal';
+import type { AppointmentStatus, AppointmentView, Channel, RecipientRole, ReminderReason } from '../domain/appointment';
 
 // Activity inputs, results and failure types. Kept free of runtime imports because the
 // workflow bundle includes this file (the activities themselves stay out of it).
@@ -21,7 +22,11 @@ export const SMS_SEND_ATTEMPT_TIMEOUT_MS = 60_000;
  */
 export const SMS_SEND_HEARTBEAT_TIMEOUT_MS = 30_000;
 
-export interface SendSmsInput {
+/** What a send is for; the message log shows it. A fallback is a reminder sent on another channel after its SMS failed. */
+export type MessagePurpose = 'reminder' | 'fallback' | 'cancellation';
+
+/** The input of sendSms and sendEmail: one send path, the activity's name says the channel. */
+export interface SendMessageInput {
   practiceId: string;
   /** The practice system's appointment id. */
   appointmentId: string;
@@ -32,9 +37,12 @@ export interface SendSmsInput {
    * the new text, unless an earlier attempt's text had already gone out.
    */
   idempotencyKey: string;
+  /** A phone number (sendSms) or an email address (sendEmail). */
   to: string;
-  purpose: 'reminder' | 'cancellation';
+  purpose: MessagePurpose;
   recipient: RecipientRole;
+  /** The workflow's reminder (r1, r2…) for reminders and fallbacks; absent in histories from before it was kept. */
+  reminderId?: string;
   appointment: {
     clientName: string;
     practitionerName: string | null;
@@ -44,25 +52,28 @@ export interface SendSmsInput {
   };
 }
 
-export type SendSmsResult =
+export type SendResult =
   | { outcome: 'sent'; messageId: string; providerId: string }
   /** The number is opted out for this practice (a STOP reached us before the workflow heard of it). */
   | { outcome: 'opted_out' }
   /** The appointment had started by the time the gateway would have been called: nothing was sent. */
   | { outcome: 'too_late' };
 
-export interface SettleUnknownSmsInput {
+export interface SettleUnknownSendInput {
   idempotencyKey: string;
 }
 
 /** What a send whose outcome was unknown turned out to be, as far as the provider says. */
-export type SettleUnknownSmsResult =
+export type SettleUnknownSendResult =
   { outcome: 'sent'; messageId: string; providerId: string } | { outcome: 'not_sent' };
 
-/** `ApplicationFailure.type` of a send the gateway refused for good; details[0] is an SmsRejection. */
-export const SMS_REJECTED = 'SmsRejected';
+/**
+ * `ApplicationFailure.type` of a send the gateway refused for good, per channel; details[0]
+ * is a SendRejection. The SMS name predates email and is in recorded histories.
+ */
+export const SEND_REJECTED: Record<Channel, string> = { sms: 'SmsRejected', email: 'EmailRejected' };
 
-export interface SmsRejection {
+export interface SendRejection {
   code: string;
   reason: ReminderReason;
   explanation: string;
@@ -81,4 +92,6 @@ export interface RecordAppointmentInput {
 export interface RecordFinalViewInput {
   workflowId: string;
   view: AppointmentView;
+  /** The decisions for the appointment log; absent in histories from before it was kept. */
+  journal?: JournalEntry[];
 }

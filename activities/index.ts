@@ -1,17 +1,12 @@
-import type { PrismaClient } from '../db/client';
-import type { MessageGateway } from '../gateways/message-gateway';
 import { createAppointmentActivities } from './appointments';
-import { createSmsActivities } from './sms';
+import { createSendActivities, type SendDependencies } from './send-message';
 
-export interface ActivityDependencies {
-  prisma: PrismaClient;
-  sms: MessageGateway;
-}
+export type ActivityDependencies = SendDependencies;
 
 /** Production and tests wire activities the same way: only the injected dependencies differ. */
 export function createActivities(dependencies: ActivityDependencies) {
   return {
-    ...createSmsActivities(dependencies),
+    ...createSendActivities(dependencies),
     ...createAppointmentActivities(dependencies),
   };
 }

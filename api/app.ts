@@ -1,20 +1,29 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Config } from '../config';
+import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
 import { AppointmentService } from '../services/appointments';
+import { ConfirmLinkService } from '../services/confirm-links';
+import { ContactService } from '../services/contacts';
 import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
+import { MessageLogService } from '../services/message-log';
 import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
+import { confirmLinkRoutes } from './routes/confirm-links';
 import { healthRoutes } from './routes/health';
+import { messageLogRoutes } from './routes/message-log';
 import { sendgridWebhookRoutes } from './routes/sendgrid-webhooks';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
 export interface ApiDependencies {
-  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgridWebhookPublicKey'>;
+  config: Pick<
+    Config,
+    'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgrid' | 'linkSigningSecret' | 'sendgridWebhookPublicKey'
+  >;
   prisma: PrismaClient;
   temporal: Client;
   log: Logger;
@@ -61,7 +70,17 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
     '/appointments',
     appointmentRoutes(new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue })),
   );
+  v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
   app.use('/v1', v1);
+
+  const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
+  app.use(
+    '/confirm',
+    confirmLinkRoutes(
+      new ConfirmLinkService({ prisma, temporal, taskQueue: config.temporal.taskQueue, linkSigningSecret }),
+      log,
+    ),
+  );
 
   app.use(notFoundRoute);
   app.use(problemHandler(log));

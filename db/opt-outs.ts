@@ -11,10 +11,19 @@ import type { Prisma } from './client';
 /** A client or an open transaction: the inbound webhook records opt-outs with its message. */
 type Db = Prisma.TransactionClient;
 
-async function activeOptOut(db: Db, practiceId: string, phone: string) {
+/** The number's open opt-out period, or null when it may be texted. */
+export async function activeOptOut(db: Db, practiceId: string, phone: string) {
   return db.optOut.findFirst({
     where: { practiceId, phone, channel: 'sms', optedInAt: null },
     orderBy: { optedOutAt: 'desc' },
+  });
+}
+
+/** Every opt-out period of the number, oldest first: when and by which keyword it left and came back. */
+export async function optOutHistory(db: Db, practiceId: string, phone: string) {
+  return db.optOut.findMany({
+    where: { practiceId, phone, channel: 'sms' },
+    orderBy: [{ optedOutAt: 'asc' }, { id: 'asc' }],
   });
 }
 

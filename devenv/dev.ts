@@ -7,7 +7,8 @@ import { createApp } from '../api/app';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { createPrismaClient, type PrismaClient } from '../db/client';
 import { applyMigrations } from '../db/migrate';
-import { createSmsGateway } from '../gateways';
+import { createEmailGateway, createSmsGateway } from '../gateways';
+import { ensureLinkSigningSecret } from './link-secret';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
   let running = false;
   try {
     // Every port problem at once, before anything starts: a busy machine is fixed in one go.
+    // One secret for the worker that signs confirm links and the API that checks them, kept across restarts.
+    const linkSigningSecret = config.linkSigningSecret ?? ensureLinkSigningSecret(DATA_DIR);
     await preflight(config);
     mkdirSync(DATA_DIR, { recursive: true });
 
@@ -129,6 +132,8 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       prisma,
       sms: createSmsGateway(config, (line) => log.warn(line)),
+      email: createEmailGateway(config, (line) => log.warn(line)),
+      links: { publicBaseUrl: config.publicBaseUrl, signingSecret: linkSigningSecret },
     });
     const workerRun = worker.run();
     workerRun.catch(() => {}); // handled where it is awaited, below; not an unhandled rejection meanwhile
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
     const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue: config.temporal.taskQueue, log });
     await started(stopHousekeeping);
 
-    const app = createApp({ config, prisma, temporal, log });
+    const app = createApp({ config: { ...config, linkSigningSecret }, prisma, temporal, log });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
     }).catch(async (err: NodeJS.ErrnoException) => {
@@ -149,7 +154,13 @@ async function main(): Promise<void> {
     await started(() => new Promise((resolve) => server.close(resolve)));
 
     const apiKey = await demoApiKey(prisma);
-    printBanner({ apiUrl: `http://localhost:${config.port}`, uiUrl, apiKey, simulated: !config.twilio });
+    printBanner({
+      apiUrl: `http://localhost:${config.port}`,
+      uiUrl,
+      apiKey,
+      simulated: !config.twilio,
+      emailSimulated: !config.sendgrid,
+    });
     running = true;
     await workerRun;
   } catch (err) {
@@ -209,7 +220,13 @@ async function demoApiKey(prisma: PrismaClient): Promise<string> {
   return key;
 }
 
-function printBanner(info: { apiUrl: string; uiUrl: string | null; apiKey: string; simulated: boolean }): void {
+function printBanner(info: {
+  apiUrl: string;
+  uiUrl: string | null;
+  apiKey: string;
+  simulated: boolean;
+  emailSimulated: boolean;
+}): void {
   const startsAt = new Date(Date.now() + 26 * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
   console.log(`
   appointment-reminders is running
@@ -218,6 +235,7 @@ function printBanner(info: { apiUrl: string; uiUrl: string | null; apiKey: strin
   Temporal UI    ${info.uiUrl ?? '(using TEMPORAL_ADDRESS; open your own Temporal UI)'}
   Demo API key   ${info.apiKey}
   SMS            ${info.simulated ? 'SIMULATED: no Twilio credentials, nothing is delivered' : 'sent through Twilio'}
+  Email          ${info.emailSimulated ? 'SIMULATED: no SendGrid key, nothing is delivered' : 'sent through SendGrid'}
 
   Try:
     curl -s -X POST ${info.apiUrl}/v1/appointments \\

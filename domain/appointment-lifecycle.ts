@@ -3,14 +3,16 @@ import type {
   AppointmentDetails,
   AppointmentView,
   Cancellation,
+  Channel,
   Client,
   Confirmation,
   Reminder,
   ReminderReason,
 } from './appointment';
+import type { JournalEntry, JournalFacts } from './appointment-journal';
 import { deriveStatus } from './appointment-status';
 import { STARTS_IN_PAST, startsInFuture } from './appointment-time';
-import { blockingReason, planReminders } from './reminder-plan';
+import { DELIVERABLE_CHANNELS, blockingReason, planReminders } from './reminder-plan';
 
 export interface RescheduleRequest {
   startsAt?: string;
@@ -63,7 +65,19 @@ export interface LifecycleSnapshot {
   cancellation: Cancellation | null;
   appliedReplies: string[];
   optStateAt: string | null;
+  /** Absent in runs carried before the journal existed. */
+  journal?: JournalEntry[];
 }
+
+export interface LifecycleOptions {
+  /** The run's clock (the workflow's deterministic one): journal entries are stamped with it. */
+  clock?: () => Date;
+  /** Channels this run may send on; runs started before email existed had SMS only. */
+  channels?: readonly Channel[];
+}
+
+/** How many journal entries a lifecycle keeps: far more than any real appointment's story. */
+const JOURNAL_LIMIT = 500;
 
 /** How many reply ids are remembered for de-duplication: redeliveries come within minutes, not hundreds of replies later. */
 const REMEMBERED_REPLIES = 100;
@@ -110,6 +124,10 @@ export class AppointmentLifecycle {
   private appliedReplies: string[] = [];
   /** receivedAt of the newest opt-out or opt-in reply applied. */
   private optStateAt: string | null = null;
+  /** The decisions taken, in order, for the appointment log (what was sent comes from the message log). */
+  private journal: JournalEntry[] = [];
+  private readonly clock: () => Date;
+  private readonly channels: readonly Channel[];
   version = 0;
 
   constructor(
@@ -119,7 +137,10 @@ export class AppointmentLifecycle {
     now: Date,
     /** The state of the previous run, when the workflow continued as new. */
     carried?: LifecycleSnapshot,
+    options: LifecycleOptions = {},
   ) {
+    this.clock = options.clock ?? (() => now);
+    this.channels = options.channels ?? DELIVERABLE_CHANNELS;
     if (carried) {
       this.details = carried.details;
       this.optedOut = carried.optedOut;
@@ -131,10 +152,13 @@ export class AppointmentLifecycle {
       this.cancellation = carried.cancellation;
       this.appliedReplies = [...carried.appliedReplies];
       this.optStateAt = carried.optStateAt;
+      this.journal = [...(carried.journal ?? [])];
       return;
     }
-    this.reminders = planReminders(details, { now, firstSeq: 1, optedOut });
+    this.reminders = planReminders(details, { now, firstSeq: 1, optedOut, deliverableChannels: this.channels });
     this.nextSeq = this.reminders.length + 1;
+    this.record({ event: 'created', actor: 'practice', startsAt: details.startsAt, timeZone: details.timeZone });
+    this.recordPlan(this.reminders);
   }
 
   /** Only between sends: a send in flight belongs to the run that started it. */
@@ -150,7 +174,13 @@ export class AppointmentLifecycle {
       cancellation: this.cancellation,
       appliedReplies: [...this.appliedReplies],
       optStateAt: this.optStateAt,
+      journal: [...this.journal],
     };
+  }
+
+  /** What was decided and when, oldest first: the appointment log's half that the message log does not hold. */
+  get decisions(): JournalEntry[] {
+    return this.journal.map((entry) => ({ ...entry }));
   }
 
   get appointment(): AppointmentDetails {
@@ -173,10 +203,21 @@ export class AppointmentLifecycle {
    * Whether the client may get a text that is not a reminder (the cancellation notice): the
    * same consent, contact and opt-out rules, without the reminder switch.
    */
-  get clientTextable(): boolean {
-    return (
-      blockingReason({ ...this.details, remindersEnabled: true }, 'client', 'sms', { optedOut: this.optedOut }) === null
-    );
+  /**
+   * How the client may be told of something that is not a reminder (the cancellation
+   * notice): by text when the same consent, contact and opt-out rules allow it without the
+   * reminder switch, else by email likewise; null when neither.
+   */
+  get noticeChannel(): Channel | null {
+    const always = { ...this.details, remindersEnabled: true };
+    for (const channel of ['sms', 'email'] as const) {
+      if (blockingReason(always, 'client', channel, this.blockingContext()) === null) return channel;
+    }
+    return null;
+  }
+
+  private blockingContext() {
+    return { optedOut: this.optedOut, deliverableChannels: this.channels };
   }
 
   /** The earliest pending reminder: the next thing the workflow sleeps until. */
@@ -194,9 +235,10 @@ export class AppointmentLifecycle {
   beginSend(id: string): Reminder | null {
     const reminder = this.find(id);
     if (reminder.state !== 'pending') return null;
-    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, { optedOut: this.optedOut });
+    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, this.blockingContext());
     if (reason) {
       this.settle(reminder, 'skipped', reason);
+      this.recordSkip(reminder);
       return null;
     }
     this.inFlight = id;
@@ -218,14 +260,17 @@ export class AppointmentLifecycle {
     const settlement = this.inFlightSettlement;
     if (settlement) {
       this.endFlight();
-      this.settle(this.find(id), settlement.state, settlement.reason);
+      const stopped = this.find(id);
+      this.settle(stopped, settlement.state, settlement.reason);
+      this.recordSkip(stopped);
       return false;
     }
     const reminder = this.find(id);
-    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, { optedOut: this.optedOut });
+    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, this.blockingContext());
     if (!reason) return true;
     this.endFlight();
     this.settle(reminder, 'skipped', reason);
+    this.recordSkip(reminder);
     return false;
   }
 
@@ -241,11 +286,65 @@ export class AppointmentLifecycle {
     this.endFlight();
     reminder.messageId = messageId;
     this.settle(reminder, 'failed', reason);
+    // A refusal is on the message's row; a gateway that never answered is on no row.
+    if (reason === 'gateway_unavailable') {
+      this.record({ event: 'reminder_failed', actor: 'system', ...reminderFacts(reminder), reason });
+    }
   }
 
   markSkipped(id: string, reason: ReminderReason): void {
     this.endFlight();
-    this.settle(this.find(id), 'skipped', reason);
+    const reminder = this.find(id);
+    this.settle(reminder, 'skipped', reason);
+    this.recordSkip(reminder);
+  }
+
+  /**
+   * What the provider later said of a sent reminder: delivered, or failed (then it may fall
+   * back, see canFallBack). A report for a message no reminder carries now (a fallback
+   * replaced it, or a report came twice) changes nothing. Returns the reminder it changed.
+   */
+  applyDelivery(report: DeliveryReport): Reminder | null {
+    const reminder = this.reminders.find((r) => r.messageId === report.messageId);
+    if (!reminder) return null;
+    if (report.outcome === 'delivered' && reminder.state === 'sent') {
+      this.settle(reminder, 'delivered', null);
+      return reminder;
+    }
+    if (report.outcome === 'failed' && (reminder.state === 'sent' || reminder.state === 'delivered')) {
+      this.settle(reminder, 'failed', 'undelivered');
+      return reminder;
+    }
+    return null;
+  }
+
+  /**
+   * Whether a client reminder whose SMS failed (refused when sent, or reported undelivered)
+   * may go out by email instead: once per reminder, with the client's email and consent, and
+   * only while the appointment is open and ahead.
+   */
+  canFallBack(id: string, now: Date): boolean {
+    const reminder = this.find(id);
+    return (
+      reminder.state === 'failed' &&
+      reminder.channel === 'sms' &&
+      reminder.recipient === 'client' &&
+      reminder.fallbackFrom === null &&
+      !this.isClosed &&
+      !this.confirmation &&
+      !this.hasStarted(now) &&
+      blockingReason(this.details, 'client', 'email', this.blockingContext()) === null
+    );
+  }
+
+  /** The failed SMS reminder goes out by email now, under its own message (see canFallBack). */
+  fallBack(id: string, now: Date): void {
+    const reminder = this.find(id);
+    reminder.fallbackFrom = reminder.channel;
+    reminder.channel = 'email';
+    reminder.sendAt = now.toISOString();
+    reminder.messageId = null;
+    this.settle(reminder, 'pending', null);
   }
 
   /**
@@ -264,8 +363,8 @@ export class AppointmentLifecycle {
     if (reply.from !== undefined && reply.from !== this.details.client.phone) return 'other_number';
     if (this.optStateAt !== null && reply.receivedAt < this.optStateAt) return 'stale';
     this.optStateAt = reply.receivedAt;
-    if (reply.intent === 'opt_out') this.optOut();
-    else this.optIn(now);
+    if (reply.intent === 'opt_out') this.optOut('reply', reply.keyword);
+    else this.optIn(now, reply.keyword);
     return 'applied';
   }
 
@@ -279,6 +378,7 @@ export class AppointmentLifecycle {
     this.checkOpen();
     if (this.confirmation) return;
     this.confirmation = { at: at.toISOString(), via };
+    this.record({ event: 'confirmed', actor: via === 'staff' ? 'staff' : 'client', via }, at);
     this.settlePending((r) => r.recipient === 'client', 'skipped', 'confirmed');
   }
 
@@ -286,19 +386,35 @@ export class AppointmentLifecycle {
     if (this.cancellation) return;
     this.checkOpen();
     this.cancellation = { at: at.toISOString(), reason };
+    this.record({ event: 'cancelled', actor: 'practice', ...(reason === null ? {} : { note: reason }) }, at);
     this.settlePending(() => true, 'cancelled', 'appointment_cancelled');
   }
 
-  optOut(): void {
+  /**
+   * `reply`: the client texted an opt-out keyword; `gateway`: a send found the number opted
+   * out; `contact_change`: the client's new number was already opted out.
+   */
+  optOut(cause: 'reply' | 'gateway' | 'contact_change', keyword?: string): void {
     if (this.optedOut) return;
     this.optedOut = true;
+    this.record({
+      event: 'opted_out',
+      actor: cause === 'reply' ? 'client' : 'system',
+      cause,
+      ...(keyword === undefined ? {} : { keyword }),
+    });
     this.settlePending((r) => r.recipient === 'client' && r.channel === 'sms', 'skipped', 'opted_out');
   }
 
   /** Reminders of the current plan skipped only because of the opt-out, and still ahead, become pending again. */
-  optIn(now: Date): void {
+  optIn(now: Date, keyword?: string): void {
     if (!this.optedOut) return;
     this.optedOut = false;
+    this.record({
+      event: 'opted_in',
+      actor: keyword === undefined ? 'system' : 'client',
+      ...(keyword === undefined ? {} : { keyword }),
+    });
     if (this.inFlightSettlement?.reason === 'opted_out') this.inFlightSettlement = null;
     const nowIso = now.toISOString();
     // Only the current plan: reminders a reschedule replaced were planned for another start.
@@ -330,6 +446,7 @@ export class AppointmentLifecycle {
    */
   reschedule(change: RescheduleRequest, now: Date): void {
     this.checkReschedule(change, now);
+    const previous = this.details;
     const previousStart = this.details.startsAt;
     this.details = {
       ...this.details,
@@ -340,16 +457,31 @@ export class AppointmentLifecycle {
     };
     // Replies from the old number no longer say anything about the client's opt-out state.
     if (change.client?.phone !== undefined) this.optStateAt = null;
-    if (change.clientPhoneOptedOut === true) this.optOut();
+    const changedFields = contactFieldsChanged(previous, this.details);
+    if (changedFields.length > 0) this.record({ event: 'contact_changed', actor: 'practice', fields: changedFields });
+    if (change.clientPhoneOptedOut === true) this.optOut('contact_change');
     else if (change.clientPhoneOptedOut === false) this.optIn(now);
     const moved = DateTime.fromISO(this.details.startsAt).toMillis() !== DateTime.fromISO(previousStart).toMillis();
     if (moved) {
       this.confirmation = null;
       this.settlePending(() => true, 'cancelled', 'rescheduled');
-      const plan = planReminders(this.details, { now, firstSeq: this.nextSeq, optedOut: this.optedOut });
+      const plan = planReminders(this.details, {
+        now,
+        firstSeq: this.nextSeq,
+        optedOut: this.optedOut,
+        deliverableChannels: this.channels,
+      });
       this.nextSeq += plan.length;
       this.planStart = this.reminders.length;
       this.reminders.push(...plan);
+      this.record({
+        event: 'rescheduled',
+        actor: 'practice',
+        from: previousStart,
+        startsAt: this.details.startsAt,
+        timeZone: this.details.timeZone,
+      });
+      this.recordPlan(plan);
     }
     this.version++;
   }
@@ -358,6 +490,11 @@ export class AppointmentLifecycle {
   end(): void {
     this.over = true;
     this.settlePending(() => true, 'skipped', 'past_due');
+  }
+
+  /** The workflow is about to finish: the last entry of the journal. */
+  recordEnd(): void {
+    this.record({ event: 'ended', actor: 'system', status: this.view('', '').status });
   }
 
   view(workflowId: string, runId: string): AppointmentView {
@@ -399,8 +536,33 @@ export class AppointmentLifecycle {
       }
       reminder.state = state;
       reminder.reason = reason;
+      if (state === 'skipped') this.recordSkip(reminder);
     }
     this.version++;
+  }
+
+  private record(entry: JournalFacts, at: Date = this.clock()): void {
+    this.journal.push({ at: at.toISOString(), ...entry } as JournalEntry);
+    if (this.journal.length > JOURNAL_LIMIT) this.journal.splice(1, this.journal.length - JOURNAL_LIMIT);
+  }
+
+  private recordPlan(plan: Reminder[]): void {
+    for (const reminder of plan) {
+      if (reminder.state === 'pending')
+        this.record({ event: 'reminder_planned', actor: 'system', ...reminderFacts(reminder) });
+      else this.recordSkip(reminder);
+    }
+  }
+
+  /** A skip the reader would not infer from a cancellation or a new time. */
+  private recordSkip(reminder: Reminder): void {
+    if (reminder.reason === 'appointment_cancelled' || reminder.reason === 'rescheduled') return;
+    this.record({
+      event: 'reminder_skipped',
+      actor: 'system',
+      ...reminderFacts(reminder),
+      ...(reminder.reason === null ? {} : { reason: reminder.reason }),
+    });
   }
 
   private endFlight(): void {
@@ -419,4 +581,22 @@ export class AppointmentLifecycle {
     if (!reminder) throw new Error(`Unknown reminder ${id}`);
     return reminder;
   }
+}
+
+function reminderFacts(reminder: Reminder) {
+  return {
+    reminderId: reminder.id,
+    channel: reminder.channel,
+    recipient: reminder.recipient,
+    sendAt: reminder.sendAt,
+  };
+}
+
+/** Which of the client's contact details or consents a change touched (names only: no values in the log). */
+function contactFieldsChanged(before: AppointmentDetails, after: AppointmentDetails): string[] {
+  const fields = ['phone', 'email', 'smsConsent', 'emailConsent'] as const;
+  const changed: string[] = fields.filter((f) => before.client[f] !== after.client[f]).map((f) => `client.${f}`);
+  if (before.location !== after.location) changed.push('location');
+  if (before.timeZone !== after.timeZone && before.startsAt === after.startsAt) changed.push('timeZone');
+  return changed;
 }

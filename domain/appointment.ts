@@ -61,7 +61,9 @@ export type ReminderReason =
   | 'rejected'
   | 'gateway_unavailable'
   /** The provider took it, and later reported that it could not be delivered. */
-  | 'undelivered';
+  | 'undelivered'
+  /** The provider may or may not have taken it, and cannot be asked: not sent again, so never twice. */
+  | 'outcome_unknown';
 
 export interface Reminder {
   id: string;

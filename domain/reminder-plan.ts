@@ -5,8 +5,8 @@ import type { AppointmentDetails, Channel, RecipientRole, Reminder, ReminderReas
 // can deliver, so the workflow stays thin and replays identically, and the API can use the
 // same code to refuse a plan with nothing sendable before a workflow exists.
 
-/** Channels the running build can deliver on. Email joins when the SendGrid gateway does. */
-export const DELIVERABLE_CHANNELS: readonly Channel[] = ['sms'];
+/** Channels the running build can deliver on (each through its provider, or its simulator). */
+export const DELIVERABLE_CHANNELS: readonly Channel[] = ['sms', 'email'];
 
 export interface PlanOptions {
   now: Date;

@@ -13,7 +13,8 @@ export interface MessageContext {
   location: string | null;
 }
 
-function formatAppointmentTime(startsAt: string, timeZone: string): string {
+/** "Tue 1 Dec at 09:30" in the appointment's own time zone: how every message and page names the time. */
+export function formatAppointmentTime(startsAt: string, timeZone: string): string {
   return DateTime.fromISO(startsAt, { zone: timeZone }).setLocale('en-GB').toFormat("ccc d LLL 'at' HH:mm");
 }
 

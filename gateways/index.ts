@@ -1,6 +1,8 @@
 import type { Config } from '../config';
+import { createEmailSimulator } from './email-simulator';
 import { createSmsSimulator } from './sms-simulator';
 import type { MessageGateway } from './message-gateway';
+import { createSendGridGateway } from './sendgrid';
 import { createTwilioGateway } from './twilio';
 
 /** Twilio when credentials are configured; otherwise the simulator, which delivers nothing. */
@@ -10,5 +12,14 @@ export function createSmsGateway(config: Pick<Config, 'twilio'>, log: (line: str
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,
     ...(config.twilio.apiBaseUrl ? { apiBaseUrl: config.twilio.apiBaseUrl } : {}),
+  });
+}
+
+/** SendGrid when a key is configured; otherwise the simulator, which delivers nothing. */
+export function createEmailGateway(config: Pick<Config, 'sendgrid'>, log: (line: string) => void): MessageGateway {
+  if (!config.sendgrid) return createEmailSimulator(log);
+  return createSendGridGateway({
+    apiKey: config.sendgrid.apiKey,
+    ...(config.sendgrid.apiBaseUrl ? { apiBaseUrl: config.sendgrid.apiBaseUrl } : {}),
   });
 }

@@ -12,6 +12,7 @@
  * so the activity asks Twilio's message list (findSent) before sending again.
  */
 import { GatewayError } from './message-gateway';
+import { classifyTransportFailure, errorMessage, numberField, unexpectedFailure } from './transport-errors';
 
 interface KnownCode {
   explanation: string;
@@ -88,28 +89,7 @@ export function classifyTwilioError(err: unknown): GatewayError {
   // The SDK's RestException carries Twilio's HTTP status; transport errors never do
   // because its RequestClient treats every HTTP status as a response, not a throw.
   if (httpStatus !== undefined) return fromTwilioAnswer(err, httpStatus);
-  const networkCode = stringField(err, 'code');
-  if (isTransportFailure(err, networkCode)) {
-    const neverSent = networkCode !== undefined && REQUEST_NEVER_SENT_CODES.has(networkCode);
-    return new GatewayError({
-      code: networkCode ?? 'NETWORK_ERROR',
-      permanent: false,
-      maybeAccepted: !neverSent,
-      explanation: neverSent
-        ? 'Twilio could not be reached; the message will be retried.'
-        : 'Twilio did not answer (timeout or lost connection); the message will be retried unless Twilio has it.',
-      message: errorMessage(err),
-      cause: err,
-    });
-  }
-  // Anything else is a bug on our side: retrying the same call would fail the same way.
-  return new GatewayError({
-    code: 'UNEXPECTED',
-    permanent: true,
-    explanation: `Sending failed unexpectedly: ${errorMessage(err)}`,
-    message: errorMessage(err),
-    cause: err,
-  });
+  return classifyTransportFailure(err, 'Twilio') ?? unexpectedFailure(err);
 }
 
 function fromTwilioAnswer(err: unknown, httpStatus: number): GatewayError {
@@ -150,43 +130,4 @@ function fromTwilioAnswer(err: unknown, httpStatus: number): GatewayError {
     httpStatus,
     cause: err,
   });
-}
-
-/** Failures before any byte of the request left: Twilio cannot have seen it. */
-const REQUEST_NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-
-const NODE_NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-]);
-
-function isTransportFailure(err: unknown, code: string | undefined): boolean {
-  // axios flags every failure to get an HTTP answer, whatever its code (TLS, DNS, timeout…).
-  const fromAxios =
-    typeof err === 'object' && err !== null && (err as { isAxiosError?: unknown }).isAxiosError === true;
-  return fromAxios || (code !== undefined && NODE_NETWORK_CODES.has(code));
-}
-
-function numberField(err: unknown, field: string): number | undefined {
-  const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[field] : undefined;
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function stringField(err: unknown, field: string): string | undefined {
-  const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[field] : undefined;
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error && err.message) return err.message;
-  return String(err);
 }

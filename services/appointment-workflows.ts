@@ -4,6 +4,7 @@ import type { PrismaClient } from '../db/client';
 import { isTemporalUnavailable } from './temporal-errors';
 import { isOptedOut } from '../db/opt-outs';
 import type { AppointmentDetails } from '../domain/appointment';
+import { DELIVERABLE_CHANNELS } from '../domain/reminder-plan';
 import type { appointmentWorkflow } from '../workflows/appointment';
 import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../workflows/messages';
 import {
@@ -48,6 +49,7 @@ export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: Appoin
     details,
     // Read now, not at create: a STOP that came in between found no workflow to tell.
     optedOut: details.client.phone ? await isOptedOut(deps.prisma, row.practiceId, details.client.phone) : false,
+    channels: [...DELIVERABLE_CHANNELS],
   };
   try {
     await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>

@@ -4,6 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Prisma } from '../db/client';
 import { isOptedOut } from '../db/opt-outs';
 import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../domain/appointment';
+import type { JournalEntry } from '../domain/appointment-journal';
+import { composeAppointmentLog, type AppointmentLogEntry, type LoggedMessage } from '../domain/appointment-log';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
 import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
 import { reminderPolicyOf } from '../domain/practice';
@@ -12,6 +14,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import {
   cancelUpdate,
   confirmUpdate,
+  journalQuery,
   type ConfirmRequest,
   rescheduleUpdate,
   stateQuery,
@@ -105,6 +108,30 @@ export class AppointmentService {
         `Appointment "${row.externalId}" has ended and its record is no longer kept; its last state is unknown.`,
       );
     }
+  }
+
+  /**
+   * The appointment log: the workflow's journal (or, once Temporal no longer keeps the
+   * workflow, the journal it recorded as it ended) merged with the message log.
+   */
+  async log(practiceId: string, appointmentId: string): Promise<AppointmentLogEntry[]> {
+    const row = await this.row(practiceId, appointmentId);
+    let journal: JournalEntry[];
+    try {
+      journal = await this.deps.temporal.workflow.getHandle(row.workflowId).query(journalQuery);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      journal = (row.finalJournal as unknown as JournalEntry[] | null) ?? [];
+    }
+    const messages = await this.deps.prisma.message.findMany({
+      where: { appointmentId: row.id },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    const logged = messages.map((m) => ({
+      ...m,
+      statusHistory: m.statusHistory as unknown as LoggedMessage['statusHistory'],
+    }));
+    return composeAppointmentLog(journal, logged, row.timeZone);
   }
 
   async reschedule(
@@ -227,7 +254,7 @@ function assertSendable(details: AppointmentDetails, now: Date, optedOut: boolea
   throw new ValidationError([
     {
       path: 'reminders',
-      message: `no reminder can be sent (${reasons}): check consents, contact details and channels (email reminders are not available yet)`,
+      message: `no reminder can be sent (${reasons}): check consents and contact details`,
     },
   ]);
 }

@@ -18,14 +18,14 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
-  SMS_REJECTED,
+  SEND_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
   SMS_SEND_HEARTBEAT_TIMEOUT_MS,
-  type SendSmsInput,
-  type SendSmsResult,
-  type SmsRejection,
+  type SendMessageInput,
+  type SendRejection,
+  type SendResult,
 } from '../activities/contracts';
-import type { AppointmentView, Reminder, ReminderReason } from '../domain/appointment';
+import type { AppointmentView, Channel, RecipientRole, Reminder, ReminderReason } from '../domain/appointment';
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
 import {
@@ -35,7 +35,9 @@ import {
   type RescheduleRequest,
   cancelUpdate,
   confirmUpdate,
+  deliveryReportSignal,
   inboundReplySignal,
+  journalQuery,
   rescheduleUpdate,
   stateQuery,
 } from './messages';
@@ -49,7 +51,7 @@ const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
 });
 
 // Asking the provider about a send that ended unanswered: a few tries over a few minutes.
-const { settleUnknownSms } = proxyActivities<Activities>({
+const { settleUnknownSend } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
 });
@@ -57,9 +59,10 @@ const { settleUnknownSms } = proxyActivities<Activities>({
 /**
  * Gateway sends retry transient failures with backoff until the appointment starts, and no
  * longer. A send the workflow stops (the reminder is no longer wanted, or its details
- * changed) is waited for, so a resend never overlaps the attempt it replaces.
+ * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
+ * are sized like SMS: one provider call, the same reconciliation before a retry.
  */
-function smsActivities(deadlineMs: number) {
+function sendActivities(deadlineMs: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
     // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
@@ -87,12 +90,14 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     input.optedOut,
     new Date(),
     carried?.lifecycle,
+    { clock: () => new Date(), channels: input.channels ?? ['sms'] },
   );
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = carried?.notifyClientOfCancellation ?? false;
   logPlan(carried ? 'Continued from the previous run' : 'Reminders planned', view());
 
   setHandler(stateQuery, view);
+  setHandler(journalQuery, () => lifecycle.decisions);
   setHandler(
     confirmUpdate,
     // Callers from before confirm links sent no request: those were staff.
@@ -134,6 +139,29 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const effect = lifecycle.applyReply(reply, new Date());
     log.info('Reply received', { intent: reply.intent, keyword: reply.keyword, messageId: reply.messageId, effect });
   });
+  setHandler(deliveryReportSignal, (report) => {
+    const reminder = lifecycle.applyDelivery(report);
+    if (!reminder) return;
+    log.info(report.outcome === 'delivered' ? 'Reminder delivered' : 'Reminder not delivered', {
+      reminderId: reminder.id,
+      channel: reminder.channel,
+      errorCode: report.errorCode,
+      explanation: report.explanation,
+    });
+    if (reminder.state === 'failed') fallBackIfAllowed(reminder);
+  });
+
+  /**
+   * A client reminder whose SMS failed goes out by email, once, when the client has an
+   * address and consent and the appointment is still ahead; histories from before email
+   * keep their failure.
+   */
+  function fallBackIfAllowed(reminder: Reminder): void {
+    const now = new Date();
+    if (!lifecycle.canFallBack(reminder.id, now) || !patched('email-fallback')) return;
+    lifecycle.fallBack(reminder.id, now);
+    log.info('Reminder falls back to email', { reminderId: reminder.id });
+  }
 
   let recorded = '';
   // The database row and the search attributes mirror the workflow; they are written when
@@ -192,9 +220,11 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       lifecycle.markFailed(reminder.id, failure.reason, failure.messageId);
       log.warn('Reminder failed', {
         reminderId: reminder.id,
+        channel: reminder.channel,
         reason: failure.reason,
         explanation: failure.explanation,
       });
+      if (failure.permanent) fallBackIfAllowed(reminder);
     }
   }
 
@@ -202,7 +232,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
    * One send of the reminder as it reads now; null when a change made it stale before the
    * gateway took it (the activity is cancelled, retries included, and waited for).
    */
-  async function sendOnce(reminder: Reminder, stoppable: boolean): Promise<SendSmsResult | null> {
+  async function sendOnce(reminder: Reminder, stoppable: boolean): Promise<SendResult | null> {
     const input = reminderInput(reminder);
     const sent = JSON.stringify(input);
     const stale = () => lifecycle.inFlightSuperseded || JSON.stringify(reminderInput(reminder)) !== sent;
@@ -221,7 +251,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         );
     }
     try {
-      return await sending.run(() => smsActivities(lifecycle.startsAtMs).sendSms(input));
+      return await sending.run(() => sendOn(reminder.channel, lifecycle.startsAtMs, input));
     } catch (err) {
       // Only our own stop; a cancellation of the whole workflow goes on up. An attempt that
       // was running when we stopped it and then failed is not retried (CANCEL_REQUESTED).
@@ -241,7 +271,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   async function settleUnknown(reminder: Reminder): Promise<boolean> {
     if (!patched('settle-unknown-send')) return false;
     try {
-      const found = await settleUnknownSms({ idempotencyKey: reminderInput(reminder).idempotencyKey });
+      const found = await settleUnknownSend({ idempotencyKey: reminderInput(reminder).idempotencyKey });
       if (found.outcome !== 'sent') return false;
       lifecycle.markSent(reminder.id, found.messageId);
       log.warn('Reminder went out although its send never answered: the provider has it', {
@@ -256,14 +286,21 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     }
   }
 
-  function reminderInput(reminder: Reminder): SendSmsInput {
+  /** A fallback is its own message, keyed apart from the SMS it replaces. */
+  function reminderInput(reminder: Reminder): SendMessageInput {
+    const fallback = reminder.fallbackFrom !== null;
     return {
-      ...messageInput(reminder.id, 'reminder', reminder.recipient),
-      to: addressFor(lifecycle.appointment, reminder.recipient, 'sms')!,
+      ...messageInput(
+        fallback ? `${reminder.id}/${reminder.channel}` : reminder.id,
+        fallback ? 'fallback' : 'reminder',
+        reminder.recipient,
+      ),
+      reminderId: reminder.id,
+      to: addressFor(lifecycle.appointment, reminder.recipient, reminder.channel)!,
     };
   }
 
-  function settleSend(reminder: Reminder, result: SendSmsResult): void {
+  function settleSend(reminder: Reminder, result: SendResult): void {
     if (result.outcome === 'sent') {
       lifecycle.markSent(reminder.id, result.messageId);
       log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
@@ -272,7 +309,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     } else {
       lifecycle.markSkipped(reminder.id, 'opted_out');
       // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
-      if (reminder.recipient === 'client' || !patched('practitioner-opt-out-is-theirs')) lifecycle.optOut();
+      if (reminder.recipient === 'client' || !patched('practitioner-opt-out-is-theirs')) lifecycle.optOut('gateway');
       log.info('Reminder skipped: the number is opted out', { reminderId: reminder.id });
     }
   }
@@ -283,15 +320,16 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     log.info('Reminder skipped: the appointment had started', { reminderId });
   }
 
+  /** By text when the client may get one, else by email (in runs that send email). */
   async function sendCancellationNotice(): Promise<void> {
-    const details = lifecycle.appointment;
-    if (!lifecycle.clientTextable) return;
+    const channel = lifecycle.noticeChannel;
+    if (!channel) return;
     try {
-      await smsActivities(Date.now() + 3_600_000).sendSms({
+      await sendOn(channel, Date.now() + 3_600_000, {
         ...messageInput('cancellation', 'cancellation', 'client'),
-        to: details.client.phone!,
+        to: addressFor(lifecycle.appointment, 'client', channel)!,
       });
-      log.info('Cancellation notice sent');
+      log.info('Cancellation notice sent', { channel });
     } catch (err) {
       // The appointment is cancelled either way; a refused notice is already in the message log.
       const failure = sendFailure(err);
@@ -300,11 +338,16 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     }
   }
 
+  function sendOn(channel: Channel, deadlineMs: number, message: SendMessageInput): Promise<SendResult> {
+    const activities = sendActivities(deadlineMs);
+    return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
+  }
+
   function messageInput(
     key: string,
-    purpose: SendSmsInput['purpose'],
-    recipient: SendSmsInput['recipient'],
-  ): Omit<SendSmsInput, 'to'> {
+    purpose: SendMessageInput['purpose'],
+    recipient: RecipientRole,
+  ): Omit<SendMessageInput, 'to'> {
     const details = lifecycle.appointment;
     return {
       practiceId: input.practiceId,
@@ -351,12 +394,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   }
 
   if (lifecycle.isCancelled && notifyClientOfCancellation) await sendCancellationNotice();
+  lifecycle.recordEnd();
   log.info('Ended', { status: view().status });
   await recordProjection();
   // Added after the first histories were recorded: patched() keeps those replaying.
   if (patched('record-final-view')) {
     try {
-      await recordFinalView({ workflowId, view: view() });
+      await recordFinalView({ workflowId, view: view(), journal: lifecycle.decisions });
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       log.error('Could not record the final view; it is served while Temporal keeps this workflow', {
@@ -404,6 +448,8 @@ interface SendFailure {
   reason: ReminderReason;
   explanation: string;
   messageId: string | null;
+  /** The provider refused it for good (a retry or a later attempt would be refused too). */
+  permanent: boolean;
 }
 
 /**
@@ -412,10 +458,16 @@ interface SendFailure {
  */
 function sendFailure(err: unknown): SendFailure | null {
   if (!(err instanceof ActivityFailure)) return null;
-  if (err.cause instanceof ApplicationFailure && err.cause.type === SMS_REJECTED) {
-    const rejection = err.cause.details?.[0] as SmsRejection | undefined;
+  const rejectionTypes: (string | null | undefined)[] = Object.values(SEND_REJECTED);
+  if (err.cause instanceof ApplicationFailure && rejectionTypes.includes(err.cause.type)) {
+    const rejection = err.cause.details?.[0] as SendRejection | undefined;
     if (rejection) {
-      return { reason: rejection.reason, explanation: rejection.explanation, messageId: rejection.messageId };
+      return {
+        reason: rejection.reason,
+        explanation: rejection.explanation,
+        messageId: rejection.messageId,
+        permanent: true,
+      };
     }
   }
   // An attempt still running at the deadline ends as a TimeoutFailure; attempts that kept
@@ -423,8 +475,9 @@ function sendFailure(err: unknown): SendFailure | null {
   if (err.cause instanceof TimeoutFailure || err.retryState === RetryState.TIMEOUT) {
     return {
       reason: 'gateway_unavailable',
-      explanation: 'the SMS gateway could not be reached in time',
+      explanation: 'the gateway could not be reached in time',
       messageId: null,
+      permanent: false,
     };
   }
   return null;

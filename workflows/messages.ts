@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AppointmentDetails, AppointmentView } from '../domain/appointment';
+import type { AppointmentDetails, AppointmentView, Channel } from '../domain/appointment';
+import type { JournalEntry } from '../domain/appointment-journal';
 import {
   LIFECYCLE_REJECTION,
   type LifecycleSnapshot,
@@ -19,6 +20,8 @@ export interface AppointmentWorkflowInput {
   details: AppointmentDetails;
   /** The client's number was already opted out for this practice when the appointment was made. */
   optedOut: boolean;
+  /** Channels this run sends on; runs started before email existed lack it and send SMS only. */
+  channels?: Channel[];
   /** Set by the workflow itself when it continues as new: where the previous run stood. */
   carried?: { lifecycle: LifecycleSnapshot; notifyClientOfCancellation: boolean };
   /** History events after which the workflow continues as new (default 2,000); lowered in tests. */
@@ -46,6 +49,8 @@ export interface ConfirmRequest {
 export const UPDATE_REJECTION = LIFECYCLE_REJECTION;
 
 export const stateQuery = defineQuery<AppointmentView>('state');
+/** The decisions the workflow took, oldest first: half of the appointment log (the message log is the other). */
+export const journalQuery = defineQuery<JournalEntry[]>('journal');
 export const rescheduleUpdate = defineUpdate<AppointmentView, [RescheduleRequest]>('reschedule');
 export const cancelUpdate = defineUpdate<AppointmentView, [CancelRequest]>('cancel');
 export const confirmUpdate = defineUpdate<AppointmentView, [ConfirmRequest]>('confirm');

@@ -38,6 +38,10 @@ export function appointmentRoutes(appointments: AppointmentService): Router {
     res.json(await appointments.cancel(res.locals.practice.id, req.params.appointmentId, request));
   });
 
+  router.get('/:appointmentId/log', async (req, res) => {
+    res.json(await appointments.log(res.locals.practice.id, req.params.appointmentId));
+  });
+
   router.post('/:appointmentId/confirm', async (req, res) => {
     parseBody(confirmAppointmentSchema, req.body);
     res.json(await appointments.confirm(res.locals.practice.id, req.params.appointmentId));

@@ -37,9 +37,10 @@ test('a send whose running attempt fails after a cancel ends cancelled, not retr
       await held;
       throw ApplicationFailure.retryable('SMS gateway unavailable: timeout', 'SmsGatewayUnavailable');
     },
+    sendEmail: () => Promise.reject(new Error('this test sends no email')),
     recordAppointment: () => Promise.resolve(),
     recordFinalView: () => Promise.resolve(),
-    settleUnknownSms: () => Promise.resolve({ outcome: 'not_sent' }),
+    settleUnknownSend: () => Promise.resolve({ outcome: 'not_sent' }),
   };
   const taskQueue = `stop-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: testWorkflowBundle(), activities });

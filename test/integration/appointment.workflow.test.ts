@@ -23,6 +23,7 @@ import { CLIENT_PHONE as PHONE, startAppointmentWorkflow } from '../support/appo
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { createTestDatabase } from '../support/postgres';
 import { startTimeSkippingEnvironment } from '../support/time-skipping';
+import { InMemoryGateway } from '../support/in-memory-gateway';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
 // The workflow over days of simulated time on Temporal's time-skipping test server, with the
@@ -86,6 +87,9 @@ async function withWorker<T>(
         authToken: twilio.authToken,
         apiBaseUrl: twilio.baseUrl,
       }),
+      // These histories send no email; a gateway that accepts everything stands in.
+      email: new InMemoryGateway('email'),
+      links: { publicBaseUrl: 'http://127.0.0.1', signingSecret: 'test-link-signing-secret-0123456789abcdef' },
     }),
   });
   const handles: WorkflowHandleWithFirstExecutionRunId[] = [];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { workflowIdFor, type AppointmentDetails } from '../../domain/appointment';
+import { DELIVERABLE_CHANNELS } from '../../domain/reminder-plan';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../../workflows/messages';
 
@@ -21,7 +22,7 @@ export function startAppointmentWorkflow(
     taskQueue: string;
     startsAt: number;
     details?: Partial<AppointmentDetails>;
-    input?: Partial<Pick<AppointmentWorkflowInput, 'optedOut' | 'historyEventLimit'>>;
+    input?: Partial<Pick<AppointmentWorkflowInput, 'optedOut' | 'historyEventLimit' | 'channels'>>;
   },
 ): Promise<AppointmentHandle> {
   const appointmentId = `W-${randomBytes(3).toString('hex')}`;
@@ -33,6 +34,7 @@ export function startAppointmentWorkflow(
         practiceId: 'clinic',
         appointmentId,
         optedOut: false,
+        channels: [...DELIVERABLE_CHANNELS],
         ...options.input,
         details: {
           startsAt: new Date(options.startsAt).toISOString(),

@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import type { Config } from '../../config';
 import type { AppointmentView } from '../../domain/appointment';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
+import { createSendGridGateway } from '../../gateways/sendgrid';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createLogger } from '../../lib/logger';
 import { createApiKey } from '../../services/api-keys';
@@ -14,6 +15,7 @@ import { createPractice } from '../../services/practices';
 import { startHousekeeping } from '../../services/housekeeping';
 import { createReminderWorker } from '../../worker';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from './fake-twilio';
+import { startFakeSendGrid, type FakeSendGrid } from './fake-sendgrid';
 import { freePort } from '../../devenv/ports';
 import { createTestDatabase } from './postgres';
 import { installTestTemporalRuntime } from './temporal-runtime';
@@ -65,6 +67,7 @@ export interface TestSystem {
   prisma: PrismaClient;
   temporal: Client;
   twilio: FakeTwilio;
+  sendgrid: FakeSendGrid;
   config: Config;
   databaseUrl: string;
   /**
@@ -97,6 +100,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
   const database = await createTestDatabase('system');
   const prisma = createPrismaClient(database.url);
   const twilio = await startFakeTwilio();
+  const sendgrid = await startFakeSendGrid();
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const connection = await Connection.connect({ address });
   const temporal = new Client({ connection, namespace: 'default' });
@@ -110,7 +114,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     temporal: { address, namespace: 'default', taskQueue, cliPath: null },
     publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
-    sendgrid: null,
+    sendgrid: { apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl },
     sendgridWebhookPublicKey: null,
     linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
     logLevel: 'silent',
@@ -132,6 +136,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     prisma,
     temporal,
     twilio,
+    sendgrid,
     config,
     databaseUrl: database.url,
     async api<Body>(method: string, path: string, body?: unknown, opts: ApiOptions = {}): Promise<ApiResponse<Body>> {
@@ -173,6 +178,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
         id,
         name: `Practice ${id}`,
         smsFrom,
+        emailFrom: `reminders@${id}.example.com`,
         timeZone: 'Europe/Rome',
         helpPhone: '+390212345678',
       });
@@ -192,6 +198,8 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
           authToken: twilio.authToken,
           apiBaseUrl: twilio.baseUrl,
         }),
+        email: createSendGridGateway({ apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl }),
+        links: { publicBaseUrl: baseUrl, signingSecret: config.linkSigningSecret! },
       });
       const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue, log });
       worker = { instance, run: instance.run(), connection: nativeConnection, stopHousekeeping };
@@ -210,6 +218,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
       await new Promise((resolve) => server.close(resolve));
       await connection.close();
       await twilio.stop();
+      await sendgrid.close();
       await prisma.$disconnect();
       await database.drop();
     },

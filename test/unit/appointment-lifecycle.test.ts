@@ -38,13 +38,13 @@ test('scheduled → awaiting_confirmation once a client reminder is sent → con
 test('every change bumps the version the workflow waits on', () => {
   const l = fresh();
   const before = l.version;
-  l.optOut();
+  l.optOut('reply', 'STOP');
   expect(l.version).toBeGreaterThan(before);
 });
 
 test('opt-out skips pending client SMS; opt-in restores those still ahead', () => {
   const l = fresh();
-  l.optOut();
+  l.optOut('reply', 'STOP');
   expect(status(l)).toBe('opted_out');
   expect(l.nextDue()).toBeNull();
   l.optIn(new Date('2026-11-15T00:00:00Z'));
@@ -128,21 +128,28 @@ test('consent withdrawn after planning blocks the reminder when it is due', () =
   expect(l.view('wf', 'run').reminders[0]).toMatchObject({ state: 'skipped', reason: 'no_consent' });
 });
 
-test('a client who opted out or withdrew consent is not texted a cancellation notice', () => {
+test('a client who opted out or withdrew consent is not texted a cancellation notice; email when allowed', () => {
   const l = fresh();
-  expect(l.clientTextable).toBe(true);
-  l.optOut();
-  expect(l.clientTextable).toBe(false);
+  expect(l.noticeChannel).toBe('sms');
+  l.optOut('reply', 'STOP');
+  expect(l.noticeChannel).toBeNull();
   const noConsent = fresh();
   noConsent.reschedule({ client: { smsConsent: false } }, now);
-  expect(noConsent.clientTextable).toBe(false);
+  expect(noConsent.noticeChannel).toBeNull();
   const disabled = new AppointmentLifecycle('A-2', { ...details, remindersEnabled: false }, false, now);
-  expect(disabled.clientTextable).toBe(true);
+  expect(disabled.noticeChannel).toBe('sms');
+  const withEmail = { ...details, client: { ...details.client, email: 'maria@example.com', emailConsent: true } };
+  const emailOnly = new AppointmentLifecycle('A-3', withEmail, true, now, undefined, { channels: ['sms', 'email'] });
+  expect(emailOnly.noticeChannel).toBe('email');
+  // A run from before email existed never emails.
+  expect(
+    new AppointmentLifecycle('A-4', withEmail, true, now, undefined, { channels: ['sms'] }).noticeChannel,
+  ).toBeNull();
 });
 
 test('START brings back only reminders of the current plan, never those a reschedule replaced', () => {
   const l = fresh();
-  l.optOut();
+  l.optOut('reply', 'STOP');
   l.reschedule({ startsAt: '2026-12-08T09:30:00+01:00' }, now);
   l.optIn(now);
   const reminders = l.view('wf', 'run').reminders;
@@ -157,7 +164,7 @@ test('START brings back only reminders of the current plan, never those a resche
 
 test("a new phone brings its own opt-out state: the old number's STOP does not follow the client", () => {
   const l = fresh();
-  l.optOut();
+  l.optOut('reply', 'STOP');
   l.reschedule({ client: { phone: '+393479999999' }, clientPhoneOptedOut: false }, now);
   expect(l.view('wf', 'run').status).toBe('scheduled');
   expect(l.view('wf', 'run').reminders.map((r) => [r.state, r.reason])).toEqual([
@@ -183,7 +190,7 @@ describe('a reminder being sent when something changes', () => {
   test.each([
     ['cancel', (l: AppointmentLifecycle) => l.cancel(now, null), ['cancelled', 'appointment_cancelled']],
     ['confirm', (l: AppointmentLifecycle) => l.confirm(now, 'staff'), ['skipped', 'confirmed']],
-    ['opt-out', (l: AppointmentLifecycle) => l.optOut(), ['skipped', 'opted_out']],
+    ['opt-out', (l: AppointmentLifecycle) => l.optOut('reply', 'STOP'), ['skipped', 'opted_out']],
   ] as const)('%s supersedes it; once stopped it settles as the change says', (_name, change, [state, reason]) => {
     const l = inFlight();
     expect(l.inFlightSuperseded).toBe(false);
@@ -203,7 +210,7 @@ describe('a reminder being sent when something changes', () => {
 
   test('a START after the STOP lets it go on; new details only are resent, unless they block it', () => {
     const l = inFlight();
-    l.optOut();
+    l.optOut('reply', 'STOP');
     l.optIn(now);
     expect(l.inFlightSuperseded).toBe(false);
     expect(l.resumeInFlight('r1')).toBe(true);

@@ -47,20 +47,20 @@ test('without SMS consent, without a phone, or with reminders disabled nothing i
   expect(disabled.every((r) => r.state === 'skipped' && r.reason === 'disabled')).toBe(true);
 });
 
-test('opted-out clients get no SMS, email is not deliverable yet', () => {
+test('opted-out clients get no SMS but still get email; a run without email skips it', () => {
   expect(planReminders(base, { now: longBefore, firstSeq: 1, optedOut: true }).map((r) => r.reason)).toEqual([
     'opted_out',
     'opted_out',
   ]);
-  const email = planReminders(
-    {
-      ...base,
-      client: { ...base.client, email: 'm@example.com', emailConsent: true },
-      reminders: [{ before: 'P1D', channel: 'email' }],
-    },
-    { now: longBefore, firstSeq: 1 },
-  );
-  expect(email[0]).toMatchObject({ state: 'skipped', reason: 'channel_unavailable' });
+  const withEmail = {
+    ...base,
+    client: { ...base.client, email: 'm@example.com', emailConsent: true },
+    reminders: [{ before: 'P1D', channel: 'email' as const }],
+  };
+  const email = planReminders(withEmail, { now: longBefore, firstSeq: 1, optedOut: true });
+  expect(email[0]).toMatchObject({ state: 'pending', reason: null, fallbackFrom: null });
+  const smsOnlyRun = planReminders(withEmail, { now: longBefore, firstSeq: 1, deliverableChannels: ['sms'] });
+  expect(smsOnlyRun[0]).toMatchObject({ state: 'skipped', reason: 'channel_unavailable' });
 });
 
 test('overdue rules collapse into one reminder sent now; the others are skipped as past due', () => {

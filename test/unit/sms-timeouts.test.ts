@@ -1,5 +1,5 @@
 import { SMS_SEND_ATTEMPT_TIMEOUT_MS, SMS_SEND_HEARTBEAT_TIMEOUT_MS } from '../../activities/contracts';
-import { ATTEMPT_DATABASE_ALLOWANCE_MS, SEND_RESERVE_MS } from '../../activities/sms';
+import { ATTEMPT_DATABASE_ALLOWANCE_MS, SEND_RESERVE_MS } from '../../activities/send-message';
 import { TWILIO_FIND_SENT_REQUESTS, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 
 // An attempt of sendSms must be over before Temporal starts its retry (start-to-close), or

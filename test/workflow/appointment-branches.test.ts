@@ -5,23 +5,26 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import {
-  SMS_REJECTED,
+  SEND_REJECTED,
   type RecordAppointmentInput,
   type RecordFinalViewInput,
-  type SendSmsInput,
-  type SendSmsResult,
-  type SettleUnknownSmsInput,
-  type SmsRejection,
+  type SendMessageInput,
+  type SendResult,
+  type SettleUnknownSendInput,
+  type SendRejection,
 } from '../../activities/contracts';
-import type { AppointmentDetails, AppointmentView } from '../../domain/appointment';
+import type { AppointmentDetails, AppointmentView, Channel } from '../../domain/appointment';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
   cancelUpdate,
   confirmUpdate,
+  deliveryReportSignal,
   inboundReplySignal,
+  journalQuery,
   rescheduleUpdate,
   stateQuery,
   UPDATE_REJECTION,
+  type DeliveryReport,
   type InboundReply,
 } from '../../workflows/messages';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from '../../workflows/search-attributes';
@@ -52,13 +55,14 @@ afterAll(async () => {
 
 /** What the stubbed activities were called with, in order. */
 interface Calls {
-  sendSms: SendSmsInput[];
+  sendSms: SendMessageInput[];
+  sendEmail: SendMessageInput[];
   recordAppointment: RecordAppointmentInput[];
   recordFinalView: RecordFinalViewInput[];
-  settleUnknownSms: SettleUnknownSmsInput[];
+  settleUnknownSend: SettleUnknownSendInput[];
 }
 
-type SendSms = (input: SendSmsInput, attempt: number) => Promise<SendSmsResult>;
+type SendSms = (input: SendMessageInput, attempt: number) => Promise<SendResult>;
 
 /** Accepts every message, as a provider would. */
 const accept: SendSms = (input) =>
@@ -69,10 +73,16 @@ const accept: SendSms = (input) =>
   });
 
 /** Replaces a stub, e.g. with a database that refuses every write. */
-type Overrides = Partial<Pick<Activities, 'recordAppointment' | 'recordFinalView' | 'settleUnknownSms'>>;
+type Overrides = Partial<Pick<Activities, 'recordAppointment' | 'recordFinalView' | 'settleUnknownSend' | 'sendEmail'>>;
 
 function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: Activities; calls: Calls } {
-  const calls: Calls = { sendSms: [], recordAppointment: [], recordFinalView: [], settleUnknownSms: [] };
+  const calls: Calls = {
+    sendSms: [],
+    sendEmail: [],
+    recordAppointment: [],
+    recordFinalView: [],
+    settleUnknownSend: [],
+  };
   const attempts = new Map<string, number>();
   const activities: Activities = {
     async sendSms(input) {
@@ -80,6 +90,10 @@ function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: A
       const attempt = (attempts.get(input.idempotencyKey) ?? 0) + 1;
       attempts.set(input.idempotencyKey, attempt);
       return sendSms(input, attempt);
+    },
+    sendEmail(input) {
+      calls.sendEmail.push(input);
+      return overrides.sendEmail?.(input) ?? accept(input, 1);
     },
     recordAppointment(input) {
       calls.recordAppointment.push(input);
@@ -89,9 +103,9 @@ function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: A
       calls.recordFinalView.push(input);
       return overrides.recordFinalView?.(input) ?? Promise.resolve();
     },
-    settleUnknownSms(input) {
-      calls.settleUnknownSms.push(input);
-      return overrides.settleUnknownSms?.(input) ?? Promise.resolve({ outcome: 'not_sent' });
+    settleUnknownSend(input) {
+      calls.settleUnknownSend.push(input);
+      return overrides.settleUnknownSend?.(input) ?? Promise.resolve({ outcome: 'not_sent' });
     },
   };
   return { activities, calls };
@@ -102,6 +116,7 @@ type Handle = WorkflowHandle<typeof appointmentWorkflow>;
 interface StartOptions {
   optedOut?: boolean;
   historyEventLimit?: number;
+  channels?: Channel[];
 }
 
 /** Plain functions (no `this`), so that a scenario can take them apart: `async ({ calls, start }) => …`. */
@@ -214,6 +229,7 @@ test('sends each reminder when it is due, with the appointment in the message in
       idempotencyKey: `${workflowId}/r1`,
       purpose: 'reminder',
       recipient: 'client',
+      reminderId: 'r1',
       to: PHONE,
       appointment: {
         clientName: 'Maria Rossi',
@@ -260,7 +276,7 @@ test('ends when the appointment starts: unconfirmed, every reminder sent, the fi
 });
 
 test('a send refused for good fails the reminder with the reason, without retrying', async () => {
-  const refusal: SmsRejection = {
+  const refusal: SendRejection = {
     code: '21211',
     reason: 'invalid_number',
     explanation: "The client's phone number is not a valid phone number.",
@@ -269,7 +285,7 @@ test('a send refused for good fails the reminder with the reason, without retryi
   const refuse: SendSms = () =>
     Promise.reject(
       ApplicationFailure.create({
-        type: SMS_REJECTED,
+        type: SEND_REJECTED.sms,
         message: refusal.explanation,
         nonRetryable: true,
         details: [refusal],
@@ -284,6 +300,153 @@ test('a send refused for good fails the reminder with the reason, without retryi
     expect(view.status).toBe('failed');
     expect(calls.sendSms).toHaveLength(1);
     expect(await statusAttribute(handle)).toBe('failed');
+  });
+});
+
+const EMAIL = 'maria@example.com';
+const emailingClient = { name: 'Maria Rossi', phone: PHONE, email: EMAIL, smsConsent: true, emailConsent: true };
+
+/** A permanent refusal of an SMS, as the send activity reports it. */
+function refusedSms(code: string, reason: SendRejection['reason'], messageId: string): ApplicationFailure {
+  const refusal: SendRejection = { code, reason, explanation: `refused (${code})`, messageId };
+  return ApplicationFailure.create({
+    type: SEND_REJECTED.sms,
+    message: refusal.explanation,
+    nonRetryable: true,
+    details: [refusal],
+  });
+}
+
+describe('email reminders and the SMS-to-email fallback', () => {
+  test('an email reminder goes out by sendEmail to the client address, never by SMS', async () => {
+    await withWorker(accept, async ({ calls, start }) => {
+      const handle = await start({ client: emailingClient, reminders: [{ before: 'P1D', channel: 'email' }] });
+      await env.sleep(2 * DAY + HOUR);
+      expect(calls.sendSms).toHaveLength(0);
+      expect(calls.sendEmail).toEqual([
+        expect.objectContaining({
+          to: EMAIL,
+          purpose: 'reminder',
+          reminderId: 'r1',
+          idempotencyKey: `${handle.workflowId}/r1`,
+        }),
+      ]);
+      const view = await handle.query(stateQuery);
+      expect(view.reminders[0]).toMatchObject({ channel: 'email', state: 'sent', fallbackFrom: null });
+      expect(view.status).toBe('awaiting_confirmation');
+    });
+  });
+
+  test('a run started before email existed still skips email reminders', async () => {
+    await withWorker(accept, async ({ calls, start }) => {
+      const handle = await start(
+        {
+          client: emailingClient,
+          reminders: [
+            { before: 'P1D', channel: 'email' },
+            { before: 'PT2H', channel: 'sms' },
+          ],
+        },
+        { channels: ['sms'] },
+      );
+      expect(states(await handle.query(stateQuery))).toEqual([
+        ['r1', 'skipped', 'channel_unavailable'],
+        ['r2', 'pending', null],
+      ]);
+      await env.sleep(3 * DAY);
+      expect(calls.sendEmail).toHaveLength(0);
+    });
+  });
+
+  test('an SMS refused for good goes out once by email: the view shows the fallback', async () => {
+    const refuse: SendSms = (input) => Promise.reject(refusedSms('21614', 'not_mobile', `msg-${input.reminderId}`));
+    await withWorker(refuse, async ({ calls, start }) => {
+      const handle = await start({ client: emailingClient, reminders: [{ before: 'P1D', channel: 'sms' }] });
+      await env.sleep(2 * DAY + HOUR);
+      expect(calls.sendSms).toHaveLength(1);
+      expect(calls.sendEmail).toEqual([
+        expect.objectContaining({
+          to: EMAIL,
+          purpose: 'fallback',
+          reminderId: 'r1',
+          idempotencyKey: `${handle.workflowId}/r1/email`,
+        }),
+      ]);
+      const view = await handle.query(stateQuery);
+      expect(view.reminders).toEqual([
+        expect.objectContaining({ id: 'r1', channel: 'email', fallbackFrom: 'sms', state: 'sent', reason: null }),
+      ]);
+      expect(view.status).toBe('awaiting_confirmation');
+    });
+  });
+
+  test('without email consent a refused SMS fails the reminder and the appointment', async () => {
+    const refuse: SendSms = (input) => Promise.reject(refusedSms('21211', 'invalid_number', `msg-${input.reminderId}`));
+    await withWorker(refuse, async ({ calls, start }) => {
+      const handle = await start({
+        client: { ...emailingClient, emailConsent: false },
+        reminders: [{ before: 'P1D', channel: 'sms' }],
+      });
+      const view = await handle.result();
+      expect(calls.sendEmail).toHaveLength(0);
+      expect(view.reminders[0]).toMatchObject({ state: 'failed', reason: 'invalid_number', fallbackFrom: null });
+      expect(view.status).toBe('failed');
+    });
+  });
+
+  test('delivery reports: delivered marks the reminder; an undelivered SMS falls back once, whatever else arrives', async () => {
+    await withWorker(accept, async ({ calls, start }) => {
+      const handle = await start({ client: emailingClient });
+      await env.sleep(2 * DAY + HOUR);
+      const first = (await handle.query(stateQuery)).reminders[0];
+      expect(first).toMatchObject({ id: 'r1', state: 'sent' });
+      const report = (messageId: string, outcome: DeliveryReport['outcome']): DeliveryReport => ({
+        messageId,
+        outcome,
+        errorCode: outcome === 'failed' ? '30003' : null,
+        explanation: outcome === 'failed' ? 'unreachable' : null,
+        at: new Date().toISOString(),
+      });
+      await handle.signal(deliveryReportSignal, report(first.messageId!, 'delivered'));
+      await settled(async () => (await handle.query(stateQuery)).reminders[0].state === 'delivered');
+
+      await env.sleep(22 * HOUR);
+      const second = (await handle.query(stateQuery)).reminders[1];
+      expect(second).toMatchObject({ id: 'r2', state: 'sent', channel: 'sms' });
+      // A failure, repeated, and a late "delivered" for the SMS the fallback replaced.
+      await handle.signal(deliveryReportSignal, report(second.messageId!, 'failed'));
+      await handle.signal(deliveryReportSignal, report(second.messageId!, 'failed'));
+      await handle.signal(deliveryReportSignal, report(second.messageId!, 'delivered'));
+      await settled(
+        async () => (await handle.query(stateQuery)).reminders[1].state === 'sent' && calls.sendEmail.length > 0,
+      );
+      expect(calls.sendEmail).toEqual([expect.objectContaining({ idempotencyKey: `${handle.workflowId}/r2/email` })]);
+      const view = await handle.query(stateQuery);
+      expect(view.reminders[1]).toMatchObject({ channel: 'email', fallbackFrom: 'sms', state: 'sent' });
+      // The email's own failure has no further fallback: the client got the first reminder, so not failed.
+      await handle.signal(deliveryReportSignal, report(view.reminders[1].messageId!, 'failed'));
+      await settled(async () => (await handle.query(stateQuery)).reminders[1].state === 'failed');
+      expect(calls.sendEmail).toHaveLength(1);
+      expect((await handle.query(stateQuery)).status).toBe('awaiting_confirmation');
+    });
+  });
+
+  test('the journal tells the decisions in order', async () => {
+    await withWorker(accept, async ({ start }) => {
+      const handle = await start();
+      await env.sleep(2 * DAY + HOUR);
+      await reply(handle, 'confirm', 'C');
+      await settled(async () => (await handle.query(stateQuery)).status === 'confirmed');
+      const journal = await handle.query(journalQuery);
+      expect(journal.map((e) => [e.event, e.actor])).toEqual([
+        ['created', 'practice'],
+        ['reminder_planned', 'system'],
+        ['reminder_planned', 'system'],
+        ['confirmed', 'client'],
+        ['reminder_skipped', 'system'],
+      ]);
+      expect(journal[4]).toMatchObject({ reminderId: 'r2', reason: 'confirmed' });
+    });
   });
 });
 
@@ -549,9 +712,9 @@ test('cancel without notifyClient, or for a client who opted out, sends nothing'
 });
 
 /** Fails every send while `down` is set, as a gateway in an outage would. */
-function outage(): { send: SendSms; recover(): void; succeeded: SendSmsInput[] } {
+function outage(): { send: SendSms; recover(): void; succeeded: SendMessageInput[] } {
   let down = true;
-  const succeeded: SendSmsInput[] = [];
+  const succeeded: SendMessageInput[] = [];
   return {
     succeeded,
     recover: () => (down = false),
@@ -704,9 +867,9 @@ describe('a send whose outcome stayed unknown asks the provider before the view 
         const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
         const view = await handle.result();
         expect(view.reminders[0]).toMatchObject({ state: 'sent', reason: null, messageId: 'msg-found' });
-        expect(calls.settleUnknownSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r1`]);
+        expect(calls.settleUnknownSend.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r1`]);
       },
-      { settleUnknownSms: () => Promise.resolve({ outcome: 'sent', messageId: 'msg-found', providerId: 'SM-found' }) },
+      { settleUnknownSend: () => Promise.resolve({ outcome: 'sent', messageId: 'msg-found', providerId: 'SM-found' }) },
     );
   });
 
@@ -715,7 +878,7 @@ describe('a send whose outcome stayed unknown asks the provider before the view 
       const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
       const view = await handle.result();
       expect(view.reminders[0]).toMatchObject({ state: 'failed', reason: 'gateway_unavailable' });
-      expect(calls.settleUnknownSms).toHaveLength(1);
+      expect(calls.settleUnknownSend).toHaveLength(1);
     });
   });
 });

@@ -1,24 +1,26 @@
 import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
-import type { PrismaClient } from '../db/client';
-import type { ReminderReason } from '../domain/appointment';
+import type { Prisma, PrismaClient } from '../db/client';
+import type { Channel, ReminderReason } from '../domain/appointment';
 import { startsInFuture } from '../domain/appointment-time';
+import { confirmLinkUrl } from '../domain/confirm-token';
+import { cancellationEmail, reminderEmail } from '../domain/reminder-email';
 import { cancellationText, reminderText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
-import { GatewayError, type SentMessage, type MessageGateway } from '../gateways/message-gateway';
+import { GatewayError, type MessageGateway, type SentMessage } from '../gateways/message-gateway';
 import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
 import {
-  SMS_REJECTED,
-  type SendSmsInput,
-  type SendSmsResult,
-  type SettleUnknownSmsInput,
-  type SettleUnknownSmsResult,
-  type SmsRejection,
+  SEND_REJECTED,
+  type SendMessageInput,
+  type SendRejection,
+  type SendResult,
+  type SettleUnknownSendInput,
+  type SettleUnknownSendResult,
 } from './contracts';
 
-// Exactly-once SMS on top of at-least-once activities. The message row, unique on the
-// idempotency key, is claimed before the gateway is called, and its status says what the
-// provider may hold:
+// Exactly-once sends on top of at-least-once activities, one path for SMS and email. The
+// message row, unique on the idempotency key, is claimed before the gateway is called, and
+// its status says what the provider may hold:
 // - a row with a provider id was sent: answer with it, never send again;
 // - `pending`: no attempt can have reached the provider (none called it, or one was refused
 //   in a way that proves it, after any earlier unknown outcome had been checked): send;
@@ -26,7 +28,8 @@ import {
 //   connection or a 5xx: the provider may have queued it anyway): the outcome is unknown, so
 //   ask the provider first and adopt its message if it has one.
 // A provider message is adopted only if no other row owns it: two reminders of one
-// appointment have the same text, so the provider cannot tell them apart, but the rows can.
+// appointment have the same text, so Twilio cannot tell them apart, but the rows can.
+// SendGrid finds an email by our row id (custom args), so there the match is exact.
 
 const PENDING = 'pending';
 const SENDING = 'sending';
@@ -39,7 +42,11 @@ const REASON_BY_CODE: Record<string, ReminderReason> = {
   '21211': 'invalid_number',
   '21614': 'not_mobile',
   '21610': 'unsubscribed',
+  EMAIL_ACTIVITY_UNAVAILABLE: 'outcome_unknown',
 };
+
+/** The practice has no email sender; set with `practice update --email-from`. */
+const NO_EMAIL_SENDER = 'NO_EMAIL_SENDER';
 
 /** How far before a claim the provider is searched, to absorb clock skew between us and it. */
 const RECONCILE_SKEW_MS = 5 * 60_000;
@@ -62,8 +69,35 @@ const HEARTBEAT_EVERY_MS = 5_000;
 
 type MessageRow = Awaited<ReturnType<PrismaClient['message']['findUniqueOrThrow']>>;
 
-export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms: MessageGateway }) {
-  async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
+export interface SendDependencies {
+  prisma: PrismaClient;
+  sms: MessageGateway;
+  email: MessageGateway;
+  /** Where providers and clients reach the API (status callbacks, confirm links), and the links' secret. */
+  links: { publicBaseUrl: string; signingSecret: string };
+}
+
+/** One status a message went through, kept in its row's history for the message log. */
+interface StatusChange {
+  status: string;
+  at: string;
+  errorCode: string | null;
+}
+
+export function createSendActivities({ prisma, sms, email, links }: SendDependencies) {
+  const gateways: Record<Channel, MessageGateway> = { sms, email };
+
+  /** A reminder, fallback or notice by SMS (to a phone number). */
+  function sendSms(input: SendMessageInput): Promise<SendResult> {
+    return send('sms', input);
+  }
+
+  /** The same by email (to an address), with a confirm link in client reminders. */
+  function sendEmail(input: SendMessageInput): Promise<SendResult> {
+    return send('email', input);
+  }
+
+  async function send(channel: Channel, input: SendMessageInput): Promise<SendResult> {
     const context = Context.current();
     // The attempt must be over before Temporal could start another: by its start-to-close,
     // and by its heartbeat timeout should no heartbeat after this first one get through.
@@ -75,42 +109,60 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     // A live attempt keeps saying so (the worker flushes heartbeats within a second).
     const alive = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
-      return await attempt(input, context, deadline);
+      return await attempt(gateways[channel], input, context, deadline);
     } finally {
       clearInterval(alive);
     }
   }
 
-  async function attempt(input: SendSmsInput, context: Context, deadline: number): Promise<SendSmsResult> {
+  async function attempt(
+    gateway: MessageGateway,
+    input: SendMessageInput,
+    context: Context,
+    deadline: number,
+  ): Promise<SendResult> {
+    const channel = gateway.channel;
     const existing = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing?.providerId) return { outcome: 'sent', messageId: existing.id, providerId: existing.providerId };
     if (existing?.status === FAILED)
-      throw rejection(existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
+      throw rejection(channel, existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
     if (existing?.status === TOO_LATE) return { outcome: 'too_late' };
     if (existing && (existing.status === SENDING || existing.status === RETRYING)) {
       context.heartbeat('reconciling');
-      const adopted = await adoptProviderMessage(existing);
+      const adopted = await adoptOrRefuse(gateway, existing);
       if (adopted) return adopted;
     }
-    if (await isOptedOut(prisma, input.practiceId, input.to)) return { outcome: 'opted_out' };
+    // Opt-outs are replies to texts: they stop SMS, not email.
+    if (channel === 'sms' && (await isOptedOut(prisma, input.practiceId, input.to))) return { outcome: 'opted_out' };
 
     // From here on the provider holds nothing of this row: what goes out is built from the
     // details as they are now, which a reschedule or a new number may have changed since
     // an earlier attempt.
-    const content = await compose(input);
-    const row = existing ?? (await claim(input, content));
+    const content = await compose(channel, input);
+    const row = existing ?? (await claim(channel, input, content));
+    const from = content.from;
+    if (from === null) {
+      const explanation = 'The practice has no email sender address: set it with `practice update --email-from`.';
+      await markRefused(row.id, NO_EMAIL_SENDER, explanation);
+      throw rejection(channel, row.id, NO_EMAIL_SENDER, explanation);
+    }
     // The activity's own clock, right before the gateway: a worker that was down across the
     // start, or retries that ran up to it, must not text about an appointment already begun.
     if (!startsInFuture(input.appointment.startsAt, new Date())) {
       await prisma.message.update({
         where: { id: row.id },
-        data: { status: TOO_LATE, errorCode: null, errorMessage: 'Not sent: the appointment had already started.' },
+        data: {
+          status: TOO_LATE,
+          errorCode: null,
+          errorMessage: 'Not sent: the appointment had already started.',
+          statusHistory: appended(row, { status: TOO_LATE, errorCode: null }),
+        },
       });
       return { outcome: 'too_late' };
     }
 
     context.heartbeat('sending');
-    await prisma.message.update({ where: { id: row.id }, data: { ...content, status: SENDING } });
+    await prisma.message.update({ where: { id: row.id }, data: { ...content, from, status: SENDING } });
     // Last look before the provider: the workflow may have cancelled this send (the reminder
     // is no longer wanted, or its details changed), and a create must end before Temporal
     // could start the next attempt, or the two could overlap.
@@ -118,26 +170,39 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
       await markPending(row.id);
       throw new CancelledFailure('The send was cancelled before the gateway was called.');
     }
-    if (Date.now() + sms.sendTimeoutMs + SEND_RESERVE_MS > deadline) {
+    if (Date.now() + gateway.sendTimeoutMs + SEND_RESERVE_MS > deadline) {
       await markPending(row.id);
       throw ApplicationFailure.retryable(
         'Not sent: too little of this attempt was left to wait for the gateway; the next attempt will send it.',
-        'SmsAttemptOutOfTime',
+        'SendAttemptOutOfTime',
       );
     }
 
     let sent: SentMessage;
     try {
-      sent = await sms.send({ to: content.to, from: content.from, body: content.body });
+      sent = await gateway.send({
+        to: content.to,
+        from,
+        body: content.body,
+        ...(content.subject === null ? {} : { subject: content.subject }),
+        ...(content.html === null ? {} : { html: content.html }),
+        reference: row.id,
+        ...(channel === 'sms' ? { statusCallback: `${links.publicBaseUrl}/webhooks/twilio/status` } : {}),
+      });
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
-      const status = err.permanent ? FAILED : err.maybeAccepted ? RETRYING : PENDING;
+      if (err.permanent) {
+        await markRefused(row.id, err.code, err.explanation);
+        throw rejection(channel, row.id, err.code, err.explanation);
+      }
       await prisma.message.update({
         where: { id: row.id },
-        data: { status, errorCode: err.code, errorMessage: err.explanation },
+        data: { status: err.maybeAccepted ? RETRYING : PENDING, errorCode: err.code, errorMessage: err.explanation },
       });
-      if (err.permanent) throw rejection(row.id, err.code, err.explanation);
-      throw ApplicationFailure.retryable(`SMS gateway unavailable: ${err.explanation}`, 'SmsGatewayUnavailable');
+      throw ApplicationFailure.retryable(
+        `${gateway.name} unavailable: ${err.explanation}`,
+        channel === 'sms' ? 'SmsGatewayUnavailable' : 'EmailGatewayUnavailable',
+      );
     }
     const recorded = await recordSent(row.id, sent);
     if (recorded) return recorded;
@@ -146,7 +211,7 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     // asks the provider again and sees that message owned.
     throw ApplicationFailure.retryable(
       `The provider's message ${sent.providerId} was adopted by another message row; the send will be checked again.`,
-      'SmsProviderIdTaken',
+      'ProviderIdTaken',
     );
   }
 
@@ -157,11 +222,13 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
    * same text to the same number, so which row records which changes nothing the client
    * sees, and each row still ends with exactly one message of its own.
    */
-  async function adoptProviderMessage(row: MessageRow): Promise<SendSmsResult | null> {
-    const candidates = await sms.findSent({
+  async function adoptProviderMessage(gateway: MessageGateway, row: MessageRow): Promise<SendResult | null> {
+    const candidates = await gateway.findSent({
       to: row.to,
       from: row.from,
       body: row.body,
+      ...(row.subject === null ? {} : { subject: row.subject }),
+      reference: row.id,
       sentAfter: new Date(row.createdAt.getTime() - RECONCILE_SKEW_MS),
     });
     if (candidates.length === 0) return null;
@@ -186,23 +253,67 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     return null;
   }
 
-  async function compose(input: SendSmsInput) {
-    const practice = await prisma.practice.findUniqueOrThrow({ where: { id: input.practiceId } });
-    const context = { ...input.appointment, practiceName: practice.name };
-    const body = input.purpose === 'cancellation' ? cancellationText(context) : reminderText(context, input.recipient);
-    const { segments, encoding } = countSegments(body);
-    return { to: input.to, from: practice.smsFrom, body, segments, encoding };
+  /**
+   * Asks the provider about an attempt whose outcome is unknown. A provider that cannot be
+   * asked (SendGrid without its Email Activity add-on) gets no second attempt: the row is
+   * refused, since a message that may have gone out must never go out twice.
+   */
+  async function adoptOrRefuse(gateway: MessageGateway, row: MessageRow): Promise<SendResult | null> {
+    try {
+      return await adoptProviderMessage(gateway, row);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || !err.permanent) throw err;
+      await markRefused(row.id, err.code, err.explanation);
+      throw rejection(gateway.channel, row.id, err.code, err.explanation);
+    }
   }
 
-  async function claim(input: SendSmsInput, content: Awaited<ReturnType<typeof compose>>) {
+  /** The message as it goes out now: texts from the practice's settings and the appointment. */
+  async function compose(channel: Channel, input: SendMessageInput) {
+    const practice = await prisma.practice.findUniqueOrThrow({ where: { id: input.practiceId } });
+    const context = { ...input.appointment, practiceName: practice.name };
+    const cancellation = input.purpose === 'cancellation';
+    if (channel === 'sms') {
+      const body = cancellation ? cancellationText(context) : reminderText(context, input.recipient);
+      const { segments, encoding } = countSegments(body);
+      return { to: input.to, from: practice.smsFrom, body, subject: null, html: null, segments, encoding };
+    }
+    // The client's reminder carries a link that confirms the appointment; it expires at the start.
+    const link =
+      input.recipient === 'client' && !cancellation
+        ? confirmLinkUrl({
+            publicBaseUrl: links.publicBaseUrl,
+            secret: links.signingSecret,
+            practiceId: input.practiceId,
+            appointmentId: input.appointmentId,
+            startsAt: input.appointment.startsAt,
+          })
+        : null;
+    const mail = cancellation ? cancellationEmail(context) : reminderEmail(context, input.recipient, link);
+    return {
+      to: input.to,
+      from: practice.emailFrom,
+      body: mail.text,
+      subject: mail.subject,
+      html: mail.html,
+      segments: null,
+      encoding: null,
+    };
+  }
+
+  async function claim(channel: Channel, input: SendMessageInput, content: Awaited<ReturnType<typeof compose>>) {
     const appointment = await prisma.appointment.findUnique({ where: { workflowId: input.workflowId } });
     return prisma.message.create({
       data: {
         ...content,
+        from: content.from ?? '',
         practiceId: input.practiceId,
         appointmentId: appointment?.id ?? null,
         direction: 'outbound',
-        channel: 'sms',
+        channel,
+        purpose: input.purpose,
+        recipient: input.recipient,
+        reminderId: input.reminderId ?? null,
         status: PENDING,
         idempotencyKey: input.idempotencyKey,
       },
@@ -213,8 +324,23 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
     await prisma.message.update({ where: { id: messageId }, data: { status: PENDING } });
   }
 
+  /** The provider refused the message for good (or it cannot be sent at all): the row says why. */
+  async function markRefused(messageId: string, code: string, explanation: string): Promise<void> {
+    const row = await prisma.message.findUniqueOrThrow({ where: { id: messageId } });
+    await prisma.message.update({
+      where: { id: messageId },
+      data: {
+        status: FAILED,
+        errorCode: code,
+        errorMessage: explanation,
+        statusHistory: appended(row, { status: FAILED, errorCode: code }),
+      },
+    });
+  }
+
   /** Records the provider's message on the row; null when another row already owns it. */
-  async function recordSent(messageId: string, sent: SentMessage): Promise<SendSmsResult | null> {
+  async function recordSent(messageId: string, sent: SentMessage): Promise<SendResult | null> {
+    const row = await prisma.message.findUniqueOrThrow({ where: { id: messageId } });
     try {
       await prisma.message.update({
         where: { id: messageId },
@@ -224,6 +350,7 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
           sentAt: new Date(),
           errorCode: null,
           errorMessage: null,
+          statusHistory: appended(row, { status: sent.status, errorCode: null }),
         },
       });
     } catch (err) {
@@ -240,27 +367,40 @@ export function createSmsActivities({ prisma, sms }: { prisma: PrismaClient; sms
    * the text went out. Never sends. An attempt that may still be inside its gateway call is
    * waited for (retryable), so its outcome is seen, not raced.
    */
-  async function settleUnknownSms(input: SettleUnknownSmsInput): Promise<SettleUnknownSmsResult> {
+  async function settleUnknownSend(input: SettleUnknownSendInput): Promise<SettleUnknownSendResult> {
     const row = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (row?.providerId) return { outcome: 'sent', messageId: row.id, providerId: row.providerId };
     if (!row || (row.status !== SENDING && row.status !== RETRYING)) return { outcome: 'not_sent' };
-    if (Date.now() - row.updatedAt.getTime() < sms.sendTimeoutMs + SEND_RESERVE_MS) {
+    const gateway = gateways[row.channel as Channel];
+    if (Date.now() - row.updatedAt.getTime() < gateway.sendTimeoutMs + SEND_RESERVE_MS) {
       throw ApplicationFailure.retryable(
         'A send attempt may still be waiting for the gateway; asking again shortly.',
-        'SmsAttemptMayBeRunning',
+        'SendAttemptMayBeRunning',
       );
     }
-    const adopted = await adoptProviderMessage(row);
-    return adopted?.outcome === 'sent' ? adopted : { outcome: 'not_sent' };
+    try {
+      const adopted = await adoptProviderMessage(gateway, row);
+      return adopted?.outcome === 'sent' ? adopted : { outcome: 'not_sent' };
+    } catch (err) {
+      // A provider that cannot be asked leaves the outcome unknown: the send stays unsent in the view.
+      if (err instanceof GatewayError && err.permanent) return { outcome: 'not_sent' };
+      throw err;
+    }
   }
 
-  return { sendSms, settleUnknownSms };
+  return { sendSms, sendEmail, settleUnknownSend };
 }
 
-function rejection(messageId: string, code: string, explanation: string): ApplicationFailure {
-  const details: SmsRejection = { code, reason: REASON_BY_CODE[code] ?? 'rejected', explanation, messageId };
+/** The row's status history with one more change, stamped now. */
+function appended(row: MessageRow, change: Omit<StatusChange, 'at'>): Prisma.InputJsonValue {
+  const history = Array.isArray(row.statusHistory) ? (row.statusHistory as unknown as StatusChange[]) : [];
+  return [...history, { ...change, at: new Date().toISOString() }] as unknown as Prisma.InputJsonValue;
+}
+
+function rejection(channel: Channel, messageId: string, code: string, explanation: string): ApplicationFailure {
+  const details: SendRejection = { code, reason: REASON_BY_CODE[code] ?? 'rejected', explanation, messageId };
   return ApplicationFailure.create({
-    type: SMS_REJECTED,
+    type: SEND_REJECTED[channel],
     message: explanation,
     nonRetryable: true,
     details: [details],

@@ -7,10 +7,12 @@ import {
   type SentMessageQuery,
   type MessageGateway,
 } from '../../gateways/message-gateway';
+import type { Channel } from '../../domain/appointment';
 
-// An MessageGateway for tests of the send activity. It plays the provider too: every message it
-// accepted is kept with its id and creation time, and findSent() searches them the way
-// Twilio's message list does (to, from, body, created since). Each call to send() takes the
+// A MessageGateway for tests of the send activity, for either channel. It plays the provider
+// too: every message it accepted is kept with its id and creation time, and findSent()
+// searches them the way the provider does: Twilio's message list by to, from, body and
+// creation time; SendGrid's activity feed by our reference. Each call to send() takes the
 // next scripted answer (accept by default).
 
 type Answer = { accept: true } | { fail: GatewayError; accepted: boolean };
@@ -21,8 +23,7 @@ export interface StoredMessage extends OutboundMessage {
   createdAt: Date;
 }
 
-export class InMemorySmsGateway implements MessageGateway {
-  readonly channel = 'sms' as const;
+export class InMemoryGateway implements MessageGateway {
   readonly name = 'simulator';
   /** An in-memory call ends at once; set it to model a provider call that may take this long. */
   sendTimeoutMs = 0;
@@ -31,6 +32,8 @@ export class InMemorySmsGateway implements MessageGateway {
   readonly queries: SentMessageQuery[] = [];
   readonly messages: StoredMessage[] = [];
   private readonly script: Answer[] = [];
+
+  constructor(readonly channel: Channel = 'sms') {}
 
   /** The next send() fails with a permanent provider error (e.g. 21211 invalid number). */
   failPermanently(code: string, explanation: string): this {
@@ -81,7 +84,11 @@ export class InMemorySmsGateway implements MessageGateway {
   findSent(query: SentMessageQuery): Promise<ProviderMessage[]> {
     this.queries.push(query);
     const found = this.messages
-      .filter((m) => m.to === query.to && m.from === query.from && m.body === query.body)
+      .filter((m) =>
+        this.channel === 'email'
+          ? m.reference === query.reference
+          : m.to === query.to && m.from === query.from && m.body === query.body,
+      )
       .filter((m) => m.createdAt >= query.sentAfter)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
       .map(({ providerId, status, createdAt }) => ({ providerId, status, createdAt }));

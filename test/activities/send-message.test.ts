@@ -4,18 +4,18 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import {
-  SMS_REJECTED,
+  SEND_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
-  type SendSmsInput,
-  type SendSmsResult,
-  type SmsRejection,
+  type SendMessageInput,
+  type SendResult,
+  type SendRejection,
 } from '../../activities/contracts';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { workflowIdFor } from '../../domain/appointment';
 import { countSegments } from '../../domain/segments';
 import { recordOptOut } from '../../db/opt-outs';
 import { createPractice } from '../../services/practices';
-import { InMemorySmsGateway } from '../support/in-memory-sms-gateway';
+import { InMemoryGateway } from '../support/in-memory-gateway';
 import { createTestDatabase } from '../support/postgres';
 
 // The exactly-once send activity against a real PostgreSQL, for every state its message row can
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 /** A reminder for a number of its own, so tests never share rows or opt-outs. */
-function reminderInput(): SendSmsInput {
+function reminderInput(): SendMessageInput {
   const appointmentId = `S-${randomBytes(3).toString('hex')}`;
   const workflowId = workflowIdFor('clinic', appointmentId);
   return {
@@ -68,12 +68,25 @@ function attemptEnvironment(info: { startToCloseTimeoutMs?: number } = {}): Mock
   );
 }
 
-function sendSmsWith(gateway: InMemorySmsGateway, environment = attemptEnvironment(), database = prisma) {
-  const { sendSms } = createActivities({ prisma: database, sms: gateway });
-  return (input: SendSmsInput) => environment.run<[SendSmsInput], SendSmsResult, typeof sendSms>(sendSms, input);
+/** The activities' dependencies around one gateway under test (the other channel's accepts everything). */
+function dependencies(gateway: InMemoryGateway, database = prisma) {
+  const other = new InMemoryGateway(gateway.channel === 'sms' ? 'email' : 'sms');
+  return {
+    prisma: database,
+    ...(gateway.channel === 'sms' ? { sms: gateway, email: other } : { sms: other, email: gateway }),
+    links: {
+      publicBaseUrl: 'https://reminders.example.com',
+      signingSecret: 'test-link-signing-secret-0123456789abcdef',
+    },
+  };
 }
 
-const rowOf = (input: SendSmsInput) =>
+function sendSmsWith(gateway: InMemoryGateway, environment = attemptEnvironment(), database = prisma) {
+  const { sendSms } = createActivities(dependencies(gateway, database));
+  return (input: SendMessageInput) => environment.run<[SendMessageInput], SendResult, typeof sendSms>(sendSms, input);
+}
+
+const rowOf = (input: SendMessageInput) =>
   prisma.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -86,7 +99,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 test('no row yet: claims one, sends once and records the provider id', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const input = reminderInput();
   const result = await sendSmsWith(gateway)(input);
 
@@ -109,7 +122,7 @@ test('no row yet: claims one, sends once and records the provider id', async () 
 });
 
 test('row already sent: answers with it and sends nothing', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const input = reminderInput();
   const first = await sendSmsWith(gateway)(input);
   const again = await sendSmsWith(gateway)(input);
@@ -119,7 +132,7 @@ test('row already sent: answers with it and sends nothing', async () => {
 });
 
 test('a permanent gateway error: row failed, non-retryable SmsRejected failure with the reason', async () => {
-  const gateway = new InMemorySmsGateway().failPermanently(
+  const gateway = new InMemoryGateway().failPermanently(
     '21211',
     "The client's phone number is not a valid phone number.",
   );
@@ -133,7 +146,7 @@ test('a permanent gateway error: row failed, non-retryable SmsRejected failure w
     errorMessage: "The client's phone number is not a valid phone number.",
     providerId: null,
   });
-  expect(failure.type).toBe(SMS_REJECTED);
+  expect(failure.type).toBe(SEND_REJECTED.sms);
   expect(failure.nonRetryable).toBe(true);
   expect(failure.details).toEqual([
     {
@@ -141,27 +154,27 @@ test('a permanent gateway error: row failed, non-retryable SmsRejected failure w
       reason: 'invalid_number',
       explanation: "The client's phone number is not a valid phone number.",
       messageId: row.id,
-    } satisfies SmsRejection,
+    } satisfies SendRejection,
   ]);
   expect(gateway.sent).toHaveLength(0);
 });
 
 test('a permanent error with a code staff cannot act on reads as rejected', async () => {
-  const gateway = new InMemorySmsGateway().failPermanently('30007', 'Carrier filtered the message.');
+  const gateway = new InMemoryGateway().failPermanently('30007', 'Carrier filtered the message.');
   const failure = await failureOf(sendSmsWith(gateway)(reminderInput()));
-  expect((failure.details?.[0] as SmsRejection).reason).toBe('rejected');
+  expect((failure.details?.[0] as SendRejection).reason).toBe('rejected');
 });
 
 test('row failed: re-throws the same non-retryable SmsRejected failure and sends nothing', async () => {
   const input = reminderInput();
   await failureOf(
-    sendSmsWith(new InMemorySmsGateway().failPermanently('21614', 'The number is not a mobile number.'))(input),
+    sendSmsWith(new InMemoryGateway().failPermanently('21614', 'The number is not a mobile number.'))(input),
   );
   const row = await rowOf(input);
 
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const failure = await failureOf(sendSmsWith(gateway)(input));
-  expect(failure.type).toBe(SMS_REJECTED);
+  expect(failure.type).toBe(SEND_REJECTED.sms);
   expect(failure.nonRetryable).toBe(true);
   expect(failure.details).toEqual([
     { code: '21614', reason: 'not_mobile', explanation: 'The number is not a mobile number.', messageId: row.id },
@@ -171,7 +184,7 @@ test('row failed: re-throws the same non-retryable SmsRejected failure and sends
 });
 
 test('a transient gateway error: row retrying, retryable failure', async () => {
-  const gateway = new InMemorySmsGateway().failTransiently(
+  const gateway = new InMemoryGateway().failTransiently(
     'HTTP_503',
     'Twilio had an internal error; the message will be retried.',
   );
@@ -183,7 +196,7 @@ test('a transient gateway error: row retrying, retryable failure', async () => {
 });
 
 test('row retrying after a failure the provider may have accepted: asks it first and adopts what it took', async () => {
-  const gateway = new InMemorySmsGateway().acceptThenFail(
+  const gateway = new InMemoryGateway().acceptThenFail(
     'HTTP_500',
     'Twilio is temporarily unable to take the message (HTTP 500); it will be retried.',
   );
@@ -201,7 +214,7 @@ test('row retrying after a failure the provider may have accepted: asks it first
 });
 
 test('row retrying and the provider took nothing: asks it, then sends once', async () => {
-  const gateway = new InMemorySmsGateway().failTransiently('ECONNRESET', 'The connection to Twilio was lost.');
+  const gateway = new InMemoryGateway().failTransiently('ECONNRESET', 'The connection to Twilio was lost.');
   const input = reminderInput();
   await failureOf(sendSmsWith(gateway)(input));
   const retrying = await rowOf(input);
@@ -212,6 +225,7 @@ test('row retrying and the provider took nothing: asks it, then sends once', asy
       to: retrying.to,
       from: retrying.from,
       body: retrying.body,
+      reference: retrying.id,
       sentAfter: new Date(retrying.createdAt.getTime() - 5 * 60_000),
     },
   ]);
@@ -222,7 +236,7 @@ test('row retrying and the provider took nothing: asks it, then sends once', asy
 });
 
 test('a failure proving the provider never took the message: the retry sends without asking', async () => {
-  const gateway = new InMemorySmsGateway().refuseTransiently(
+  const gateway = new InMemoryGateway().refuseTransiently(
     'ECONNREFUSED',
     'Twilio could not be reached; the message will be retried.',
   );
@@ -239,7 +253,7 @@ test('a failure proving the provider never took the message: the retry sends wit
  * A row left `sending`: the attempt died after claiming it, here while calling the gateway.
  * The provider (`gateway`) keeps what it holds; only this one call blows up.
  */
-async function leaveSending(input: SendSmsInput, gateway = new InMemorySmsGateway()): Promise<void> {
+async function leaveSending(input: SendMessageInput, gateway = new InMemoryGateway()): Promise<void> {
   const send = gateway.send.bind(gateway);
   gateway.send = () => Promise.reject(new Error('worker killed mid-send'));
   try {
@@ -255,7 +269,7 @@ test('row sending and the provider has the message: adopts it, sends nothing', a
   await leaveSending(input);
   const claimed = await rowOf(input);
 
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const taken = gateway.holds({ to: claimed.to, from: claimed.from, body: claimed.body });
   const result = await sendSmsWith(gateway)(input);
   expect(gateway.sent).toHaveLength(1);
@@ -264,6 +278,7 @@ test('row sending and the provider has the message: adopts it, sends nothing', a
       to: claimed.to,
       from: claimed.from,
       body: claimed.body,
+      reference: claimed.id,
       sentAfter: new Date(claimed.createdAt.getTime() - 5 * 60_000),
     },
   ]);
@@ -275,7 +290,7 @@ test('row sending and the provider does not have it: sends it once', async () =>
   const input = reminderInput();
   await leaveSending(input);
 
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const result = await sendSmsWith(gateway)(input);
   expect(gateway.queries).toHaveLength(1);
   expect(gateway.sent).toHaveLength(1);
@@ -285,12 +300,12 @@ test('row sending and the provider does not have it: sends it once', async () =>
 });
 
 /** A second reminder of the same appointment: same number, same text, its own key. */
-function sibling(input: SendSmsInput, reminderId: string): SendSmsInput {
+function sibling(input: SendMessageInput, reminderId: string): SendMessageInput {
   return { ...input, idempotencyKey: `${input.workflowId}/${reminderId}` };
 }
 
 test("a crash after claiming r2, whose text is r1's: r2 is sent, never adopts r1's message", async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const r1 = reminderInput();
   const r2 = sibling(r1, 'r2');
   const first = await sendSmsWith(gateway)(r1);
@@ -304,7 +319,7 @@ test("a crash after claiming r2, whose text is r1's: r2 is sent, never adopts r1
 });
 
 test('two unowned provider messages match: adopts the oldest and sends nothing', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const input = reminderInput();
   await leaveSending(input, gateway);
   const row = await rowOf(input);
@@ -320,7 +335,7 @@ test('two unowned provider messages match: adopts the oldest and sends nothing',
  * The database as a concurrent reconciliation of `winner` makes it: the first time this
  * client is about to record a provider id on a row, `winner`'s row records that id first.
  */
-function raceToRecord(winner: SendSmsInput): PrismaClient {
+function raceToRecord(winner: SendMessageInput): PrismaClient {
   let raced = false;
   return prisma.$extends({
     query: {
@@ -342,7 +357,7 @@ function raceToRecord(winner: SendSmsInput): PrismaClient {
 }
 
 test('another row adopts the same provider message first: this one sends its own, no endless retry', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const r2 = reminderInput();
   const r3 = sibling(r2, 'r3');
   await leaveSending(r2, gateway);
@@ -357,13 +372,13 @@ test('another row adopts the same provider message first: this one sends its own
 });
 
 test('another row adopts a message this attempt just sent: retryable, and the retry sends again', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const r2 = reminderInput();
   const r3 = sibling(r2, 'r3');
   await leaveSending(r3, gateway);
 
   const failure = await failureOf(sendSmsWith(gateway, attemptEnvironment(), raceToRecord(r3))(r2));
-  expect(failure).toMatchObject({ type: 'SmsProviderIdTaken', nonRetryable: false });
+  expect(failure).toMatchObject({ type: 'ProviderIdTaken', nonRetryable: false });
   expect(await rowOf(r2)).toMatchObject({ status: 'sending', providerId: null });
   expect(await rowOf(r3)).toMatchObject({ providerId: gateway.messages[0].providerId });
 
@@ -373,12 +388,12 @@ test('another row adopts a message this attempt just sent: retryable, and the re
 });
 
 test('a retry after the details changed: looks for the old text, finds nothing, sends the new one', async () => {
-  const gateway = new InMemorySmsGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
+  const gateway = new InMemoryGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
   const input = reminderInput();
   await failureOf(sendSmsWith(gateway)(input));
   const before = await rowOf(input);
 
-  const changed: SendSmsInput = {
+  const changed: SendMessageInput = {
     ...input,
     to: `+39348${Math.floor(1_000_000 + Math.random() * 8_999_999)}`,
     appointment: {
@@ -404,7 +419,7 @@ test('a retry after the details changed: looks for the old text, finds nothing, 
 });
 
 test('a retry after the details changed, when the old text had gone out: adopts it, sends nothing new', async () => {
-  const gateway = new InMemorySmsGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
+  const gateway = new InMemoryGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
   const input = reminderInput();
   await failureOf(sendSmsWith(gateway)(input));
   const changed = { ...input, appointment: { ...input.appointment, location: 'Via Roma 1' } };
@@ -414,7 +429,7 @@ test('a retry after the details changed, when the old text had gone out: adopts 
 });
 
 test('a cancelled attempt sends nothing, and the next call sends without asking the provider', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const input = reminderInput();
   const cancelled = attemptEnvironment();
   cancelled.cancel();
@@ -428,17 +443,17 @@ test('a cancelled attempt sends nothing, and the next call sends without asking 
 });
 
 test('an attempt without time left for a whole gateway call sends nothing and fails retryably', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   gateway.sendTimeoutMs = 10_000;
   const input = reminderInput();
   const failure = await failureOf(sendSmsWith(gateway, attemptEnvironment({ startToCloseTimeoutMs: 10_000 }))(input));
-  expect(failure).toMatchObject({ type: 'SmsAttemptOutOfTime', nonRetryable: false });
+  expect(failure).toMatchObject({ type: 'SendAttemptOutOfTime', nonRetryable: false });
   expect(gateway.sent).toHaveLength(0);
   expect(await rowOf(input)).toMatchObject({ status: 'pending', providerId: null });
 });
 
 test('heartbeats at each step, so a cancellation reaches the attempt before it calls the gateway', async () => {
-  const gateway = new InMemorySmsGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
+  const gateway = new InMemoryGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
   const input = reminderInput();
   await failureOf(sendSmsWith(gateway)(input));
 
@@ -452,21 +467,21 @@ test('heartbeats at each step, so a cancellation reaches the attempt before it c
 test('number opted out: answers opted_out, writes and sends nothing', async () => {
   const input = reminderInput();
   await recordOptOut(prisma, 'clinic', input.to, 'STOP', new Date());
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   expect(await sendSmsWith(gateway)(input)).toEqual({ outcome: 'opted_out' });
   expect(gateway.sent).toHaveLength(0);
   expect(await prisma.message.count({ where: { idempotencyKey: input.idempotencyKey } })).toBe(0);
 });
 
 test('a cancellation notice gets the cancellation text', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const input = { ...reminderInput(), purpose: 'cancellation' as const };
   await sendSmsWith(gateway)(input);
   expect(gateway.sent[0].body).toMatch(/has been cancelled/);
 });
 
 test('the appointment has started: nothing is sent, the row says why, and a retry answers the same', async () => {
-  const gateway = new InMemorySmsGateway();
+  const gateway = new InMemoryGateway();
   const input = reminderInput();
   input.appointment.startsAt = new Date(Date.now() - 60_000).toISOString();
   expect(await sendSmsWith(gateway)(input)).toEqual({ outcome: 'too_late' });
@@ -479,20 +494,20 @@ test('the appointment has started: nothing is sent, the row says why, and a retr
   });
 });
 
-describe('settleUnknownSms: what a send whose outcome stayed unknown turned out to be', () => {
-  function settleWith(gateway: InMemorySmsGateway) {
-    const { settleUnknownSms } = createActivities({ prisma, sms: gateway });
-    return (input: SendSmsInput) => settleUnknownSms({ idempotencyKey: input.idempotencyKey });
+describe('settleUnknownSend: what a send whose outcome stayed unknown turned out to be', () => {
+  function settleWith(gateway: InMemoryGateway) {
+    const { settleUnknownSend } = createActivities(dependencies(gateway));
+    return (input: SendMessageInput) => settleUnknownSend({ idempotencyKey: input.idempotencyKey });
   }
   /** As if the failed attempt ended long enough ago that no call of it can still be running. */
-  const age = (input: SendSmsInput) =>
+  const age = (input: SendMessageInput) =>
     prisma.message.update({
       where: { idempotencyKey: input.idempotencyKey },
       data: { updatedAt: new Date(Date.now() - 60_000) },
     });
 
   test('the provider took it (a 500 after queuing): adopted, the send was a success', async () => {
-    const gateway = new InMemorySmsGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
+    const gateway = new InMemoryGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
     const input = reminderInput();
     await failureOf(sendSmsWith(gateway)(input));
     await age(input);
@@ -506,7 +521,7 @@ describe('settleUnknownSms: what a send whose outcome stayed unknown turned out 
   });
 
   test('the provider has nothing: not sent, and nothing is sent now', async () => {
-    const gateway = new InMemorySmsGateway().failTransiently('ECONNRESET', 'The connection to Twilio was lost.');
+    const gateway = new InMemoryGateway().failTransiently('ECONNRESET', 'The connection to Twilio was lost.');
     const input = reminderInput();
     await failureOf(sendSmsWith(gateway)(input));
     await age(input);
@@ -516,15 +531,15 @@ describe('settleUnknownSms: what a send whose outcome stayed unknown turned out 
   });
 
   test('an attempt that may still be inside its gateway call is waited for, not raced', async () => {
-    const gateway = new InMemorySmsGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
+    const gateway = new InMemoryGateway().acceptThenFail('HTTP_500', 'Twilio had an internal error.');
     const input = reminderInput();
     await failureOf(sendSmsWith(gateway)(input));
     const failure = await failureOf(settleWith(gateway)(input));
-    expect([failure.type, failure.nonRetryable]).toEqual(['SmsAttemptMayBeRunning', false]);
+    expect([failure.type, failure.nonRetryable]).toEqual(['SendAttemptMayBeRunning', false]);
   });
 
   test('no row, or one that never reached the provider: not sent, without asking it', async () => {
-    const gateway = new InMemorySmsGateway();
+    const gateway = new InMemoryGateway();
     expect(await settleWith(gateway)(reminderInput())).toEqual({ outcome: 'not_sent' });
     expect(gateway.queries).toHaveLength(0);
   });

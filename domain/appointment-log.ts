@@ -1,0 +1,195 @@
+import type { AppointmentStatus, Confirmation, RecipientRole, ReminderReason } from './appointment';
+import type { JournalActor, JournalEntry } from './appointment-journal';
+import { formatAppointmentTime } from './reminder-text';
+
+// The appointment log staff read when a client says "I got nothing": the workflow's journal
+// (what it decided) merged with the message log (what was transmitted and what the providers
+// said of it), in time order and in words. Nothing here is stored: both halves already are.
+
+export type AppointmentLogEvent =
+  | JournalEntry['event']
+  | 'reminder_sent'
+  | 'fallback_sent'
+  | 'notice_sent'
+  | 'reminder_delivered'
+  | 'reminder_failed'
+  | 'reply_received';
+
+export interface AppointmentLogEntry {
+  at: string;
+  event: AppointmentLogEvent;
+  actor: JournalActor;
+  detail: string;
+  /** The reminder (r1…) or message the entry is about, when there is one. */
+  reminderId: string | null;
+  messageId: string | null;
+}
+
+/** A message-log row as the appointment log reads it. */
+export interface LoggedMessage {
+  id: string;
+  direction: string;
+  channel: string;
+  purpose: string | null;
+  recipient: string | null;
+  reminderId: string | null;
+  keyword: string | null;
+  needsReview: boolean;
+  body: string;
+  createdAt: Date;
+  sentAt: Date | null;
+  errorMessage: string | null;
+  statusHistory: { status: string; at: string; errorCode?: string | null }[];
+}
+
+/** Each reason a reminder did not go out, as staff read it. */
+export const REASON_WORDS: Record<ReminderReason, string> = {
+  no_consent: 'the client has not consented to this channel',
+  no_contact: 'no phone number or email address for this channel',
+  opted_out: 'the client opted out of texts (STOP)',
+  confirmed: 'the appointment was already confirmed',
+  disabled: 'reminders are switched off for this appointment',
+  past_due: 'its time had passed (a later reminder went instead, or the appointment started)',
+  too_late: 'the appointment had already started when it was due',
+  channel_unavailable: 'this channel was not available when the appointment was made',
+  rescheduled: 'the appointment was moved',
+  appointment_cancelled: 'the appointment was cancelled',
+  invalid_number: 'the phone number is not valid',
+  not_mobile: 'the phone number is not a mobile number',
+  unsubscribed: 'the client unsubscribed from texts at the carrier (replied STOP)',
+  rejected: 'the provider refused the message',
+  gateway_unavailable: 'the provider could not be reached before the appointment',
+  undelivered: 'the provider could not deliver it',
+  outcome_unknown: 'the provider may have taken it and cannot be asked, so it was not sent again',
+};
+
+const STATUS_WORDS: Record<AppointmentStatus, string> = {
+  scheduled: 'nothing was sent',
+  awaiting_confirmation: 'reminded, awaiting confirmation',
+  confirmed: 'confirmed',
+  cancelled: 'cancelled',
+  opted_out: 'the client opted out of texts',
+  unconfirmed: 'the appointment started unconfirmed',
+  failed: 'no reminder reached the client',
+};
+
+const VIA_WORDS: Record<Confirmation['via'], string> = {
+  sms: 'Confirmed via text',
+  email: "Confirmed via the email's confirm link",
+  staff: 'Confirmed by staff',
+};
+
+/** Provider statuses that mean it took the message (the first of them is when it was sent). */
+const FAILED_STATUSES = new Set(['undelivered', 'failed', 'bounced', 'dropped']);
+const NOT_SENT_STATUSES = new Set(['failed', 'too_late', 'pending', 'sending', 'retrying']);
+
+function what(channel: string, recipient: string | null, kind = 'reminder'): string {
+  return `${channel === 'email' ? 'email' : 'text'} ${kind} to ${recipient ?? 'client'}`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function journalDetail(entry: JournalEntry, timeZone: string): string {
+  const when = (iso: string, zone = timeZone) => formatAppointmentTime(iso, zone);
+  switch (entry.event) {
+    case 'created':
+      return `Appointment created for ${when(entry.startsAt, entry.timeZone)}`;
+    case 'reminder_planned':
+      return `${capitalised(what(entry.channel, entry.recipient))} planned for ${when(entry.sendAt)}`;
+    case 'reminder_skipped':
+      return `${capitalised(what(entry.channel, entry.recipient))} not sent: ${entry.reason ? REASON_WORDS[entry.reason] : 'not needed'}`;
+    case 'reminder_failed':
+      return `${capitalised(what(entry.channel, entry.recipient))} failed: ${REASON_WORDS[entry.reason]}`;
+    case 'confirmed':
+      return VIA_WORDS[entry.via];
+    case 'opted_out':
+      if (entry.cause === 'reply') return `Client texted ${entry.keyword ?? 'STOP'}: no more texts`;
+      if (entry.cause === 'gateway') return "The client's number is opted out: no more texts";
+      return "The client's new number had opted out: no more texts";
+    case 'opted_in':
+      return entry.keyword ? `Client texted ${entry.keyword}: texts resume` : "The client's number may be texted again";
+    case 'rescheduled':
+      return `Rescheduled from ${when(entry.from)} to ${when(entry.startsAt, entry.timeZone)}`;
+    case 'contact_changed':
+      return `Contact details changed: ${entry.fields.join(', ')}`;
+    case 'cancelled':
+      return entry.note ? `Cancelled: ${entry.note}` : 'Cancelled';
+    case 'ended':
+      return `Ended: ${STATUS_WORDS[entry.status]}`;
+  }
+}
+
+function fromJournal(entry: JournalEntry, timeZone: string): AppointmentLogEntry {
+  return {
+    at: entry.at,
+    event: entry.event,
+    actor: entry.actor,
+    detail: journalDetail(entry, timeZone),
+    reminderId: 'reminderId' in entry ? entry.reminderId : null,
+    messageId: null,
+  };
+}
+
+function fromMessage(message: LoggedMessage): AppointmentLogEntry[] {
+  const base = { reminderId: message.reminderId, messageId: message.id };
+  if (message.direction === 'inbound') {
+    const said = message.keyword ? message.keyword : `"${message.body}"`;
+    return [
+      {
+        ...base,
+        at: message.createdAt.toISOString(),
+        event: 'reply_received',
+        actor: 'client',
+        detail: `Client replied ${said}${message.needsReview ? ' (needs review by staff)' : ''}`,
+      },
+    ];
+  }
+  const kind = message.purpose === 'cancellation' ? 'cancellation notice' : 'reminder';
+  const subject = what(message.channel, message.recipient as RecipientRole | null, kind);
+  const entries: AppointmentLogEntry[] = [];
+  const accepted = message.statusHistory.find((change) => !NOT_SENT_STATUSES.has(change.status));
+  if (accepted) {
+    const event =
+      message.purpose === 'fallback' ? 'fallback_sent' : kind === 'reminder' ? 'reminder_sent' : 'notice_sent';
+    const detail =
+      event === 'fallback_sent' ? `Sent ${subject} instead, as the text did not reach them` : `Sent ${subject}`;
+    entries.push({ ...base, at: accepted.at, event, actor: 'system', detail });
+  }
+  for (const change of message.statusHistory) {
+    if (change.status === 'delivered') {
+      entries.push({
+        ...base,
+        at: change.at,
+        event: 'reminder_delivered',
+        actor: 'system',
+        detail: `Delivered (${subject})`,
+      });
+    } else if (FAILED_STATUSES.has(change.status)) {
+      const why = message.errorMessage ?? 'the provider gave no reason';
+      const code = change.errorCode ? ` [${change.errorCode}]` : '';
+      entries.push({
+        ...base,
+        at: change.at,
+        event: 'reminder_failed',
+        actor: 'system',
+        detail: `${capitalised(subject)} ${accepted ? 'not delivered' : 'refused'}: ${why}${code}`,
+      });
+    }
+  }
+  return entries;
+}
+
+/** The whole story, oldest first; entries at the same instant keep journal-before-message order. */
+export function composeAppointmentLog(
+  journal: JournalEntry[],
+  messages: LoggedMessage[],
+  timeZone: string,
+): AppointmentLogEntry[] {
+  const entries = [...journal.map((e) => fromJournal(e, timeZone)), ...messages.flatMap(fromMessage)];
+  return entries
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => a.entry.at.localeCompare(b.entry.at) || a.index - b.index)
+    .map(({ entry }) => entry);
+}
