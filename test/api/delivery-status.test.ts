@@ -497,3 +497,51 @@ test('the outbox every worker drains delivers a report left by a webhook that di
     { messageId: id, outcome: 'delivered', errorCode: null, explanation: null, at: '2026-11-27T10:00:00.000Z' },
   ]);
 });
+
+describe("the view follows the provider's report (the reminder sent by the workflow itself)", () => {
+  /** An appointment whose one SMS reminder is due now; resolves with it and the text at the fake Twilio. */
+  async function remindedNow(phone: string, client: Record<string, unknown> = {}) {
+    const res = await system().api('POST', '/v1/appointments', {
+      appointmentId: `DSV-${phone.slice(1)}`,
+      startsAt: inFuture(3 * 3_600_000),
+      client: { name: 'Anna Neri', phone, smsConsent: true, ...client },
+      reminders: [{ before: 'P1D', channel: 'sms' }],
+    });
+    expect(res.status).toBe(201);
+    const [sms] = await system().twilio.waitForMessages((m) => m.to === phone, 1, 30_000);
+    const id = res.body.appointmentId;
+    await eventually(async () => (await view(id)).reminders[0].state === 'sent', 15_000, 'the reminder sent');
+    return { id, workflowId: res.body.workflowId, sid: sms.sid };
+  }
+  const view = async (id: string) => (await system().api('GET', `/v1/appointments/${id}`)).body;
+
+  test('sent, then delivered (a late `sent` changes nothing)', async () => {
+    const { id, sid } = await remindedNow('+393474550001');
+    expect((await system().twilio.reportStatus(sid, 'delivered')).status).toBe(204);
+    expect((await system().twilio.reportStatus(sid, 'sent')).status).toBe(204);
+    await eventually(async () => (await view(id)).reminders[0].state === 'delivered', 15_000, 'delivered');
+    const message = await system().prisma.message.findUniqueOrThrow({ where: { providerId: sid } });
+    expect(message.status).toBe('delivered');
+    expect((message.statusHistory as HistoryEntry[]).map((h) => h.status)).toEqual([
+      ...(message.statusHistory as HistoryEntry[]).slice(0, -1).map((h) => h.status),
+      'delivered',
+    ]);
+    expect((message.statusHistory as HistoryEntry[]).filter((h) => h.status === 'delivered')).toHaveLength(1);
+  });
+
+  test('undelivered (30003) with no email to fall back to: the reminder and the appointment read failed', async () => {
+    const { id, workflowId, sid } = await remindedNow('+393474550002');
+    expect((await system().twilio.reportStatus(sid, 'undelivered', '30003')).status).toBe(204);
+    await eventually(async () => (await view(id)).reminders[0].state === 'failed', 15_000, 'failed');
+    expect((await view(id)).status).toBe('failed');
+    expect(await deliveryReports(workflowId)).toEqual([
+      {
+        messageId: (await view(id)).reminders[0].messageId,
+        outcome: 'failed',
+        errorCode: '30003',
+        explanation: "The client's phone was unreachable (switched off or out of coverage).",
+        at: match.any(String),
+      },
+    ]);
+  });
+});
