@@ -77,6 +77,25 @@ export function decideStatus(current: string, incoming: DeliveryStatus): StatusD
   return { advances, outcome: advances && deliveryOutcome(current) === null ? reached : null };
 }
 
+/** One status a message went through, as its row's history keeps it (messages.status_history), oldest first. */
+export interface StatusChange {
+  status: string;
+  /** ISO 8601: when the provider says it happened, else when we recorded it. */
+  at: string;
+  errorCode: string | null;
+}
+
+/** A stored status history; entries of any other shape are left out. */
+export function statusHistoryOf(value: unknown): StatusChange[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [];
+    const { status, at, errorCode } = entry as Record<string, unknown>;
+    if (typeof status !== 'string' || typeof at !== 'string') return [];
+    return [{ status, at, errorCode: typeof errorCode === 'string' ? errorCode : null }];
+  });
+}
+
 /** One status report, provider-neutral. */
 export interface StatusReport {
   status: DeliveryStatus;

@@ -4,17 +4,13 @@ import {
   decideStatus,
   fromSendGridEvent,
   fromTwilioCallback,
+  statusHistoryOf,
   type SendGridEvent,
+  type StatusChange,
   type StatusReport,
 } from '../domain/delivery-status';
 import { explainTwilioErrorCode } from '../gateways/twilio-errors';
-import {
-  deliverSignals,
-  INLINE_DELIVERY_MS,
-  OUTBOX_GRACE_MS,
-  type OutboxMessage,
-  type StatusHistoryEntry,
-} from './reply-outbox';
+import { deliverSignals, INLINE_DELIVERY_MS, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 /** Which message a report is about, as the provider names it. */
 type MessageRef = { channel: 'sms' | 'email'; id: string | null; providerId: string | null };
@@ -112,12 +108,11 @@ export class DeliveryStatusService {
       if (!decision.advances) return { effect: 'unchanged', signal: null };
 
       const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
-      const entry: StatusHistoryEntry = {
+      const entry: StatusChange = {
         status: report.status,
         at: (report.at ?? now).toISOString(),
         errorCode: report.errorCode,
       };
-      const history = Array.isArray(current.statusHistory) ? (current.statusHistory as StatusHistoryEntry[]) : [];
       // Only a reminder's outcome matters to its workflow; other messages (replies,
       // cancellation notices, custom messages) are for the message log alone.
       const target = decision.outcome && current.reminderId && current.workflowId ? current.workflowId : null;
@@ -127,7 +122,7 @@ export class DeliveryStatusService {
           status: report.status,
           errorCode: report.errorCode,
           errorMessage: report.explanation,
-          statusHistory: [...history, entry] as unknown as Prisma.InputJsonValue,
+          statusHistory: [...statusHistoryOf(current.statusHistory), entry] as unknown as Prisma.InputJsonValue,
           ...(target ? { signalTargets: [target], effectsDueAt: new Date(now.getTime() + OUTBOX_GRACE_MS) } : {}),
         },
       });

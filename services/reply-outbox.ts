@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/client';
-import { deliveryOutcome } from '../domain/delivery-status';
+import { deliveryOutcome, statusHistoryOf } from '../domain/delivery-status';
 import { parseReply } from '../domain/reply-keywords';
 import type { Logger } from '../lib/logger';
 import { runPeriodically } from '../lib/periodic';
@@ -152,8 +152,7 @@ function signalOf(message: OutboxMessage): OutboxSignal | null {
  */
 function deliveryReportOf(message: OutboxMessage): DeliveryReport | null {
   const outcome = deliveryOutcome(message.status);
-  const history = Array.isArray(message.statusHistory) ? (message.statusHistory as StatusHistoryEntry[]) : [];
-  const reached = history.find((entry) => deliveryOutcome(entry.status) === outcome);
+  const reached = statusHistoryOf(message.statusHistory).find((entry) => deliveryOutcome(entry.status) === outcome);
   if (!outcome || !reached) return null;
   return {
     messageId: message.id,
@@ -162,14 +161,6 @@ function deliveryReportOf(message: OutboxMessage): DeliveryReport | null {
     explanation: outcome === 'failed' ? message.errorMessage : null,
     at: reached.at,
   };
-}
-
-/** One entry of `messages.status_history`. */
-export interface StatusHistoryEntry {
-  status: string;
-  /** ISO 8601. */
-  at: string;
-  errorCode: string | null;
 }
 
 export interface DrainOptions extends OutboxDependencies {

@@ -3,6 +3,7 @@ import {
   deliveryOutcome,
   fromSendGridEvent,
   fromTwilioCallback,
+  statusHistoryOf,
   type DeliveryStatus,
 } from '../../domain/delivery-status';
 import { explainTwilioErrorCode } from '../../gateways/twilio-errors';
@@ -203,4 +204,20 @@ describe('fromSendGridEvent', () => {
       expect(fromSendGridEvent({ event, timestamp })).toBeNull();
     expect(fromSendGridEvent({ event: 'delivered', timestamp: 'yesterday' })?.at).toBeNull();
   });
+});
+
+test('statusHistoryOf reads the stored history and leaves out what is not an entry', () => {
+  expect(
+    statusHistoryOf([
+      { status: 'sent', at: '2026-11-27T10:00:00.000Z', errorCode: null },
+      { status: 'undelivered', at: '2026-11-27T10:01:00.000Z', errorCode: '30003' },
+      { status: 'queued' },
+      'delivered',
+      null,
+    ]),
+  ).toEqual([
+    { status: 'sent', at: '2026-11-27T10:00:00.000Z', errorCode: null },
+    { status: 'undelivered', at: '2026-11-27T10:01:00.000Z', errorCode: '30003' },
+  ]);
+  expect(statusHistoryOf({ not: 'a list' })).toEqual([]);
 });
