@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger';
 import { AppointmentService } from '../services/appointments';
 import { ConfirmLinkService } from '../services/confirm-links';
 import { ContactService } from '../services/contacts';
+import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
 import { MessageLogService } from '../services/message-log';
 import { requireApiKey } from './auth';
@@ -15,10 +16,14 @@ import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
+import { sendgridWebhookRoutes } from './routes/sendgrid-webhooks';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
 export interface ApiDependencies {
-  config: Pick<Config, 'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgrid' | 'linkSigningSecret'>;
+  config: Pick<
+    Config,
+    'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgrid' | 'linkSigningSecret' | 'sendgridWebhookPublicKey'
+  >;
   prisma: PrismaClient;
   temporal: Client;
   log: Logger;
@@ -29,6 +34,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes());
+  const deliveryStatus = new DeliveryStatusService({ prisma, temporal });
   app.use(
     '/webhooks/twilio',
     twilioWebhookRoutes({
@@ -36,8 +42,13 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
       // Signatures cover the URL Twilio called, which a proxy in front of us hides; PUBLIC_BASE_URL names it.
       publicBaseUrl: config.publicBaseUrl,
       inbound: new InboundSmsService({ prisma, temporal }),
+      deliveryStatus,
       log,
     }),
+  );
+  app.use(
+    '/webhooks/sendgrid',
+    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, log }),
   );
 
   const v1 = express.Router();

@@ -1,3 +1,5 @@
+import { createPublicKey } from 'node:crypto';
+import { EventWebhook } from '@sendgrid/eventwebhook';
 import { z } from 'zod';
 
 // Configuration is read from the environment once, at start, into this typed object.
@@ -76,6 +78,22 @@ function invalid(env: DevPorts, name: keyof DevPorts): boolean {
   return name === 'DEV_TEMPORAL_UI_PORT' && env.DEV_TEMPORAL_PORT !== undefined && !isPort(env.DEV_TEMPORAL_PORT);
 }
 
+/**
+ * Whether SendGrid's event webhook can be verified with this key: an ECDSA P-256 public key,
+ * base64 DER (as SendGrid shows it) or PEM, that the verifying library (api/routes/
+ * sendgrid-webhooks.ts) reads too.
+ */
+function isSendGridVerificationKey(key: string): boolean {
+  try {
+    new EventWebhook().convertPublicKeyToECDSA(key);
+    const der = Buffer.from(key.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64');
+    const details = createPublicKey({ key: der, format: 'der', type: 'spki' }).asymmetricKeyDetails;
+    return details?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
+}
+
 const url = (what: string) =>
   optional.refine((value) => value === undefined || URL.canParse(value), { message: `must be a URL (${what})` });
 
@@ -102,7 +120,13 @@ const schema = z
     TWILIO_API_BASE_URL: url('e.g. http://localhost:4010'),
     SENDGRID_API_KEY: optional,
     SENDGRID_API_BASE_URL: url('e.g. http://localhost:4020'),
-    SENDGRID_WEBHOOK_PUBLIC_KEY: optional,
+    // A PEM key in an .env file often has its line breaks written as \n.
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optional
+      .transform((value) => value?.replace(/\\n/g, '\n'))
+      .refine(
+        (value) => value === undefined || isSendGridVerificationKey(value),
+        "must be the verification key of SendGrid's Signed Event Webhook (an ECDSA P-256 public key, base64 or PEM)",
+      ),
     LINK_SIGNING_SECRET: optional.refine(
       (value) => value === undefined || value.length >= 32,
       'must be at least 32 characters (e.g. openssl rand -hex 32)',

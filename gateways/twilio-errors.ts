@@ -65,9 +65,8 @@ const KNOWN_CODES: Record<number, KnownCode> = {
   },
   21661: { explanation: "The practice's sending number cannot send SMS." },
   21705: { explanation: "The practice's Messaging Service SID is not valid." },
-  // Delivery failures reported later in status callbacks (ErrorCode), never by the API
-  // call itself. No caller yet: the delivery-status webhook (issue 9) explains them with
-  // explainTwilioErrorCode, so they stay.
+  // Delivery failures reported later in status callbacks (ErrorCode), never by the API call
+  // itself: services/delivery-status.ts explains them with explainTwilioErrorCode.
   30003: { explanation: "The client's phone was unreachable (switched off or out of coverage)." },
   30004: { explanation: 'The message was blocked, by the client or by their carrier.' },
   30005: { explanation: "The client's phone number is unknown to the carrier or no longer in service." },

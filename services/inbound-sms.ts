@@ -6,7 +6,7 @@ import { recordOptIn, recordOptOut } from '../db/opt-outs';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { helpText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
-import { deliverReplyEffects, INLINE_DELIVERY_MS, OUTBOX_GRACE_MS, type PendingReply } from './reply-outbox';
+import { deliverSignals, INLINE_DELIVERY_MS, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 export interface InboundSms {
   /** Twilio's MessageSid: a redelivered or replayed webhook carries the same one. */
@@ -51,7 +51,7 @@ export class InboundSmsService {
     if (recorded && recorded.signalTargets.length > 0) {
       // Whatever fails here is already in the outbox; the sender gets its answer either way.
       try {
-        const { remaining, error } = await deliverReplyEffects(this.deps, recorded, {
+        const { remaining, error } = await deliverSignals(this.deps, recorded, {
           perSignalMs: INLINE_DELIVERY_MS,
           until: Date.now() + INLINE_DELIVERY_MS,
         });
@@ -89,7 +89,7 @@ export class InboundSmsService {
    * practice and number) and dated by the database's clock once the lock is held, so their
    * receive times are in the order their effects were applied, whichever API instance took them.
    */
-  private async record(practiceId: string, sms: InboundSms, reply: ParsedReply): Promise<PendingReply | null> {
+  private async record(practiceId: string, sms: InboundSms, reply: ParsedReply): Promise<OutboxMessage | null> {
     try {
       return await this.deps.prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${practiceId}\n${sms.from}`}::text, 0))`;

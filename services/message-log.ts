@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../db/client';
 import type { MessageLogQuery } from '../domain/message-log-query';
+import { statusHistoryOf, type StatusChange } from '../domain/delivery-status';
 import { NotFoundError, ValidationError } from '../lib/errors';
 
 // The practice's message log: every message sent and received, newest first (createdAt, then
@@ -26,7 +27,7 @@ export interface MessageJson {
   segments: number | null;
   encoding: string | null;
   status: string;
-  statusHistory: { status: string; at: string; errorCode: string | null }[];
+  statusHistory: StatusChange[];
   providerId: string | null;
   errorCode: string | null;
   /** What went wrong, worded for practice staff. */
@@ -102,17 +103,6 @@ export function messageJson(row: MessageRow): MessageJson {
     sentAt: row.sentAt?.toISOString() ?? null,
     updatedAt: row.updatedAt.toISOString(),
   };
-}
-
-/** The JSON column as written by the status paths: [{ status, at, errorCode }], oldest first. */
-function statusHistoryOf(value: Prisma.JsonValue): MessageJson['statusHistory'] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((entry) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [];
-    const { status, at, errorCode } = entry;
-    if (typeof status !== 'string' || typeof at !== 'string') return [];
-    return [{ status, at, errorCode: typeof errorCode === 'string' ? errorCode : null }];
-  });
 }
 
 interface Position {

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../../lib/logger';
+import type { DeliveryStatusService } from '../../services/delivery-status';
 import type { InboundSmsService } from '../../services/inbound-sms';
 import { HttpProblem } from '../problem';
 
@@ -23,6 +24,7 @@ export function twilioWebhookRoutes(options: {
   authToken: string | null;
   publicBaseUrl: string;
   inbound: InboundSmsService;
+  deliveryStatus: DeliveryStatusService;
   log: Logger;
 }): Router {
   const router = Router();
@@ -87,6 +89,36 @@ export function twilioWebhookRoutes(options: {
       );
     }
     res.type('text/xml').send(outcome?.reply ? twimlMessage(outcome.reply) : EMPTY_TWIML);
+  });
+
+  // Status callbacks (the StatusCallback of every send). Answered once the status is stored,
+  // like the inbound webhook; a callback about a message we do not know is acknowledged, or
+  // Twilio would keep retrying it.
+  router.post('/status', async (req, res) => {
+    const params = req.body as Record<string, string>;
+    if (!params.MessageSid || !params.MessageStatus) {
+      throw new HttpProblem({
+        status: 400,
+        title: 'Malformed webhook',
+        detail: 'MessageSid and MessageStatus are required.',
+      });
+    }
+    const outcome = await options.deliveryStatus.recordTwilioCallback({
+      MessageSid: params.MessageSid,
+      MessageStatus: params.MessageStatus,
+      ErrorCode: params.ErrorCode,
+    });
+    const messageSid = params.MessageSid;
+    if (outcome.unknown.length > 0)
+      options.log.warn({ messageSid }, 'status callback for a message not in the message log; ignored');
+    if (outcome.effects[0] === 'ignored')
+      options.log.info({ messageSid, status: params.MessageStatus }, 'status callback says nothing about delivery');
+    if (outcome.deferredBecause)
+      options.log.warn(
+        { err: outcome.deferredBecause, messageSid },
+        'delivery status stored; its report to the workflow is left to the outbox',
+      );
+    res.status(204).end();
   });
 
   return router;

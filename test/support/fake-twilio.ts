@@ -63,6 +63,17 @@ export interface FakeTwilio {
   failNext(predicate: (form: Record<string, string>) => boolean, failure: FakeTwilioFailure): void;
   /** Delays every answer to a message list by this long (0 to stop), like a slow provider. */
   slowList(delayMs: number): void;
+  /**
+   * Posts a status callback for message `sid` to the StatusCallback URL it was created with,
+   * signed as Twilio signs it (with `signingToken`, the real auth token unless a forgery is
+   * wanted), and answers with what the callback's receiver answered.
+   */
+  reportStatus(
+    sid: string,
+    status: string,
+    errorCode?: string,
+    signingToken?: string,
+  ): Promise<{ status: number; body: string }>;
   stop(): Promise<void>;
 }
 
@@ -247,6 +258,36 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
 
     slowList(delayMs) {
       listDelayMs = delayMs;
+    },
+
+    async reportStatus(sid, status, errorCode, signingToken = authToken) {
+      const message = messages.find((m) => m.sid === sid);
+      if (!message) throw new Error(`Fake Twilio: no message ${sid}`);
+      if (!message.statusCallback) throw new Error(`Fake Twilio: message ${sid} was created without a StatusCallback`);
+      // The fields Twilio posts to a StatusCallback (SmsSid and SmsStatus are its older names).
+      const form: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: '2010-04-01',
+        MessageSid: sid,
+        SmsSid: sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        To: message.to,
+        ...(message.from === null ? {} : { From: message.from }),
+        ...(message.messagingServiceSid === null ? {} : { MessagingServiceSid: message.messagingServiceSid }),
+        ...(errorCode === undefined ? {} : { ErrorCode: errorCode }),
+      };
+      const response = await fetch(message.statusCallback, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signTwilioRequest(signingToken, message.statusCallback, form),
+        },
+        body: new URLSearchParams(form).toString(),
+        // Twilio gives up on a callback after 15 s.
+        signal: AbortSignal.timeout(15_000),
+      });
+      return { status: response.status, body: await response.text() };
     },
 
     async stop() {

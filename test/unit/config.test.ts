@@ -1,4 +1,15 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../config';
+
+/** A public key as SendGrid's settings page shows it (base64 SPKI DER), and as PEM. */
+function ecKey(namedCurve = 'prime256v1') {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve });
+  return {
+    base64: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  };
+}
+const sendgridKey = ecKey().base64;
 
 test('defaults when nothing is configured: embedded database, dev Temporal, simulated SMS', () => {
   expect(loadConfig({})).toEqual({
@@ -28,7 +39,7 @@ test('reads every variable', () => {
     TWILIO_API_BASE_URL: 'http://localhost:4010',
     SENDGRID_API_KEY: 'SG.key',
     SENDGRID_API_BASE_URL: 'http://localhost:4020',
-    SENDGRID_WEBHOOK_PUBLIC_KEY: 'MFkw',
+    SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKey,
     LINK_SIGNING_SECRET: 'x'.repeat(32),
   });
   expect(config).toMatchObject({
@@ -37,7 +48,7 @@ test('reads every variable', () => {
     temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'rq' },
     twilio: { accountSid: `AC${'a'.repeat(32)}`, authToken: 'secret', apiBaseUrl: 'http://localhost:4010' },
     sendgrid: { apiKey: 'SG.key', apiBaseUrl: 'http://localhost:4020' },
-    sendgridWebhookPublicKey: 'MFkw',
+    sendgridWebhookPublicKey: sendgridKey,
     linkSigningSecret: 'x'.repeat(32),
   });
 });
@@ -110,4 +121,31 @@ test('invalid or colliding dev ports are reported one line each', () => {
     'DEV_TEMPORAL_UI_PORT: must be set when DEV_TEMPORAL_PORT is above 64535; unset, it is DEV_TEMPORAL_PORT + 1000',
   ]);
   expect(problems({ DEV_TEMPORAL_PORT: '65000', DEV_TEMPORAL_UI_PORT: '65001' })).toEqual([]);
+});
+
+test("SendGrid's event webhook key: base64 as SendGrid shows it, or PEM (also with \\n escapes, as .env files hold it)", () => {
+  const { base64, pem } = ecKey();
+  expect(loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: base64 }).sendgridWebhookPublicKey).toBe(base64);
+  expect(loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: pem }).sendgridWebhookPublicKey).toBe(pem.trim());
+  expect(loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: pem.trim().replace(/\n/g, '\\n') }).sendgridWebhookPublicKey).toBe(
+    pem.trim(),
+  );
+});
+
+test('a SendGrid key that cannot verify signatures stops the start, with one clear line', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 })
+    .publicKey.export({ format: 'der', type: 'spki' })
+    .toString('base64');
+  for (const key of ['not a key', 'MFkw', ecKey('secp256k1').base64, rsa]) {
+    let error: unknown;
+    try {
+      loadConfig({ SENDGRID_WEBHOOK_PUBLIC_KEY: key });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      "SENDGRID_WEBHOOK_PUBLIC_KEY: must be the verification key of SendGrid's Signed Event Webhook (an ECDSA P-256 public key, base64 or PEM)",
+    ]);
+  }
 });
