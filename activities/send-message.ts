@@ -2,6 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/
 import type { Prisma, PrismaClient } from '../db/client';
 import type { Channel, ReminderReason } from '../domain/appointment';
 import { startsInFuture } from '../domain/appointment-time';
+import { statusHistoryOf, type StatusChange } from '../domain/delivery-status';
 import { confirmLinkUrl } from '../domain/confirm-token';
 import { cancellationEmail, reminderEmail } from '../domain/reminder-email';
 import { cancellationText, reminderText } from '../domain/reminder-text';
@@ -75,13 +76,6 @@ export interface SendDependencies {
   email: MessageGateway;
   /** Where providers and clients reach the API (status callbacks, confirm links), and the links' secret. */
   links: { publicBaseUrl: string; signingSecret: string };
-}
-
-/** One status a message went through, kept in its row's history for the message log. */
-interface StatusChange {
-  status: string;
-  at: string;
-  errorCode: string | null;
 }
 
 export function createSendActivities({ prisma, sms, email, links }: SendDependencies) {
@@ -341,16 +335,23 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
   /** Records the provider's message on the row; null when another row already owns it. */
   async function recordSent(messageId: string, sent: SentMessage): Promise<SendResult | null> {
     const row = await prisma.message.findUniqueOrThrow({ where: { id: messageId } });
+    // A provider report can beat this write (SendGrid's events find the row by its id before
+    // the provider id is on it): the status it set is newer than the send's answer, so it stays.
+    const reported = statusHistoryOf(row.statusHistory).length > 0;
     try {
       await prisma.message.update({
         where: { id: messageId },
         data: {
-          status: sent.status,
           providerId: sent.providerId,
           sentAt: new Date(),
-          errorCode: null,
-          errorMessage: null,
-          statusHistory: appended(row, { status: sent.status, errorCode: null }),
+          ...(reported
+            ? {}
+            : {
+                status: sent.status,
+                errorCode: null,
+                errorMessage: null,
+                statusHistory: appended(row, { status: sent.status, errorCode: null }),
+              }),
         },
       });
     } catch (err) {
@@ -393,7 +394,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
 
 /** The row's status history with one more change, stamped now. */
 function appended(row: MessageRow, change: Omit<StatusChange, 'at'>): Prisma.InputJsonValue {
-  const history = Array.isArray(row.statusHistory) ? (row.statusHistory as unknown as StatusChange[]) : [];
+  const history = statusHistoryOf(row.statusHistory);
   return [...history, { ...change, at: new Date().toISOString() }] as unknown as Prisma.InputJsonValue;
 }
 

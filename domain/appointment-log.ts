@@ -1,5 +1,6 @@
 import type { AppointmentStatus, Confirmation, RecipientRole, ReminderReason } from './appointment';
 import type { JournalActor, JournalEntry } from './appointment-journal';
+import type { StatusChange } from './delivery-status';
 import { formatAppointmentTime } from './reminder-text';
 
 // The appointment log staff read when a client says "I got nothing": the workflow's journal
@@ -39,7 +40,7 @@ export interface LoggedMessage {
   createdAt: Date;
   sentAt: Date | null;
   errorMessage: string | null;
-  statusHistory: { status: string; at: string; errorCode?: string | null }[];
+  statusHistory: StatusChange[];
 }
 
 /** Each reason a reminder did not go out, as staff read it. */

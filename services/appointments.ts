@@ -5,7 +5,8 @@ import type { Prisma } from '../db/client';
 import { isOptedOut } from '../db/opt-outs';
 import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../domain/appointment';
 import type { JournalEntry } from '../domain/appointment-journal';
-import { composeAppointmentLog, type AppointmentLogEntry, type LoggedMessage } from '../domain/appointment-log';
+import { composeAppointmentLog, type AppointmentLogEntry } from '../domain/appointment-log';
+import { statusHistoryOf } from '../domain/delivery-status';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
 import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
 import { reminderPolicyOf } from '../domain/practice';
@@ -129,7 +130,7 @@ export class AppointmentService {
     });
     const logged = messages.map((m) => ({
       ...m,
-      statusHistory: m.statusHistory as unknown as LoggedMessage['statusHistory'],
+      statusHistory: statusHistoryOf(m.statusHistory),
     }));
     return composeAppointmentLog(journal, logged, row.timeZone);
   }

@@ -127,3 +127,55 @@ test('an SMS refused for good (not a mobile) goes out once by email, and every l
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(system().sendgrid.sent.filter((m) => m.to === 'fallback1@example.com')).toHaveLength(1);
 });
+
+test('status callbacks: delivered shows in the view and the log; an undelivered text falls back to one email, however often and in whatever order Twilio reports', async () => {
+  const phone = '+393471230003';
+  await system().api('POST', '/v1/appointments', {
+    appointmentId: 'STATUS-1',
+    startsAt: inFuture(3 * 3600_000),
+    timeZone: 'Europe/Rome',
+    client: { ...client(phone), email: 'status1@example.com' },
+    reminders: [
+      { before: 'P1D', channel: 'sms' },
+      { before: 'PT2H', channel: 'sms' },
+    ],
+  });
+  // Both rules are overdue: one text now (the other is past due).
+  const [first] = await system().twilio.waitForMessages((m) => m.to === phone, 1, 30_000);
+  await eventually(async () => (await viewOf('STATUS-1')).status === 'awaiting_confirmation');
+  expect((await system().twilio.reportStatus(first.sid, 'sent')).status).toBe(204);
+  expect((await system().twilio.reportStatus(first.sid, 'delivered')).status).toBe(204);
+  await eventually(async () => (await viewOf('STATUS-1')).reminders.some((r) => r.state === 'delivered'));
+
+  // The practice moves it: a new text goes out, which the carrier cannot deliver.
+  const moved = await system().api('PATCH', '/v1/appointments/STATUS-1', { startsAt: inFuture(3 * 3600_000 + 60_000) });
+  expect(moved.status).toBe(200);
+  const texts = await system().twilio.waitForMessages((m) => m.to === phone, 2, 30_000);
+  const second = texts[1];
+  for (const [status, code] of [
+    ['undelivered', '30003'],
+    ['sent', undefined],
+    ['undelivered', '30003'],
+  ] as const) {
+    expect((await system().twilio.reportStatus(second.sid, status, code)).status).toBe(204);
+  }
+  await system().sendgrid.waitForSent((m) => m.to === 'status1@example.com', 1, 30_000);
+  const view = await eventually(async () => {
+    const current = await viewOf('STATUS-1');
+    return current.reminders.some((r) => r.fallbackFrom === 'sms' && r.state === 'sent') && current;
+  });
+  expect(view.reminders.filter((r) => r.fallbackFrom === 'sms')).toHaveLength(1);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(system().sendgrid.sent.filter((m) => m.to === 'status1@example.com')).toHaveLength(1);
+
+  const row = await system().prisma.message.findFirstOrThrow({ where: { providerId: second.sid } });
+  expect(row).toMatchObject({ status: 'undelivered', errorCode: '30003' });
+  expect(row.errorMessage).toMatch(/unreachable/);
+
+  const events = (await logOf('STATUS-1')).map((e) => e.event);
+  expect(events).toEqual(
+    expect.arrayContaining(['reminder_sent', 'reminder_delivered', 'rescheduled', 'reminder_failed', 'fallback_sent']),
+  );
+  expect(events.indexOf('reminder_delivered')).toBeLessThan(events.indexOf('rescheduled'));
+  expect(events.lastIndexOf('reminder_failed')).toBeLessThan(events.indexOf('fallback_sent'));
+});

@@ -45,8 +45,8 @@ test('a reminder sent, delivered and confirmed by text, in order and in words', 
   const messages = [
     message({
       statusHistory: [
-        { status: 'queued', at: '2026-11-30T08:30:01.000Z' },
-        { status: 'delivered', at: '2026-11-30T08:30:05.000Z' },
+        { status: 'queued', at: '2026-11-30T08:30:01.000Z', errorCode: null },
+        { status: 'delivered', at: '2026-11-30T08:30:05.000Z', errorCode: null },
       ],
     }),
     message({
@@ -75,7 +75,7 @@ test('an undelivered text and its fallback email; a refused one says refused', (
     message({
       errorMessage: "The client's phone was unreachable.",
       statusHistory: [
-        { status: 'queued', at: '2026-11-30T08:30:01.000Z' },
+        { status: 'queued', at: '2026-11-30T08:30:01.000Z', errorCode: null },
         { status: 'undelivered', at: '2026-11-30T08:31:00.000Z', errorCode: '30003' },
       ],
     }),
@@ -83,7 +83,7 @@ test('an undelivered text and its fallback email; a refused one says refused', (
       id: 'm2',
       channel: 'email',
       purpose: 'fallback',
-      statusHistory: [{ status: 'queued', at: '2026-11-30T08:31:02.000Z' }],
+      statusHistory: [{ status: 'queued', at: '2026-11-30T08:31:02.000Z', errorCode: null }],
     }),
     message({
       id: 'm3',
