@@ -542,7 +542,7 @@ export class AppointmentLifecycle {
   }
 
   private record(entry: JournalFacts, at: Date = this.clock()): void {
-    this.journal.push({ at: at.toISOString(), ...entry } as JournalEntry);
+    this.journal.push({ at: at.toISOString(), ...entry });
     if (this.journal.length > JOURNAL_LIMIT) this.journal.splice(1, this.journal.length - JOURNAL_LIMIT);
   }
 

@@ -1,4 +1,4 @@
-import type { AppointmentStatus, Confirmation, RecipientRole, ReminderReason } from './appointment';
+import type { AppointmentStatus, Confirmation, ReminderReason } from './appointment';
 import type { JournalActor, JournalEntry } from './appointment-journal';
 import type { StatusChange } from './delivery-status';
 import { formatAppointmentTime } from './reminder-text';
@@ -148,7 +148,7 @@ function fromMessage(message: LoggedMessage): AppointmentLogEntry[] {
     ];
   }
   const kind = message.purpose === 'cancellation' ? 'cancellation notice' : 'reminder';
-  const subject = what(message.channel, message.recipient as RecipientRole | null, kind);
+  const subject = what(message.channel, message.recipient, kind);
   const entries: AppointmentLogEntry[] = [];
   const accepted = message.statusHistory.find((change) => !NOT_SENT_STATUSES.has(change.status));
   if (accepted) {

@@ -269,7 +269,7 @@ test('ends when the appointment starts: unconfirmed, every reminder sent, the fi
       ['r2', 'sent', null],
     ]);
     expect(calls.sendSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r1`, `${handle.workflowId}/r2`]);
-    expect(calls.recordFinalView).toEqual([{ workflowId: handle.workflowId, view, journal: expect.any(Array) }]);
+    expect(calls.recordFinalView).toEqual([expect.objectContaining({ workflowId: handle.workflowId, view })]);
     expect(calls.recordFinalView[0].journal?.at(-1)).toMatchObject({ event: 'ended', status: 'unconfirmed' });
     expect(calls.recordAppointment.at(-1)?.status).toBe('unconfirmed');
     expect(await statusAttribute(handle)).toBe('unconfirmed');
@@ -691,7 +691,7 @@ test('cancel with notifyClient texts the client once; changes to a cancelled app
       to: PHONE,
       idempotencyKey: `${handle.workflowId}/cancellation`,
     });
-    expect(calls.recordFinalView).toEqual([{ workflowId: handle.workflowId, view, journal: expect.any(Array) }]);
+    expect(calls.recordFinalView).toEqual([expect.objectContaining({ workflowId: handle.workflowId, view })]);
     expect(await statusAttribute(handle)).toBe('cancelled');
   });
 });
