@@ -84,9 +84,10 @@ async function main(): Promise<void> {
   let running = false;
   try {
     // Every port problem at once, before anything starts: a busy machine is fixed in one go.
-    // One secret for the worker that signs confirm links and the API that checks them, kept across restarts.
-    const linkSigningSecret = config.linkSigningSecret ?? ensureLinkSigningSecret(DATA_DIR);
     await preflight(config);
+    // One secret for the worker that signs confirm links and the API that checks them, kept
+    // across restarts; written only once the preflight found nothing in the way.
+    const linkSigningSecret = config.linkSigningSecret ?? ensureLinkSigningSecret(DATA_DIR);
     mkdirSync(DATA_DIR, { recursive: true });
 
     const database = await resolveDatabase({ databaseUrl: config.databaseUrl, port: config.dev.postgresPort }, say);

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DevSetupError } from './errors';
@@ -11,6 +11,8 @@ const MIN_LENGTH = 32;
 
 export function ensureLinkSigningSecret(dataDir: string): string {
   const file = path.join(dataDir, FILE);
+  // A fresh clone has no `.data/` yet.
+  mkdirSync(dataDir, { recursive: true });
   try {
     // `wx`: two launchers starting at once never overwrite each other's secret; the loser reads it.
     writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
