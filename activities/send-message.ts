@@ -137,7 +137,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     const from = content.from;
     if (from === null) {
       const explanation = 'The practice has no email sender address: set it with `practice update --email-from`.';
-      await markRefused(row.id, NO_EMAIL_SENDER, explanation);
+      await markRefused(row, NO_EMAIL_SENDER, explanation);
       throw rejection(channel, row.id, NO_EMAIL_SENDER, explanation);
     }
     // The activity's own clock, right before the gateway: a worker that was down across the
@@ -186,7 +186,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       if (err.permanent) {
-        await markRefused(row.id, err.code, err.explanation);
+        await markRefused(row, err.code, err.explanation);
         throw rejection(channel, row.id, err.code, err.explanation);
       }
       await prisma.message.update({
@@ -257,7 +257,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
       return await adoptProviderMessage(gateway, row);
     } catch (err) {
       if (!(err instanceof GatewayError) || !err.permanent) throw err;
-      await markRefused(row.id, err.code, err.explanation);
+      await markRefused(row, err.code, err.explanation);
       throw rejection(gateway.channel, row.id, err.code, err.explanation);
     }
   }
@@ -319,10 +319,9 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
   }
 
   /** The provider refused the message for good (or it cannot be sent at all): the row says why. */
-  async function markRefused(messageId: string, code: string, explanation: string): Promise<void> {
-    const row = await prisma.message.findUniqueOrThrow({ where: { id: messageId } });
+  async function markRefused(row: MessageRow, code: string, explanation: string): Promise<void> {
     await prisma.message.update({
-      where: { id: messageId },
+      where: { id: row.id },
       data: {
         status: FAILED,
         errorCode: code,

@@ -66,20 +66,15 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
     }
     next();
   });
-  v1.use(
-    '/appointments',
-    appointmentRoutes(new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue })),
-  );
+  const appointments = new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue });
+  v1.use('/appointments', appointmentRoutes(appointments));
   v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
   app.use(
     '/confirm',
-    confirmLinkRoutes(
-      new ConfirmLinkService({ prisma, temporal, taskQueue: config.temporal.taskQueue, linkSigningSecret }),
-      log,
-    ),
+    confirmLinkRoutes(new ConfirmLinkService({ prisma, temporal, appointments, linkSigningSecret }), log),
   );
 
   app.use(notFoundRoute);

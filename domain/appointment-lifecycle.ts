@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type {
   AppointmentDetails,
+  AppointmentStatus,
   AppointmentView,
   Cancellation,
   Channel,
@@ -494,19 +495,13 @@ export class AppointmentLifecycle {
 
   /** The workflow is about to finish: the last entry of the journal. */
   recordEnd(): void {
-    this.record({ event: 'ended', actor: 'system', status: this.view('', '').status });
+    this.record({ event: 'ended', actor: 'system', status: this.status });
   }
 
   view(workflowId: string, runId: string): AppointmentView {
     return {
       appointmentId: this.appointmentId,
-      status: deriveStatus({
-        cancellation: this.cancellation,
-        confirmation: this.confirmation,
-        optedOut: this.optedOut,
-        over: this.over,
-        reminders: this.currentPlan(),
-      }),
+      status: this.status,
       startsAt: this.details.startsAt,
       timeZone: this.details.timeZone,
       location: this.details.location ?? null,
@@ -516,6 +511,16 @@ export class AppointmentLifecycle {
       workflowId,
       runId,
     };
+  }
+
+  private get status(): AppointmentStatus {
+    return deriveStatus({
+      cancellation: this.cancellation,
+      confirmation: this.confirmation,
+      optedOut: this.optedOut,
+      over: this.over,
+      reminders: this.currentPlan(),
+    });
   }
 
   /** Reminders for an earlier start time stay visible in the view but no longer count for the status. */

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { startsInFuture } from './appointment-time';
 import type { AppointmentStatus } from './appointment';
 
 // The token of an email's confirm link: `<payload>.<signature>`, both base64url. The payload
@@ -93,7 +94,7 @@ export function confirmLinkStanding(
   now: Date,
 ): ConfirmLinkStanding {
   if (appointment.status === 'cancelled') return 'cancelled';
-  if (appointment.status === 'unconfirmed' || Date.parse(appointment.startsAt) <= now.getTime()) return 'over';
+  if (appointment.status === 'unconfirmed' || !startsInFuture(appointment.startsAt, now)) return 'over';
   if (appointment.status === 'confirmed') return 'confirmed';
   return 'confirmable';
 }

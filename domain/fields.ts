@@ -22,6 +22,11 @@ export function isTimeZone(value: string): boolean {
 }
 
 /** A Twilio Messaging Service SID, accepted wherever a sender number is. */
+/** Our row ids (messages, appointments) are UUIDs; a value that is none cannot name one. */
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
 export function isMessagingServiceSid(value: string): boolean {
   return /^MG[0-9a-fA-F]{32}$/.test(value);
 }

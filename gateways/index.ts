@@ -1,6 +1,5 @@
 import type { Config } from '../config';
-import { createEmailSimulator } from './email-simulator';
-import { createSmsSimulator } from './sms-simulator';
+import { createEmailSimulator, createSmsSimulator } from './simulator';
 import type { MessageGateway } from './message-gateway';
 import { createSendGridGateway } from './sendgrid';
 import { createTwilioGateway } from './twilio';

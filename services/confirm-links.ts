@@ -1,7 +1,7 @@
 import type { AppointmentView } from '../domain/appointment';
 import { confirmLinkStanding, verifyConfirmToken, type ConfirmLinkStanding } from '../domain/confirm-token';
 import { ConflictError, NotFoundError } from '../lib/errors';
-import { AppointmentService } from './appointments';
+import type { AppointmentService } from './appointments';
 import type { WorkflowStartDeps } from './appointment-workflows';
 
 // The confirm link of an email reminder, as its visitor meets it. Showing the link only reads
@@ -29,8 +29,13 @@ interface Target {
 export class ConfirmLinkService {
   private readonly appointments: AppointmentService;
 
-  constructor(private readonly deps: WorkflowStartDeps & { linkSigningSecret: string }) {
-    this.appointments = new AppointmentService(deps);
+  constructor(
+    private readonly deps: Pick<WorkflowStartDeps, 'prisma' | 'temporal'> & {
+      appointments: AppointmentService;
+      linkSigningSecret: string;
+    },
+  ) {
+    this.appointments = deps.appointments;
   }
 
   /** Never changes anything. */

@@ -9,8 +9,9 @@ import {
   type StatusChange,
   type StatusReport,
 } from '../domain/delivery-status';
+import { isUuid } from '../domain/fields';
 import { explainTwilioErrorCode } from '../gateways/twilio-errors';
-import { deliverSignals, INLINE_DELIVERY_MS, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
+import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 /** Which message a report is about, as the provider names it. */
 type MessageRef = { channel: 'sms' | 'email'; id: string | null; providerId: string | null };
@@ -33,8 +34,6 @@ export interface ReportsOutcome {
   /** Why some delivery reports were left to the outbox (Temporal slow or down), or null. */
   deferredBecause: unknown;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Records the providers' delivery status reports on the message log. Each report is applied
@@ -69,7 +68,7 @@ export class DeliveryStatusService {
       events.map((event) => ({
         ref: {
           channel: 'email' as const,
-          id: typeof event.message_id === 'string' && UUID.test(event.message_id) ? event.message_id : null,
+          id: typeof event.message_id === 'string' && isUuid(event.message_id) ? event.message_id : null,
           providerId:
             typeof event.sg_message_id === 'string' && event.sg_message_id !== ''
               ? event.sg_message_id.split('.')[0]
@@ -94,7 +93,7 @@ export class DeliveryStatusService {
       if (effect === 'unknown') unknown.push(ref.providerId ?? ref.id ?? '(none)');
       if (signal) toSignal.push(signal);
     }
-    return { effects, unknown, deferredBecause: await this.signalNow(toSignal) };
+    return { effects, unknown, deferredBecause: await deliverNow(this.deps, toSignal) };
   }
 
   private async record(
@@ -128,26 +127,6 @@ export class DeliveryStatusService {
       });
       return { effect: 'recorded', signal: target ? updated : null };
     });
-  }
-
-  /** Delivers the reports' signals within one short bound for all; what is left stays in the outbox. */
-  private async signalNow(messages: OutboxMessage[]): Promise<unknown> {
-    const until = Date.now() + INLINE_DELIVERY_MS;
-    let deferredBecause: unknown = null;
-    for (const message of messages) {
-      try {
-        const { remaining, error, unreachable } = await deliverSignals(this.deps, message, {
-          perSignalMs: INLINE_DELIVERY_MS,
-          until,
-        });
-        if (remaining.length > 0) deferredBecause ??= error;
-        if (unreachable) break;
-      } catch (err) {
-        // The database, after the report was stored: the outbox takes it from here.
-        deferredBecause ??= err;
-      }
-    }
-    return deferredBecause;
   }
 }
 

@@ -6,7 +6,7 @@ import { recordOptIn, recordOptOut } from '../db/opt-outs';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { helpText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
-import { deliverSignals, INLINE_DELIVERY_MS, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
+import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 export interface InboundSms {
   /** Twilio's MessageSid: a redelivered or replayed webhook carries the same one. */
@@ -47,19 +47,9 @@ export class InboundSmsService {
 
     const reply = parseReply(sms.body);
     const recorded = await this.record(practice.id, sms, reply);
-    let deferredBecause: unknown = null;
-    if (recorded && recorded.signalTargets.length > 0) {
-      // Whatever fails here is already in the outbox; the sender gets its answer either way.
-      try {
-        const { remaining, error } = await deliverSignals(this.deps, recorded, {
-          perSignalMs: INLINE_DELIVERY_MS,
-          until: Date.now() + INLINE_DELIVERY_MS,
-        });
-        if (remaining.length > 0) deferredBecause = error;
-      } catch (err) {
-        deferredBecause = err;
-      }
-    }
+    // Whatever is not delivered now is in the outbox; the sender gets its answer either way.
+    const deferredBecause =
+      recorded && recorded.signalTargets.length > 0 ? await deliverNow(this.deps, [recorded]) : null;
     return {
       reply: reply.intent === 'help' ? helpText(practice.name, practice.helpPhone) : null,
       passedOver,

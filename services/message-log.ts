@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../db/client';
 import type { MessageLogQuery } from '../domain/message-log-query';
 import { statusHistoryOf, type StatusChange } from '../domain/delivery-status';
+import { isUuid } from '../domain/fields';
 import { NotFoundError, ValidationError } from '../lib/errors';
 
 // The practice's message log: every message sent and received, newest first (createdAt, then
@@ -110,7 +111,6 @@ interface Position {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BAD_CURSOR = 'must be a nextCursor from an earlier page';
 const OTHER_FILTERS = 'was issued for other filters: repeat the filters of the first page with it';
 
@@ -146,7 +146,7 @@ function decodeCursor(cursor: string, filters: string): Position {
   }
   if (typeof payload !== 'object' || payload === null) throw refuse(BAD_CURSOR);
   const { at, id, f } = payload as Record<string, unknown>;
-  if (typeof at !== 'string' || typeof id !== 'string' || typeof f !== 'string' || !UUID.test(id)) {
+  if (typeof at !== 'string' || typeof id !== 'string' || typeof f !== 'string' || !isUuid(id)) {
     throw refuse(BAD_CURSOR);
   }
   const createdAt = new Date(at);

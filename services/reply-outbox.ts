@@ -47,7 +47,7 @@ export interface OutboxMessage {
 }
 
 /** How long a webhook tries to deliver a message's signals itself before leaving them to the outbox. */
-export const INLINE_DELIVERY_MS = 2_000;
+const INLINE_DELIVERY_MS = 2_000;
 
 /**
  * How long after storing a message's signals the outbox first looks at it: the webhook's own attempt has
@@ -71,7 +71,7 @@ export interface DeliveryResult {
  * soon as its workflow took the signal or is found finished; a "C" whose workflow is
  * finished confirms nothing and is flagged for staff.
  */
-export async function deliverSignals(
+async function deliverSignals(
   { prisma, temporal }: OutboxDependencies,
   message: OutboxMessage,
   bounds: { perSignalMs: number; until: number },
@@ -161,6 +161,30 @@ function deliveryReportOf(message: OutboxMessage): DeliveryReport | null {
     explanation: outcome === 'failed' ? message.errorMessage : null,
     at: reached.at,
   };
+}
+
+/**
+ * What a webhook does once it has stored messages with signal targets: delivers their signals
+ * at once, all within INLINE_DELIVERY_MS, and leaves whatever is left to the outbox. Never
+ * throws: everything is already stored. Returns why something was left, or null.
+ */
+export async function deliverNow(deps: OutboxDependencies, messages: OutboxMessage[]): Promise<unknown> {
+  const until = Date.now() + INLINE_DELIVERY_MS;
+  let deferredBecause: unknown = null;
+  for (const message of messages) {
+    try {
+      const { remaining, error, unreachable } = await deliverSignals(deps, message, {
+        perSignalMs: INLINE_DELIVERY_MS,
+        until,
+      });
+      if (remaining.length > 0) deferredBecause ??= error;
+      if (unreachable) break;
+    } catch (err) {
+      // The database, after the messages were stored: the outbox takes it from here.
+      deferredBecause ??= err;
+    }
+  }
+  return deferredBecause;
 }
 
 export interface DrainOptions extends OutboxDependencies {

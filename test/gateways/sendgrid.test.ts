@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createEmailGateway } from '../../gateways';
-import { createEmailSimulator } from '../../gateways/email-simulator';
+import { createEmailSimulator } from '../../gateways/simulator';
 import { GatewayError, type MessageGateway, type OutboundMessage } from '../../gateways/message-gateway';
 import { createSendGridGateway, SENDGRID_HTTP_TIMEOUT_MS } from '../../gateways/sendgrid';
 import { startFakeSendGrid, type FakeSendGrid } from '../support/fake-sendgrid';

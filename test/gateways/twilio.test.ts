@@ -3,7 +3,7 @@
  */
 import twilio from 'twilio';
 import { GatewayError, type MessageGateway } from '../../gateways/message-gateway';
-import { createSmsSimulator } from '../../gateways/sms-simulator';
+import { createSmsSimulator } from '../../gateways/simulator';
 import { createTwilioGateway, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { match } from '../support/matchers';
