@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { watchArrivals } from './arrivals';
 import type { AddressInfo } from 'node:net';
 
 /** One email SendGrid accepted: one per recipient, as its activity feed lists them. */
@@ -74,8 +75,8 @@ export async function startFakeSendGrid(options: { apiKey?: string } = {}): Prom
   const apiKey =
     options.apiKey ?? `SG.${randomBytes(11).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
   const sent: FakeSendGridMail[] = [];
+  const arrivals = watchArrivals(sent, { provider: 'Fake SendGrid', noun: 'mail(s)', summarize });
   const failures: Array<{ failure: FakeSendGridFailure; match?: (body: Record<string, unknown>) => boolean }> = [];
-  const waiters = new Set<{ check(): void; abort(reason: Error): void }>();
   let activityAvailable = true;
   let activityDelayMs = 0;
   let requests = 0;
@@ -130,7 +131,7 @@ export async function startFakeSendGrid(options: { apiKey?: string } = {}): Prom
 
     const messageId = randomBytes(16).toString('base64url');
     sent.push(...toMails(body, messageId, ++requests));
-    for (const waiter of waiters) waiter.check();
+    arrivals.arrived();
     if (failure && 'status' in failure) return sendFailure(res, failure);
     // A hung request stays open until the client gives up or close() ends every connection.
     if (failure) {
@@ -183,38 +184,7 @@ export async function startFakeSendGrid(options: { apiKey?: string } = {}): Prom
     apiKey,
     sent,
 
-    waitForSent(predicate, count, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          check(): void {
-            const matching = sent.filter(predicate);
-            if (matching.length < count) return;
-            finish();
-            resolve(matching);
-          },
-          abort(reason: Error): void {
-            finish();
-            reject(reason);
-          },
-        };
-        const timer = setTimeout(() => {
-          const matched = sent.filter(predicate).length;
-          waiter.abort(
-            new Error(
-              `Fake SendGrid: expected ${count} matching mail(s) within ${timeoutMs} ms, ` +
-                `but ${matched} matched. Received ${sent.length}:` +
-                (sent.map((m) => `\n  ${summarize(m)}`).join('') || ' none'),
-            ),
-          );
-        }, timeoutMs);
-        function finish(): void {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-        }
-        waiters.add(waiter);
-        waiter.check();
-      });
-    },
+    waitForSent: (predicate, count, timeoutMs) => arrivals.waitFor(predicate, count, timeoutMs),
 
     failNext(failure, match) {
       failures.push(match === undefined ? { failure } : { failure, match });
@@ -229,7 +199,7 @@ export async function startFakeSendGrid(options: { apiKey?: string } = {}): Prom
     },
 
     async close() {
-      for (const waiter of waiters) waiter.abort(new Error('Fake SendGrid closed while waiting for mail'));
+      arrivals.abortAll('Fake SendGrid closed while waiting for mail');
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { watchArrivals } from './arrivals';
 import { countSegments } from '../../domain/segments';
 
 export interface FakeTwilioMessage {
@@ -87,8 +88,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const accountSid = options.accountSid ?? `AC${hex(16)}`;
   const authToken = options.authToken ?? hex(16);
   const messages: FakeTwilioMessage[] = [];
+  const arrivals = watchArrivals(messages, { provider: 'Fake Twilio', noun: 'message(s)', summarize });
   const failures: Array<{ predicate: (form: Record<string, string>) => boolean; failure: FakeTwilioFailure }> = [];
-  const waiters = new Set<{ check(): void; abort(reason: Error): void }>();
   let listDelayMs = 0;
 
   const server = createServer((req, res) => {
@@ -152,7 +153,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       dateSent: receivedAt,
     };
     messages.push(message);
-    for (const waiter of waiters) waiter.check();
+    arrivals.arrived();
     if (failure && 'status' in failure) {
       const text = failure.message ?? STATUS_CODES[failure.status] ?? 'Error';
       return sendTwilioError(res, failure.status, failure.code, text);
@@ -219,38 +220,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     authToken,
     messages,
 
-    waitForMessages(predicate, count, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          check(): void {
-            const matching = messages.filter(predicate);
-            if (matching.length < count) return;
-            finish();
-            resolve(matching);
-          },
-          abort(reason: Error): void {
-            finish();
-            reject(reason);
-          },
-        };
-        const timer = setTimeout(() => {
-          const matched = messages.filter(predicate).length;
-          waiter.abort(
-            new Error(
-              `Fake Twilio: expected ${count} matching message(s) within ${timeoutMs} ms, ` +
-                `but ${matched} matched. Received ${messages.length}:` +
-                (messages.map((m) => `\n  ${summarize(m)}`).join('') || ' none'),
-            ),
-          );
-        }, timeoutMs);
-        function finish(): void {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-        }
-        waiters.add(waiter);
-        waiter.check();
-      });
-    },
+    waitForMessages: (predicate, count, timeoutMs) => arrivals.waitFor(predicate, count, timeoutMs),
 
     failNext(predicate, failure) {
       failures.push({ predicate, failure });
@@ -291,7 +261,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     },
 
     async stop() {
-      for (const waiter of waiters) waiter.abort(new Error('Fake Twilio stopped while waiting for messages'));
+      arrivals.abortAll('Fake Twilio stopped while waiting for messages');
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
