@@ -60,6 +60,8 @@ export const REASON_WORDS: Record<ReminderReason, string> = {
   unsubscribed: 'the client unsubscribed from texts at the carrier (replied STOP)',
   rejected: 'the provider refused the message',
   gateway_unavailable: 'the provider could not be reached before the appointment',
+  quiet_hours_passed: 'quiet hours left no time to send it before the appointment',
+  credit_exhausted: "the practice's monthly text budget was used up",
   undelivered: 'the provider could not deliver it',
   outcome_unknown: 'the provider may have taken it and cannot be asked, so it was not sent again',
 };

@@ -10,6 +10,8 @@ export interface ReminderRule {
   /** ISO 8601 duration before the start, e.g. `P1D`, `PT2H`. */
   before: string;
   channel: Channel;
+  /** Who gets it (a practice policy's rule); absent: the appointment's `recipients`. */
+  recipients?: Recipients;
 }
 
 export interface Client {
@@ -18,6 +20,8 @@ export interface Client {
   email?: string;
   smsConsent: boolean;
   emailConsent: boolean;
+  /** BCP 47; absent: the practice's locale picks the language and date format. */
+  locale?: string;
 }
 
 export interface Practitioner {
@@ -60,6 +64,10 @@ export type ReminderReason =
   | 'unsubscribed'
   | 'rejected'
   | 'gateway_unavailable'
+  /** Quiet hours left no time to send it before the appointment. */
+  | 'quiet_hours_passed'
+  /** The practice's monthly SMS budget was spent (and email was not allowed). */
+  | 'credit_exhausted'
   /** The provider took it, and later reported that it could not be delivered. */
   | 'undelivered'
   /** The provider may or may not have taken it, and cannot be asked: not sent again, so never twice. */

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AppointmentDetails, AppointmentView, Channel } from '../domain/appointment';
 import type { JournalEntry } from '../domain/appointment-journal';
+import type { QuietHours } from '../domain/quiet-hours';
 import {
   LIFECYCLE_REJECTION,
   type LifecycleSnapshot,
@@ -22,6 +23,8 @@ export interface AppointmentWorkflowInput {
   optedOut: boolean;
   /** Channels this run sends on; runs started before email existed lack it and send SMS only. */
   channels?: Channel[];
+  /** The practice's quiet hours when the appointment was made (null: off); runs from before them lack it. */
+  quietHours?: QuietHours | null;
   /** Set by the workflow itself when it continues as new: where the previous run stood. */
   carried?: { lifecycle: LifecycleSnapshot; notifyClientOfCancellation: boolean };
   /** History events after which the workflow continues as new (default 2,000); lowered in tests. */
