@@ -25,6 +25,7 @@ export type JournalEntry = Base &
   (
     | { event: 'created'; startsAt: string; timeZone: string }
     | ({ event: 'reminder_planned' } & ReminderFacts)
+    | ({ event: 'manual_reminder_requested' } & ReminderFacts)
     | ({ event: 'reminder_skipped'; reason?: ReminderReason } & ReminderFacts)
     /** Failures no message row shows (the gateway never answered in time). */
     | ({ event: 'reminder_failed'; reason: ReminderReason } & ReminderFacts)

@@ -12,6 +12,7 @@ import type {
 } from './appointment';
 import type { JournalEntry, JournalFacts } from './appointment-journal';
 import { deriveStatus } from './appointment-status';
+import type { QuietHours } from './quiet-hours';
 import { STARTS_IN_PAST, startsInFuture } from './appointment-time';
 import { DELIVERABLE_CHANNELS, blockingReason, planReminders } from './reminder-plan';
 
@@ -75,6 +76,8 @@ export interface LifecycleOptions {
   clock?: () => Date;
   /** Channels this run may send on; runs started before email existed had SMS only. */
   channels?: readonly Channel[];
+  /** The practice's quiet hours for this appointment; runs from before them have none. */
+  quietHours?: QuietHours | null;
 }
 
 /** How many journal entries a lifecycle keeps: far more than any real appointment's story. */
@@ -82,6 +85,14 @@ const JOURNAL_LIMIT = 500;
 
 /** How many reply ids are remembered for de-duplication: redeliveries come within minutes, not hundreds of replies later. */
 const REMEMBERED_REPLIES = 100;
+
+/** Why a manual reminder cannot reach the client, worded for the staff member who asked. */
+const REMIND_REFUSALS: Partial<Record<ReminderReason, string>> = {
+  no_consent: 'they have not consented to it',
+  no_contact: 'the appointment has no address for it',
+  opted_out: 'their number is opted out (they texted STOP)',
+  channel_unavailable: 'this channel is not available for this appointment',
+};
 
 /** Why a requested change is refused; the workflow's Updates fail with these types. */
 export const LIFECYCLE_REJECTION = {
@@ -129,6 +140,7 @@ export class AppointmentLifecycle {
   private journal: JournalEntry[] = [];
   private readonly clock: () => Date;
   private readonly channels: readonly Channel[];
+  private readonly quietHours: QuietHours | null;
   version = 0;
 
   constructor(
@@ -142,6 +154,7 @@ export class AppointmentLifecycle {
   ) {
     this.clock = options.clock ?? (() => now);
     this.channels = options.channels ?? DELIVERABLE_CHANNELS;
+    this.quietHours = options.quietHours ?? null;
     if (carried) {
       this.details = carried.details;
       this.optedOut = carried.optedOut;
@@ -156,7 +169,13 @@ export class AppointmentLifecycle {
       this.journal = [...(carried.journal ?? [])];
       return;
     }
-    this.reminders = planReminders(details, { now, firstSeq: 1, optedOut, deliverableChannels: this.channels });
+    this.reminders = planReminders(details, {
+      now,
+      firstSeq: 1,
+      optedOut,
+      deliverableChannels: this.channels,
+      quietHours: this.quietHours,
+    });
     this.nextSeq = this.reminders.length + 1;
     this.record({ event: 'created', actor: 'practice', startsAt: details.startsAt, timeZone: details.timeZone });
     this.recordPlan(this.reminders);
@@ -221,6 +240,57 @@ export class AppointmentLifecycle {
     return { optedOut: this.optedOut, deliverableChannels: this.channels };
   }
 
+  /** What keeps a reminder from going out now; a manual one ignores the reminders switch (staff chose it). */
+  private blockingReasonOf(reminder: Reminder): ReminderReason | null {
+    const details = reminder.manual ? { ...this.details, remindersEnabled: true } : this.details;
+    return blockingReason(details, reminder.recipient, reminder.channel, this.blockingContext());
+  }
+
+  /**
+   * Throws the LifecycleError a manual reminder on `channel` would meet: the appointment is
+   * over, or the client cannot get it (no consent, no address, opted out).
+   */
+  checkRemind(channel: Channel, now: Date): void {
+    this.checkOpen();
+    if (this.hasStarted(now)) {
+      throw new LifecycleError(LIFECYCLE_REJECTION.closed, 'The appointment has already started.');
+    }
+    const reason = blockingReason(
+      { ...this.details, remindersEnabled: true },
+      'client',
+      channel,
+      this.blockingContext(),
+    );
+    if (reason) {
+      throw new LifecycleError(
+        LIFECYCLE_REJECTION.invalid,
+        `the client cannot get a ${channel === 'sms' ? 'text' : 'email'} reminder: ${REMIND_REFUSALS[reason] ?? reason}`,
+        'channel',
+      );
+    }
+  }
+
+  /** Staff asked for a reminder to the client now; it is sent like any other, once. */
+  remindNow(channel: Channel, now: Date): Reminder {
+    this.checkRemind(channel, now);
+    const reminder: Reminder = {
+      id: `r${this.nextSeq++}`,
+      channel,
+      recipient: 'client',
+      before: 'PT0S',
+      sendAt: now.toISOString(),
+      state: 'pending',
+      messageId: null,
+      reason: null,
+      fallbackFrom: null,
+      manual: true,
+    };
+    this.reminders.push(reminder);
+    this.record({ event: 'manual_reminder_requested', actor: 'staff', ...reminderFacts(reminder) }, now);
+    this.version++;
+    return reminder;
+  }
+
   /** The earliest pending reminder: the next thing the workflow sleeps until. */
   nextDue(): Reminder | null {
     const pending = this.reminders.filter((r) => r.state === 'pending' && r.id !== this.inFlight);
@@ -236,7 +306,7 @@ export class AppointmentLifecycle {
   beginSend(id: string): Reminder | null {
     const reminder = this.find(id);
     if (reminder.state !== 'pending') return null;
-    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, this.blockingContext());
+    const reason = this.blockingReasonOf(reminder);
     if (reason) {
       this.settle(reminder, 'skipped', reason);
       this.recordSkip(reminder);
@@ -267,7 +337,7 @@ export class AppointmentLifecycle {
       return false;
     }
     const reminder = this.find(id);
-    const reason = blockingReason(this.details, reminder.recipient, reminder.channel, this.blockingContext());
+    const reason = this.blockingReasonOf(reminder);
     if (!reason) return true;
     this.endFlight();
     this.settle(reminder, 'skipped', reason);
@@ -471,6 +541,7 @@ export class AppointmentLifecycle {
         firstSeq: this.nextSeq,
         optedOut: this.optedOut,
         deliverableChannels: this.channels,
+        quietHours: this.quietHours,
       });
       this.nextSeq += plan.length;
       this.planStart = this.reminders.length;
@@ -505,6 +576,10 @@ export class AppointmentLifecycle {
       startsAt: this.details.startsAt,
       timeZone: this.details.timeZone,
       location: this.details.location ?? null,
+      client: { ...this.details.client },
+      practitioner: this.details.practitioner ? { ...this.details.practitioner } : null,
+      recipients: this.details.recipients,
+      remindersEnabled: this.details.remindersEnabled,
       confirmation: this.confirmation,
       cancellation: this.cancellation,
       reminders: this.reminders.map((r) => ({ ...r })),

@@ -101,6 +101,8 @@ function journalDetail(entry: JournalEntry, timeZone: string): string {
       return `Appointment created for ${when(entry.startsAt, entry.timeZone)}`;
     case 'reminder_planned':
       return `${capitalised(what(entry.channel, entry.recipient))} planned for ${when(entry.sendAt)}`;
+    case 'manual_reminder_requested':
+      return `Staff asked for a ${what(entry.channel, entry.recipient)} now`;
     case 'reminder_skipped':
       return `${capitalised(what(entry.channel, entry.recipient))} not sent: ${entry.reason ? REASON_WORDS[entry.reason] : 'not needed'}`;
     case 'reminder_failed':

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   emailField,
   instantField,
+  localeField,
   phoneField,
+  recipientsField,
   reminderRuleSchema,
   startsAtField,
   textField,
@@ -29,6 +31,7 @@ export const createAppointmentSchema = z.strictObject({
       email: emailField.optional(),
       smsConsent: z.boolean().default(false),
       emailConsent: z.boolean().default(false),
+      locale: localeField.optional(),
     })
     .refine((client) => client.phone !== undefined || client.email !== undefined, {
       message: 'needs a phone or an email',
@@ -38,9 +41,8 @@ export const createAppointmentSchema = z.strictObject({
     .optional(),
   location: textField(500).optional(),
   reminders: z.array(reminderRuleSchema).min(1, 'must list at least one reminder').max(10).optional(),
-  recipients: z
-    .enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"')
-    .default('client'),
+  /** Absent: each reminder rule's own recipients (a practice policy's), else the client. */
+  recipients: recipientsField.optional(),
   remindersEnabled: z.boolean().default(true),
 });
 
@@ -61,6 +63,7 @@ export const rescheduleAppointmentSchema = z
         email: emailField.optional(),
         smsConsent: z.boolean().optional(),
         emailConsent: z.boolean().optional(),
+        locale: localeField.optional(),
       })
       .optional(),
   })
@@ -75,3 +78,8 @@ export const cancelAppointmentSchema = z.strictObject({
 
 /** Staff confirmation takes no fields; the schema still refuses unexpected ones. */
 export const confirmAppointmentSchema = z.strictObject({});
+
+/** A manual reminder: by text unless staff say email. */
+export const remindAppointmentSchema = z.strictObject({
+  channel: z.enum(['sms', 'email'], 'must be "sms" or "email"').default('sms'),
+});

@@ -86,6 +86,8 @@ export interface Reminder {
   reason: ReminderReason | null;
   /** The channel that failed before this reminder went out on `channel` instead (null: none did). */
   fallbackFrom: Channel | null;
+  /** Staff asked for it now (POST …/remind): it goes out even with reminders switched off. */
+  manual?: true;
 }
 
 export interface Confirmation {
@@ -105,6 +107,11 @@ export interface AppointmentView {
   startsAt: string;
   timeZone: string;
   location: string | null;
+  /** What the appointment holds now, so an integrator sees what a change did. */
+  client: Client;
+  practitioner: Practitioner | null;
+  recipients: Recipients;
+  remindersEnabled: boolean;
   confirmation: Confirmation | null;
   cancellation: Cancellation | null;
   reminders: Reminder[];

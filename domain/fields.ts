@@ -62,6 +62,19 @@ export const instantField = z
 /** An appointment's new start: an instant in the future. */
 export const startsAtField = instantField.refine((value) => startsInFuture(value, new Date()), STARTS_IN_PAST);
 
+export const recipientsField = z.enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"');
+
+/** A BCP 47 language tag the runtime knows, e.g. it-IT or en. */
+export function isLocale(value: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(value).length === 1 && Intl.DateTimeFormat.supportedLocalesOf(value).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+export const localeField = z.string().refine(isLocale, 'must be a BCP 47 language tag, e.g. it-IT or en-GB');
+
 export const reminderRuleSchema = z.strictObject({
   before: z
     .string()
@@ -70,4 +83,5 @@ export const reminderRuleSchema = z.strictObject({
       'must be a positive ISO 8601 duration of at most one year, e.g. P1D or PT2H',
     ),
   channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
+  recipients: recipientsField.optional(),
 });

@@ -36,3 +36,13 @@ export function applyQuietHours(
   if (!options.quietHours) return { sendAt: at };
   throw new Error('applyQuietHours: not implemented yet (issue 10, domain helper)');
 }
+
+/** A practice's stored window (columns quiet_hours_start/_end; both null: off). */
+export function quietHoursOf(practice: {
+  quietHoursStart: string | null;
+  quietHoursEnd: string | null;
+}): QuietHours | null {
+  return practice.quietHoursStart && practice.quietHoursEnd
+    ? { start: practice.quietHoursStart, end: practice.quietHoursEnd }
+    : null;
+}

@@ -1,5 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import type { AppointmentDetails, Channel, RecipientRole, Reminder, ReminderReason } from './appointment';
+import type { QuietHours } from './quiet-hours';
 
 // Reminder planning is a pure function of the appointment, the clock and what the gateways
 // can deliver, so the workflow stays thin and replays identically, and the API can use the
@@ -15,6 +16,8 @@ export interface PlanOptions {
   deliverableChannels?: readonly Channel[];
   /** The client's number is opted out of SMS for this practice. */
   optedOut?: boolean;
+  /** The practice's quiet hours (absent or null: none, as in runs from before them). */
+  quietHours?: QuietHours | null;
 }
 
 /** The longest "before" the contract allows; anything longer is refused when the rule is set. */

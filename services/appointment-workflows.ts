@@ -4,6 +4,7 @@ import type { PrismaClient } from '../db/client';
 import { isTemporalUnavailable } from './temporal-errors';
 import { isOptedOut } from '../db/opt-outs';
 import type { AppointmentDetails } from '../domain/appointment';
+import { quietHoursOf } from '../domain/quiet-hours';
 import { DELIVERABLE_CHANNELS } from '../domain/reminder-plan';
 import type { appointmentWorkflow } from '../workflows/appointment';
 import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../workflows/messages';
@@ -43,6 +44,11 @@ export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: Appoin
     throw new Error(`Appointment row ${row.id} has neither a confirmed workflow start nor the details to start one.`);
   }
   const details = row.details as unknown as AppointmentDetails;
+  // The practice's quiet hours as the workflow starts govern its plan, re-plans included.
+  const practice = await deps.prisma.practice.findUniqueOrThrow({
+    where: { id: row.practiceId },
+    select: { quietHoursStart: true, quietHoursEnd: true },
+  });
   const input: AppointmentWorkflowInput = {
     practiceId: row.practiceId,
     appointmentId: row.externalId,
@@ -50,6 +56,7 @@ export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: Appoin
     // Read now, not at create: a STOP that came in between found no workflow to tell.
     optedOut: details.client.phone ? await isOptedOut(deps.prisma, row.practiceId, details.client.phone) : false,
     channels: [...DELIVERABLE_CHANNELS],
+    quietHours: quietHoursOf(practice),
   };
   try {
     await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>

@@ -11,12 +11,15 @@ import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../
 import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
 import { reminderPolicyOf } from '../domain/practice';
 import { planReminders } from '../domain/reminder-plan';
+import { quietHoursOf, type QuietHours } from '../domain/quiet-hours';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import {
   cancelUpdate,
   confirmUpdate,
   journalQuery,
   type ConfirmRequest,
+  type RemindRequest,
+  remindUpdate,
   rescheduleUpdate,
   stateQuery,
   UPDATE_REJECTION,
@@ -28,6 +31,8 @@ interface Practice {
   id: string;
   timeZone: string;
   reminderPolicy: unknown;
+  quietHoursStart: string | null;
+  quietHoursEnd: string | null;
 }
 
 /**
@@ -58,7 +63,7 @@ export class AppointmentService {
     if (!startsInFuture(details.startsAt, now))
       throw new ValidationError([{ path: 'startsAt', message: STARTS_IN_PAST }]);
     const optedOut = details.client.phone ? await isOptedOut(prisma, practice.id, details.client.phone) : false;
-    if (details.remindersEnabled) assertSendable(details, now, optedOut);
+    if (details.remindersEnabled) assertSendable(details, { now, optedOut, quietHours: quietHoursOf(practice) });
     const { count } = await prisma.appointment.createMany({
       data: {
         practiceId: practice.id,
@@ -69,6 +74,7 @@ export class AppointmentService {
         workflowId: workflowIdFor(practice.id, request.appointmentId),
         clientPhone: details.client.phone ?? null,
         clientEmail: details.client.email ?? null,
+        practitionerPhone: details.practitioner?.phone ?? null,
         requestHash,
         details: details as unknown as Prisma.InputJsonValue,
       },
@@ -147,7 +153,7 @@ export class AppointmentService {
     const startsAt = change.startsAt ?? (change.timeZone ? current.startsAt : undefined);
     const newPhone = change.client?.phone;
     const clientPhoneOptedOut = newPhone ? await isOptedOut(this.deps.prisma, practiceId, newPhone) : undefined;
-    return this.update(() =>
+    return this.update(row, () =>
       handle.executeUpdate(rescheduleUpdate, {
         args: [
           {
@@ -167,7 +173,7 @@ export class AppointmentService {
     const row = await this.row(practiceId, appointmentId);
     const handle = this.deps.temporal.workflow.getHandle(row.workflowId);
     try {
-      return await this.update(() => handle.executeUpdate(cancelUpdate, { args: [request] }));
+      return await this.update(row, () => handle.executeUpdate(cancelUpdate, { args: [request] }));
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       const view = await this.viewOf(row);
@@ -182,8 +188,16 @@ export class AppointmentService {
     via: ConfirmRequest['via'] = 'staff',
   ): Promise<AppointmentView> {
     const row = await this.row(practiceId, appointmentId);
-    return this.update(() =>
+    return this.update(row, () =>
       this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(confirmUpdate, { args: [{ via }] }),
+    );
+  }
+
+  /** Staff send a reminder now (ignoring the reminders switch, never consent or opt-outs); the view shows it pending. */
+  async remind(practiceId: string, appointmentId: string, request: RemindRequest): Promise<AppointmentView> {
+    const row = await this.row(practiceId, appointmentId);
+    return this.update(row, () =>
+      this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(remindUpdate, { args: [request] }),
     );
   }
 
@@ -198,12 +212,16 @@ export class AppointmentService {
     return row;
   }
 
-  private async update(run: () => Promise<AppointmentView>): Promise<AppointmentView> {
+  private async update(row: AppointmentRow, run: () => Promise<AppointmentView>): Promise<AppointmentView> {
     try {
       return await run();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw new ConflictError('The appointment is over: its start time has passed or it was cancelled.');
+        // The workflow has ended and Temporal no longer keeps it; its final view says why.
+        const ended = (row.finalView as { status?: string } | null)?.status;
+        throw new ConflictError(
+          ended === 'cancelled' ? 'The appointment is cancelled.' : 'The appointment has already started.',
+        );
       }
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         if (err.cause.type === UPDATE_REJECTION.closed) throw new ConflictError(err.cause.message);
@@ -241,15 +259,21 @@ function toDetails(practice: Practice, request: CreateAppointmentRequest): Appoi
     ...(request.location ? { location: request.location } : {}),
     client: request.client,
     ...(request.practitioner ? { practitioner: request.practitioner } : {}),
-    reminders: request.reminders ?? reminderPolicyOf(practice),
-    recipients: request.recipients,
+    // Recipients named by the request apply to every rule; else a policy's rules keep their own.
+    reminders: (request.reminders ?? reminderPolicyOf(practice)).map(({ recipients, ...rule }) =>
+      request.recipients || !recipients ? rule : { ...rule, recipients },
+    ),
+    recipients: request.recipients ?? 'client',
     remindersEnabled: request.remindersEnabled,
   };
 }
 
 /** The plan the workflow will make must contain something it can actually send. */
-function assertSendable(details: AppointmentDetails, now: Date, optedOut: boolean): void {
-  const plan = planReminders(details, { now, firstSeq: 1, optedOut });
+function assertSendable(
+  details: AppointmentDetails,
+  options: { now: Date; optedOut: boolean; quietHours: QuietHours | null },
+): void {
+  const plan = planReminders(details, { ...options, firstSeq: 1 });
   if (plan.some((r) => r.state === 'pending')) return;
   const reasons = [...new Set(plan.map((r) => r.reason))].join(', ');
   throw new ValidationError([

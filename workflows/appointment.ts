@@ -32,12 +32,14 @@ import {
   type AppointmentWorkflowInput,
   type CancelRequest,
   type ConfirmRequest,
+  type RemindRequest,
   type RescheduleRequest,
   cancelUpdate,
   confirmUpdate,
   deliveryReportSignal,
   inboundReplySignal,
   journalQuery,
+  remindUpdate,
   rescheduleUpdate,
   stateQuery,
 } from './messages';
@@ -90,7 +92,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     input.optedOut,
     new Date(),
     carried?.lifecycle,
-    { clock: () => new Date(), channels: input.channels ?? ['sms'] },
+    { clock: () => new Date(), channels: input.channels ?? ['sms'], quietHours: input.quietHours ?? null },
   );
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = carried?.notifyClientOfCancellation ?? false;
@@ -134,6 +136,16 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         return view();
       }),
     { validator: (change: RescheduleRequest) => asFailure(() => lifecycle.checkReschedule(change, new Date())) },
+  );
+  setHandler(
+    remindUpdate,
+    (request) =>
+      asFailure(() => {
+        const reminder = lifecycle.remindNow(request.channel, new Date());
+        log.info('Staff asked for a reminder now', { reminderId: reminder.id, channel: reminder.channel });
+        return view();
+      }),
+    { validator: (request: RemindRequest) => asFailure(() => lifecycle.checkRemind(request.channel, new Date())) },
   );
   setHandler(inboundReplySignal, (reply) => {
     const effect = lifecycle.applyReply(reply, new Date());

@@ -43,6 +43,10 @@ export type InboundReply = Reply;
 
 export type { DeliveryReport };
 
+export interface RemindRequest {
+  channel: Channel;
+}
+
 export interface ConfirmRequest {
   /** Who confirmed: staff through the API (the default), or the client through an email's confirm link. */
   via?: 'staff' | 'email';
@@ -57,6 +61,8 @@ export const journalQuery = defineQuery<JournalEntry[]>('journal');
 export const rescheduleUpdate = defineUpdate<AppointmentView, [RescheduleRequest]>('reschedule');
 export const cancelUpdate = defineUpdate<AppointmentView, [CancelRequest]>('cancel');
 export const confirmUpdate = defineUpdate<AppointmentView, [ConfirmRequest]>('confirm');
+/** Staff send a reminder to the client now (a manual reminder); the answer shows it pending. */
+export const remindUpdate = defineUpdate<AppointmentView, [RemindRequest]>('remind');
 export const inboundReplySignal = defineSignal<[InboundReply]>('inboundReply');
 /** Sent by the status webhooks (through the outbox) when a message's delivery succeeds or fails for good. */
 export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');

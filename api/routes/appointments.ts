@@ -6,6 +6,7 @@ import {
   confirmAppointmentSchema,
   createAppointmentSchema,
   newAppointmentSchema,
+  remindAppointmentSchema,
   rescheduleAppointmentSchema,
 } from '../../domain/appointment-request';
 
@@ -45,6 +46,11 @@ export function appointmentRoutes(appointments: AppointmentService): Router {
   router.post('/:appointmentId/confirm', async (req, res) => {
     parseBody(confirmAppointmentSchema, req.body);
     res.json(await appointments.confirm(res.locals.practice.id, req.params.appointmentId));
+  });
+
+  router.post('/:appointmentId/remind', async (req, res) => {
+    const request = parseBody(remindAppointmentSchema, req.body ?? {});
+    res.status(202).json(await appointments.remind(res.locals.practice.id, req.params.appointmentId, request));
   });
 
   return router;

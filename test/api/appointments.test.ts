@@ -356,8 +356,9 @@ describe('changes to a running appointment', () => {
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('cancelled');
 
-    const patch = await system().api('PATCH', `/v1/appointments/${id}`, { location: 'x' });
+    const patch = await system().api<Problem>('PATCH', `/v1/appointments/${id}`, { location: 'x' });
     expect(patch.status).toBe(409);
+    expect(patch.body.detail).toBe('The appointment is cancelled.');
     const confirm = await system().api('POST', `/v1/appointments/${id}/confirm`);
     expect(confirm.status).toBe(409);
     const view = await system().api('GET', `/v1/appointments/${id}`);
@@ -389,7 +390,75 @@ describe('changes to a running appointment', () => {
     expect(view.status).toBe(200);
     expect(view.body).toEqual(cancelled.body);
     expect((await system().api('POST', `/v1/appointments/${id}/cancel`, {})).status).toBe(200);
-    expect((await system().api('PATCH', `/v1/appointments/${id}`, { location: 'x' })).status).toBe(409);
+    const patch = await system().api<Problem>('PATCH', `/v1/appointments/${id}`, { location: 'x' });
+    expect(patch.status).toBe(409);
+    expect(patch.body.detail).toBe('The appointment is cancelled.');
+  });
+
+  test('the view shows what the appointment holds, so a PATCH can be seen to have changed it', async () => {
+    const created = await system().api(
+      'POST',
+      '/v1/appointments',
+      appointment({
+        location: 'Via Roma 1, Milano',
+        client: { name: 'Maria Rossi', phone: '+393471234567', smsConsent: true, locale: 'it-IT' },
+        practitioner: { name: 'Dr. Bianchi', phone: '+393471112222' },
+        recipients: 'both',
+        remindersEnabled: true,
+      }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      location: 'Via Roma 1, Milano',
+      client: { name: 'Maria Rossi', phone: '+393471234567', smsConsent: true, emailConsent: false, locale: 'it-IT' },
+      practitioner: { name: 'Dr. Bianchi', phone: '+393471112222' },
+      recipients: 'both',
+      remindersEnabled: true,
+    });
+    const id = created.body.appointmentId;
+    const patched = await system().api('PATCH', `/v1/appointments/${id}`, {
+      location: 'Via Dante 2',
+      client: { email: 'maria@example.com', emailConsent: true, locale: 'en-GB' },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      location: 'Via Dante 2',
+      client: { phone: '+393471234567', email: 'maria@example.com', emailConsent: true, locale: 'en-GB' },
+    });
+    const bad = await system().api<Problem>('PATCH', `/v1/appointments/${id}`, { client: { locale: 'not a locale' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([{ path: 'client.locale', message: expect.stringMatching(/BCP 47/) }]);
+  });
+
+  test('POST …/remind sends a reminder now, even with reminders off; 202 with the view', async () => {
+    const phone = '+393471239999';
+    const created = await system().api(
+      'POST',
+      '/v1/appointments',
+      appointment({ client: { name: 'Anna Neri', phone, smsConsent: true }, remindersEnabled: false }),
+    );
+    const id = created.body.appointmentId;
+    const res = await system().api('POST', `/v1/appointments/${id}/remind`, { channel: 'sms' });
+    expect(res.status).toBe(202);
+    expect(res.body.reminders.at(-1)).toMatchObject({ channel: 'sms', recipient: 'client', manual: true });
+    const [text] = await system().twilio.waitForMessages((m) => m.to === phone, 1, 20_000);
+    expect(text.body).toMatch(/Anna/);
+    const log = await eventually(
+      async () => {
+        const entries = (await system().api<{ event: string }[]>('GET', `/v1/appointments/${id}/log`)).body;
+        return entries.some((e) => e.event === 'reminder_sent') ? entries : null;
+      },
+      15_000,
+      'the manual reminder in the appointment log',
+    );
+    expect(log.map((e) => e.event)).toEqual(expect.arrayContaining(['manual_reminder_requested', 'reminder_sent']));
+
+    const email = await system().api<Problem>('POST', `/v1/appointments/${id}/remind`, { channel: 'email' });
+    expect(email.status).toBe(422);
+    expect(email.body.errors).toEqual([{ path: 'channel', message: expect.stringMatching(/no address|consent/) }]);
+    const unknown = await system().api('POST', `/v1/appointments/${id}/remind`, { channel: 'fax' });
+    expect(unknown.status).toBe(422);
+    expect(system().twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
   });
 
   test('cancel with notifyClient texts the client once', async () => {

@@ -22,7 +22,7 @@ export function startAppointmentWorkflow(
     taskQueue: string;
     startsAt: number;
     details?: Partial<AppointmentDetails>;
-    input?: Partial<Pick<AppointmentWorkflowInput, 'optedOut' | 'historyEventLimit' | 'channels'>>;
+    input?: Partial<Pick<AppointmentWorkflowInput, 'optedOut' | 'historyEventLimit' | 'channels' | 'quietHours'>>;
   },
 ): Promise<AppointmentHandle> {
   const appointmentId = `W-${randomBytes(3).toString('hex')}`;

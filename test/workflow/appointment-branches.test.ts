@@ -14,6 +14,7 @@ import {
   type SendRejection,
 } from '../../activities/contracts';
 import type { AppointmentDetails, AppointmentView, Channel } from '../../domain/appointment';
+import type { QuietHours } from '../../domain/quiet-hours';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
   cancelUpdate,
@@ -21,6 +22,7 @@ import {
   deliveryReportSignal,
   inboundReplySignal,
   journalQuery,
+  remindUpdate,
   rescheduleUpdate,
   stateQuery,
   UPDATE_REJECTION,
@@ -117,6 +119,7 @@ interface StartOptions {
   optedOut?: boolean;
   historyEventLimit?: number;
   channels?: Channel[];
+  quietHours?: QuietHours | null;
 }
 
 /** Plain functions (no `this`), so that a scenario can take them apart: `async ({ calls, start }) => …`. */
@@ -511,6 +514,98 @@ test("a practitioner's number found opted out skips only the practitioner's remi
     ]);
     expect(view.status).toBe('unconfirmed');
     expect(calls.sendSms.filter((c) => c.recipient === 'client')).toHaveLength(2);
+  });
+});
+
+test("a practitioner's number refused for good fails only their reminder: no fallback, the client's status unchanged", async () => {
+  const practitionerRefused: SendSms = (input, attempt) =>
+    input.recipient === 'practitioner'
+      ? Promise.reject(refusedSms('21211', 'invalid_number', `msg-${input.idempotencyKey}`))
+      : accept(input, attempt);
+  await withWorker(practitionerRefused, async ({ calls, start }) => {
+    const handle = await start({
+      recipients: 'both',
+      client: emailingClient,
+      practitioner: { name: 'Dr. Bianchi', phone: PRACTITIONER_PHONE, email: 'b@example.com' },
+      reminders: [{ before: 'P1D', channel: 'sms' }],
+    });
+    const view = await handle.result();
+    expect(view.reminders.map((r) => [r.recipient, r.channel, r.state, r.reason, r.fallbackFrom])).toEqual([
+      ['client', 'sms', 'sent', null, null],
+      ['practitioner', 'sms', 'failed', 'invalid_number', null],
+    ]);
+    expect(view.status).toBe('unconfirmed');
+    expect(calls.sendEmail).toHaveLength(0);
+  });
+});
+
+describe('manual reminders (staff press "send reminder now")', () => {
+  test('one goes out at once even with reminders switched off, and shows in the view and the journal', async () => {
+    await withWorker(accept, async ({ calls, start }) => {
+      const handle = await start({ remindersEnabled: false });
+      expect(states(await handle.query(stateQuery))).toEqual([
+        ['r1', 'skipped', 'disabled'],
+        ['r2', 'skipped', 'disabled'],
+      ]);
+      const answered = await handle.executeUpdate(remindUpdate, { args: [{ channel: 'sms' }] });
+      expect(answered.reminders[2]).toEqual(
+        expect.objectContaining({ id: 'r3', channel: 'sms', recipient: 'client', state: 'pending', manual: true }),
+      );
+      await settled(async () => (await handle.query(stateQuery)).reminders[2].state === 'sent');
+      expect(calls.sendSms.map((c) => [c.idempotencyKey.split('/').pop(), c.purpose, c.to])).toEqual([
+        ['r3', 'reminder', PHONE],
+      ]);
+      expect((await handle.query(stateQuery)).status).toBe('awaiting_confirmation');
+      const journal = await handle.query(journalQuery);
+      expect(journal.map((e) => [e.event, e.actor])).toContainEqual(['manual_reminder_requested', 'staff']);
+    });
+  });
+
+  test('refused, naming why, when the client opted out or gave no consent; nothing is sent', async () => {
+    await withWorker(accept, async ({ calls, start }) => {
+      const optedOut = await start({}, { optedOut: true });
+      const refused = optedOut.executeUpdate(remindUpdate, { args: [{ channel: 'sms' }] });
+      expect(await rejectionType(refused)).toBe(UPDATE_REJECTION.invalid);
+      const cause = await refused.catch((err: WorkflowUpdateFailedError) => err.cause);
+      expect(cause?.message).toMatch(/opted out/);
+      const noEmail = optedOut.executeUpdate(remindUpdate, { args: [{ channel: 'email' }] });
+      expect(await rejectionType(noEmail)).toBe(UPDATE_REJECTION.invalid);
+      expect((await optedOut.query(stateQuery)).reminders).toHaveLength(2);
+      expect(calls.sendSms).toHaveLength(0);
+      expect(calls.sendEmail).toHaveLength(0);
+    });
+  });
+
+  test('refused once the appointment is cancelled', async () => {
+    await withWorker(accept, async ({ start }) => {
+      const handle = await start();
+      await handle.executeUpdate(cancelUpdate, { args: [{}] });
+      const refused = handle.executeUpdate(remindUpdate, { args: [{ channel: 'sms' }] });
+      expect(await rejectionType(refused)).toBe(UPDATE_REJECTION.closed);
+    });
+  });
+});
+
+test('the view shows what the appointment holds: client, practitioner, recipients, the reminders switch', async () => {
+  await withWorker(accept, async ({ start }) => {
+    const handle = await start({
+      recipients: 'both',
+      location: 'Via Roma 1',
+      client: { ...emailingClient, locale: 'it-IT' },
+      practitioner: { name: 'Dr. Bianchi', phone: PRACTITIONER_PHONE },
+    });
+    const view = await handle.query(stateQuery);
+    expect(view).toEqual(
+      expect.objectContaining({
+        location: 'Via Roma 1',
+        client: { ...emailingClient, locale: 'it-IT' },
+        practitioner: { name: 'Dr. Bianchi', phone: PRACTITIONER_PHONE },
+        recipients: 'both',
+        remindersEnabled: true,
+      }),
+    );
+    const changed = await handle.executeUpdate(rescheduleUpdate, { args: [{ client: { locale: 'en-GB' } }] });
+    expect(changed.client.locale).toBe('en-GB');
   });
 });
 
