@@ -427,7 +427,7 @@ describe('changes to a running appointment', () => {
     });
     const bad = await system().api<Problem>('PATCH', `/v1/appointments/${id}`, { client: { locale: 'not a locale' } });
     expect(bad.status).toBe(422);
-    expect(bad.body.errors).toEqual([{ path: 'client.locale', message: expect.stringMatching(/BCP 47/) }]);
+    expect(bad.body.errors).toEqual([{ path: 'client.locale', message: match.stringMatching(/BCP 47/) }]);
   });
 
   test('POST …/remind sends a reminder now, even with reminders off; 202 with the view', async () => {
@@ -455,7 +455,7 @@ describe('changes to a running appointment', () => {
 
     const email = await system().api<Problem>('POST', `/v1/appointments/${id}/remind`, { channel: 'email' });
     expect(email.status).toBe(422);
-    expect(email.body.errors).toEqual([{ path: 'channel', message: expect.stringMatching(/no address|consent/) }]);
+    expect(email.body.errors).toEqual([{ path: 'channel', message: match.stringMatching(/no address|consent/) }]);
     const unknown = await system().api('POST', `/v1/appointments/${id}/remind`, { channel: 'fax' });
     expect(unknown.status).toBe(422);
     expect(system().twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
