@@ -57,7 +57,9 @@ export type SendResult =
   /** The number is opted out for this practice (a STOP reached us before the workflow heard of it). */
   | { outcome: 'opted_out' }
   /** The appointment had started by the time the gateway would have been called: nothing was sent. */
-  | { outcome: 'too_late' };
+  | { outcome: 'too_late' }
+  /** The practice's monthly SMS budget has no room for it: nothing was sent. */
+  | { outcome: 'credit_exhausted' };
 
 export interface SettleUnknownSendInput {
   idempotencyKey: string;

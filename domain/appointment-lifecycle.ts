@@ -390,14 +390,16 @@ export class AppointmentLifecycle {
   }
 
   /**
-   * Whether a client reminder whose SMS failed (refused when sent, or reported undelivered)
-   * may go out by email instead: once per reminder, with the client's email and consent, and
+   * Whether a client reminder whose SMS failed (refused when sent, reported undelivered, or
+   * kept back by the practice's spent SMS budget) may go out by email instead: once per reminder, with the client's email and consent, and
    * only while the appointment is open and ahead.
    */
   canFallBack(id: string, now: Date): boolean {
     const reminder = this.find(id);
+    const smsFailed =
+      reminder.state === 'failed' || (reminder.state === 'skipped' && reminder.reason === 'credit_exhausted');
     return (
-      reminder.state === 'failed' &&
+      smsFailed &&
       reminder.channel === 'sms' &&
       reminder.recipient === 'client' &&
       reminder.fallbackFrom === null &&

@@ -318,6 +318,10 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       log.info('Reminder sent', { reminderId: reminder.id, messageId: result.messageId });
     } else if (result.outcome === 'too_late') {
       skipTooLate(reminder.id);
+    } else if (result.outcome === 'credit_exhausted') {
+      lifecycle.markSkipped(reminder.id, 'credit_exhausted');
+      log.warn("Reminder not sent: the practice's monthly SMS budget is used up", { reminderId: reminder.id });
+      fallBackIfAllowed(reminder);
     } else {
       lifecycle.markSkipped(reminder.id, 'opted_out');
       // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.

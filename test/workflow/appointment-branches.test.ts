@@ -539,6 +539,35 @@ test("a practitioner's number refused for good fails only their reminder: no fal
   });
 });
 
+describe("the practice's monthly SMS budget spent", () => {
+  const noCredit: SendSms = () => Promise.resolve({ outcome: 'credit_exhausted' });
+
+  test('a client reminder falls back to email where the client allows it', async () => {
+    await withWorker(noCredit, async ({ calls, start }) => {
+      const view = await (
+        await start({ client: emailingClient, reminders: [{ before: 'PT2H', channel: 'sms' }] })
+      ).result();
+      expect(view.reminders).toEqual([
+        expect.objectContaining({ id: 'r1', channel: 'email', fallbackFrom: 'sms', state: 'sent', reason: null }),
+      ]);
+      expect(calls.sendEmail.map((c) => [c.purpose, c.to])).toEqual([['fallback', EMAIL]]);
+    });
+  });
+
+  test('else the reminder is skipped with credit_exhausted, and the journal says so', async () => {
+    await withWorker(noCredit, async ({ calls, start }) => {
+      const handle = await start({ reminders: [{ before: 'PT2H', channel: 'sms' }] });
+      const view = await handle.result();
+      expect(states(view)).toEqual([['r1', 'skipped', 'credit_exhausted']]);
+      expect(calls.sendEmail).toHaveLength(0);
+      const journal = await handle.query(journalQuery);
+      expect(journal).toContainEqual(
+        expect.objectContaining({ event: 'reminder_skipped', reason: 'credit_exhausted' }),
+      );
+    });
+  });
+});
+
 describe('manual reminders (staff press "send reminder now")', () => {
   test('one goes out at once even with reminders switched off, and shows in the view and the journal', async () => {
     await withWorker(accept, async ({ calls, start }) => {
