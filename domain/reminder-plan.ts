@@ -1,6 +1,6 @@
 import { DateTime, Duration } from 'luxon';
-import type { AppointmentDetails, Channel, RecipientRole, Reminder, ReminderReason } from './appointment';
-import type { QuietHours } from './quiet-hours';
+import type { AppointmentDetails, Channel, RecipientRole, Recipients, Reminder, ReminderReason } from './appointment';
+import { applyQuietHours, type QuietHours } from './quiet-hours';
 
 // Reminder planning is a pure function of the appointment, the clock and what the gateways
 // can deliver, so the workflow stays thin and replays identically, and the API can use the
@@ -16,7 +16,7 @@ export interface PlanOptions {
   deliverableChannels?: readonly Channel[];
   /** The client's number is opted out of SMS for this practice. */
   optedOut?: boolean;
-  /** The practice's quiet hours (absent or null: none, as in runs from before them). */
+  /** The practice's quiet hours; absent or null: none, as in runs planned before they existed. */
   quietHours?: QuietHours | null;
 }
 
@@ -31,9 +31,9 @@ export function parseBefore(before: string): Duration | null {
   return duration;
 }
 
-function recipientRoles(details: AppointmentDetails): RecipientRole[] {
-  if (details.recipients === 'both') return ['client', 'practitioner'];
-  return [details.recipients];
+function recipientRoles(recipients: Recipients): RecipientRole[] {
+  if (recipients === 'both') return ['client', 'practitioner'];
+  return [recipients];
 }
 
 export function addressFor(details: AppointmentDetails, role: RecipientRole, channel: Channel): string | undefined {
@@ -65,15 +65,19 @@ export function blockingReason(
 
 interface Candidate {
   reminder: Omit<Reminder, 'id'>;
-  /** How long ago the rule's time passed, or null when it is still ahead. */
-  overdueMs: number | null;
+  /** The rule's own time (start minus `before`), in epoch milliseconds. */
+  ruleAt: number;
+  /** Quiet hours changed its sendAt. */
+  moved: boolean;
 }
 
 /**
  * One reminder per (rule, recipient). A reminder whose time has already passed is sent
  * right away, but only the latest such one per recipient and channel: creating an
  * appointment two hours ahead should produce one text, not a burst of "1 day before" and
- * "2 hours before" at once.
+ * "2 hours before" at once. Quiet hours then move what is still pending (after that rule, so
+ * it compares rule times, and so that the reminder sent "now" is not sent into the night),
+ * and the same reasoning keeps one of the reminders they move onto the same minute.
  */
 export function planReminders(details: AppointmentDetails, options: PlanOptions): Reminder[] {
   const start = DateTime.fromISO(details.startsAt, { zone: details.timeZone });
@@ -86,7 +90,7 @@ export function planReminders(details: AppointmentDetails, options: PlanOptions)
     // Calendar arithmetic in the appointment's zone: "1 day before" 09:30 stays 09:30 across DST.
     const sendAt = start.minus(before);
     const overdue = sendAt < now;
-    for (const role of recipientRoles(details)) {
+    for (const role of recipientRoles(rule.recipients ?? details.recipients)) {
       const reason = blockingReason(details, role, rule.channel, {
         optedOut: options.optedOut ?? false,
         deliverableChannels: options.deliverableChannels,
@@ -102,12 +106,21 @@ export function planReminders(details: AppointmentDetails, options: PlanOptions)
           reason,
           fallbackFrom: null,
         },
-        overdueMs: overdue ? now.diff(sendAt).toMillis() : null,
+        ruleAt: sendAt.toMillis(),
+        moved: false,
       });
     }
   }
 
-  skipSupersededOverdue(candidates);
+  for (const group of groupsOf(candidates, (c) => (c.ruleAt < now.toMillis() ? channelOf(c) : null))) {
+    keepLatestRule(group, 'past_due');
+  }
+  if (options.quietHours) {
+    moveOutOfQuietHours(candidates, details.timeZone, start.toJSDate(), options.now, options.quietHours);
+    for (const group of groupsOf(candidates, (c) => `${channelOf(c)}@${c.reminder.sendAt}`)) {
+      if (group.some((c) => c.moved)) keepLatestRule(group, 'quiet_hours_passed');
+    }
+  }
 
   return candidates
     .map((candidate) => candidate.reminder)
@@ -115,17 +128,49 @@ export function planReminders(details: AppointmentDetails, options: PlanOptions)
     .map((reminder, index) => ({ id: `r${options.firstSeq + index}`, ...reminder }));
 }
 
-function skipSupersededOverdue(candidates: Candidate[]): void {
-  const overdue = candidates.filter((c) => c.reminder.state === 'pending' && c.overdueMs !== null);
-  const keep = new Map<string, Candidate>();
-  for (const candidate of overdue) {
-    const key = `${candidate.reminder.recipient}/${candidate.reminder.channel}`;
-    const kept = keep.get(key);
-    if (!kept || candidate.overdueMs! < kept.overdueMs!) keep.set(key, candidate);
+/** A recipient's channel: where a burst of reminders would land. */
+function channelOf(candidate: Candidate): string {
+  return `${candidate.reminder.recipient}/${candidate.reminder.channel}`;
+}
+
+/** The pending candidates that share a key, in groups of more than one; a null key stands alone. */
+function groupsOf(candidates: Candidate[], key: (candidate: Candidate) => string | null): Candidate[][] {
+  const groups = new Map<string, Candidate[]>();
+  for (const candidate of candidates) {
+    const k = candidate.reminder.state === 'pending' ? key(candidate) : null;
+    if (k !== null) groups.set(k, [...(groups.get(k) ?? []), candidate]);
   }
-  for (const candidate of overdue) {
-    if (keep.get(`${candidate.reminder.recipient}/${candidate.reminder.channel}`) === candidate) continue;
+  return [...groups.values()].filter((group) => group.length > 1);
+}
+
+/** Only the latest rule stays pending (the first of equals); the others are skipped with `reason`. */
+function keepLatestRule(group: Candidate[], reason: ReminderReason): void {
+  const kept = group.reduce((latest, candidate) => (candidate.ruleAt > latest.ruleAt ? candidate : latest));
+  for (const candidate of group) {
+    if (candidate === kept) continue;
     candidate.reminder.state = 'skipped';
-    candidate.reminder.reason = 'past_due';
+    candidate.reminder.reason = reason;
+  }
+}
+
+/** The appointment's start is the deadline: a reminder quiet hours would push past it is skipped. */
+function moveOutOfQuietHours(
+  candidates: Candidate[],
+  timeZone: string,
+  deadline: Date,
+  now: Date,
+  quietHours: QuietHours,
+): void {
+  for (const candidate of candidates) {
+    const { reminder } = candidate;
+    if (reminder.state !== 'pending') continue;
+    const decision = applyQuietHours(new Date(reminder.sendAt), { quietHours, timeZone, now, deadline });
+    if ('skipped' in decision) {
+      reminder.state = 'skipped';
+      reminder.reason = decision.skipped;
+    } else if (decision.sendAt.toISOString() !== reminder.sendAt) {
+      reminder.sendAt = decision.sendAt.toISOString();
+      candidate.moved = true;
+    }
   }
 }
