@@ -57,7 +57,12 @@ export type SendResult =
   /** The number is opted out for this practice (a STOP reached us before the workflow heard of it). */
   | { outcome: 'opted_out' }
   /** The appointment had started by the time the gateway would have been called: nothing was sent. */
-  | { outcome: 'too_late' };
+  | { outcome: 'too_late' }
+  /**
+   * SMS only: the practice's monthly SMS budget had no room for this message, so nothing was
+   * sent (its row is `not_sent`, error code CREDIT_EXHAUSTED). A retry answers the same.
+   */
+  | { outcome: 'credit_exhausted' };
 
 export interface SettleUnknownSendInput {
   idempotencyKey: string;
