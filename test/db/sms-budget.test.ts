@@ -20,13 +20,15 @@ afterAll(async () => {
   await database?.drop();
 });
 
+let practices = 0;
+
 /** A practice of its own per test, so usage never mixes. */
 async function practice(budget: number | null, timeZone = 'Europe/Rome'): Promise<string> {
   const id = `p-${randomBytes(4).toString('hex')}`;
   await createPractice(prisma, {
     id,
     name: 'Studio',
-    smsFrom: `+1500555${Math.floor(1000 + Math.random() * 8999)}`,
+    smsFrom: `+1500555${1000 + practices++}`,
     timeZone,
   });
   await prisma.practice.update({ where: { id }, data: { smsMonthlyBudget: budget } });
