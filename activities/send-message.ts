@@ -126,7 +126,8 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     if (existing?.status === FAILED)
       throw rejection(channel, existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
     if (existing?.status === TOO_LATE) return { outcome: 'too_late' };
-    if (existing?.status === NOT_SENT && existing.errorCode === CREDIT_EXHAUSTED) return { outcome: 'credit_exhausted' };
+    if (existing?.status === NOT_SENT && existing.errorCode === CREDIT_EXHAUSTED)
+      return { outcome: 'credit_exhausted' };
     if (existing && (existing.status === SENDING || existing.status === RETRYING)) {
       context.heartbeat('reconciling');
       const adopted = await adoptOrRefuse(gateway, existing);
