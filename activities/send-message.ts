@@ -41,7 +41,7 @@ const TOO_LATE = 'too_late';
 /** Never handed to the provider, for the reason in its error code (today only CREDIT_EXHAUSTED). */
 const NOT_SENT = 'not_sent';
 /** The practice's monthly SMS budget had no room for the message. */
-export const CREDIT_EXHAUSTED = 'CREDIT_EXHAUSTED';
+const CREDIT_EXHAUSTED = 'CREDIT_EXHAUSTED';
 
 /** Reminder reasons for the refusals staff can act on; other codes read as `rejected`. */
 const REASON_BY_CODE: Record<string, ReminderReason> = {
