@@ -58,7 +58,10 @@ export type SendResult =
   | { outcome: 'opted_out' }
   /** The appointment had started by the time the gateway would have been called: nothing was sent. */
   | { outcome: 'too_late' }
-  /** The practice's monthly SMS budget has no room for it: nothing was sent. */
+  /**
+   * SMS only: the practice's monthly SMS budget had no room for this message, so nothing was
+   * sent (its row is `not_sent`, error code CREDIT_EXHAUSTED). A retry answers the same.
+   */
   | { outcome: 'credit_exhausted' };
 
 export interface SettleUnknownSendInput {

@@ -10,6 +10,7 @@ import { countSegments } from '../domain/segments';
 import { GatewayError, type MessageGateway, type SentMessage } from '../gateways/message-gateway';
 import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
+import { chargeSms, refundSms } from '../db/sms-budget';
 import {
   SEND_REJECTED,
   type SendMessageInput,
@@ -37,6 +38,10 @@ const SENDING = 'sending';
 const RETRYING = 'retrying';
 const FAILED = 'failed';
 const TOO_LATE = 'too_late';
+/** Never handed to the provider, for the reason in its error code (today only CREDIT_EXHAUSTED). */
+const NOT_SENT = 'not_sent';
+/** The practice's monthly SMS budget had no room for the message. */
+const CREDIT_EXHAUSTED = 'CREDIT_EXHAUSTED';
 
 /** Reminder reasons for the refusals staff can act on; other codes read as `rejected`. */
 const REASON_BY_CODE: Record<string, ReminderReason> = {
@@ -121,6 +126,8 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     if (existing?.status === FAILED)
       throw rejection(channel, existing.id, existing.errorCode ?? 'unknown', existing.errorMessage ?? '');
     if (existing?.status === TOO_LATE) return { outcome: 'too_late' };
+    if (existing?.status === NOT_SENT && existing.errorCode === CREDIT_EXHAUSTED)
+      return { outcome: 'credit_exhausted' };
     if (existing && (existing.status === SENDING || existing.status === RETRYING)) {
       context.heartbeat('reconciling');
       const adopted = await adoptOrRefuse(gateway, existing);
@@ -143,6 +150,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     // The activity's own clock, right before the gateway: a worker that was down across the
     // start, or retries that ran up to it, must not text about an appointment already begun.
     if (!startsInFuture(input.appointment.startsAt, new Date())) {
+      await refundSms(prisma, row.id, new Date());
       await prisma.message.update({
         where: { id: row.id },
         data: {
@@ -153,6 +161,26 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
         },
       });
       return { outcome: 'too_late' };
+    }
+
+    // Charged before the provider can have it, so concurrent sends cannot overspend; a retry
+    // of a charged row is not charged again. Only sends the provider provably never took
+    // give their charge back (below), so the month counts what Twilio may bill.
+    if (channel === 'sms' && content.segments !== null) {
+      const charge = await chargeSms(prisma, { messageId: row.id, segments: content.segments, at: new Date() });
+      if (charge.outcome === 'exhausted') {
+        const explanation = `Not sent: the practice's monthly SMS budget (${charge.budget} segments) is used up.`;
+        await prisma.message.update({
+          where: { id: row.id },
+          data: {
+            status: NOT_SENT,
+            errorCode: CREDIT_EXHAUSTED,
+            errorMessage: explanation,
+            statusHistory: appended(row, { status: NOT_SENT, errorCode: CREDIT_EXHAUSTED }),
+          },
+        });
+        return { outcome: 'credit_exhausted' };
+      }
     }
 
     context.heartbeat('sending');
@@ -186,9 +214,13 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       if (err.permanent) {
+        // Twilio bills no message it refuses outright.
+        await refundSms(prisma, row.id, new Date());
         await markRefused(row, err.code, err.explanation);
         throw rejection(channel, row.id, err.code, err.explanation);
       }
+      // A send the provider may have taken keeps its charge (the retry finds it or sends it).
+      if (!err.maybeAccepted) await refundSms(prisma, row.id, new Date());
       await prisma.message.update({
         where: { id: row.id },
         data: { status: err.maybeAccepted ? RETRYING : PENDING, errorCode: err.code, errorMessage: err.explanation },
@@ -314,7 +346,9 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     });
   }
 
+  /** The attempt stopped before the provider: no charge is held while nothing is under way. */
   async function markPending(messageId: string): Promise<void> {
+    await refundSms(prisma, messageId, new Date());
     await prisma.message.update({ where: { id: messageId }, data: { status: PENDING } });
   }
 

@@ -84,7 +84,7 @@ const VIA_WORDS: Record<Confirmation['via'], string> = {
 
 /** Provider statuses that mean it took the message (the first of them is when it was sent). */
 const FAILED_STATUSES = new Set(['undelivered', 'failed', 'bounced', 'dropped']);
-const NOT_SENT_STATUSES = new Set(['failed', 'too_late', 'pending', 'sending', 'retrying']);
+const NOT_SENT_STATUSES = new Set(['failed', 'too_late', 'not_sent', 'pending', 'sending', 'retrying']);
 
 function what(channel: string, recipient: string | null, kind = 'reminder'): string {
   return `${channel === 'email' ? 'email' : 'text'} ${kind} to ${recipient ?? 'client'}`;

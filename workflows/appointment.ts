@@ -341,11 +341,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const channel = lifecycle.noticeChannel;
     if (!channel) return;
     try {
-      await sendOn(channel, Date.now() + 3_600_000, {
+      const result = await sendOn(channel, Date.now() + 3_600_000, {
         ...messageInput('cancellation', 'cancellation', 'client'),
         to: addressFor(lifecycle.appointment, 'client', channel)!,
       });
-      log.info('Cancellation notice sent', { channel });
+      if (result.outcome === 'sent') log.info('Cancellation notice sent', { channel });
+      else log.warn('Cancellation notice not sent', { channel, outcome: result.outcome });
     } catch (err) {
       // The appointment is cancelled either way; a refused notice is already in the message log.
       const failure = sendFailure(err);

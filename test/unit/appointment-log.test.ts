@@ -100,3 +100,14 @@ test('an undelivered text and its fallback email; a refused one says refused', (
     ['reminder_failed', 'm3', 'Text reminder to client refused: The number is not a mobile number. [21614]'],
   ]);
 });
+
+test('a text the SMS budget stopped is never shown as sent', () => {
+  const messages = [
+    message({
+      sentAt: null,
+      errorMessage: "Not sent: the practice's monthly SMS budget (500 segments) is used up.",
+      statusHistory: [{ status: 'not_sent', at: '2026-11-30T08:30:00.000Z', errorCode: 'CREDIT_EXHAUSTED' }],
+    }),
+  ];
+  expect(composeAppointmentLog([], messages, zone)).toEqual([]);
+});
