@@ -263,3 +263,18 @@ test('a snapshot carries everything into a new lifecycle, which goes on where th
   carried.reschedule({ startsAt: '2026-12-02T09:30:00+01:00' }, now);
   expect(carried.view('wf', 'run2').reminders.map((r) => r.id)).toEqual(['r1', 'r2', 'r3', 'r4']);
 });
+
+test('a manual reminder is refused once the appointment is cancelled or has started, and ignores the reminders switch', () => {
+  const cancelled = fresh();
+  cancelled.cancel(now, null);
+  expect(() => cancelled.remindNow('sms', now)).toThrow(
+    new LifecycleError('AppointmentClosed', 'The appointment is cancelled.'),
+  );
+  const started = fresh();
+  expect(() => started.checkRemind('sms', new Date('2026-12-01T09:30:00+01:00'))).toThrow(/already started/);
+  const off = new AppointmentLifecycle('A-2', { ...details, remindersEnabled: false }, false, now);
+  const manual = off.remindNow('sms', now);
+  expect(manual).toMatchObject({ id: 'r3', state: 'pending', manual: true, sendAt: now.toISOString() });
+  expect(off.nextDue()?.id).toBe('r3');
+  expect(off.beginSend('r3')).not.toBeNull();
+});

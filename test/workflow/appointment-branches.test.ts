@@ -607,15 +607,6 @@ describe('manual reminders (staff press "send reminder now")', () => {
       expect(calls.sendEmail).toHaveLength(0);
     });
   });
-
-  test('refused once the appointment is cancelled', async () => {
-    await withWorker(accept, async ({ start }) => {
-      const handle = await start();
-      await handle.executeUpdate(cancelUpdate, { args: [{}] });
-      const refused = handle.executeUpdate(remindUpdate, { args: [{ channel: 'sms' }] });
-      expect(await rejectionType(refused)).toBe(UPDATE_REJECTION.closed);
-    });
-  });
 });
 
 test('the view shows what the appointment holds: client, practitioner, recipients, the reminders switch', async () => {
