@@ -38,7 +38,7 @@ export const BUILT_IN: Record<'en' | 'it', BuiltInTexts> = {
     },
     reminder_practitioner: {
       sms: '{{practiceName}}: reminder, {{clientName}} is booked {{date}} at {{time}}, {{location}}.',
-      email_subject: 'Reminder: {{clientName}} is booked {{date}} at {{time}}',
+      email_subject: '{{practiceName}}: {{clientName}} is booked {{date}} at {{time}}',
       email: [
         'Hi {{practitionerName}},',
         '',
@@ -86,7 +86,7 @@ export const BUILT_IN: Record<'en' | 'it', BuiltInTexts> = {
     },
     opt_in: {
       sms: '{{practiceName}}: you will get appointment reminders by text again. Reply STOP to opt out.',
-      email_subject: '{{practiceName}}: texts are back on',
+      email_subject: '{{practiceName}}: you will get texts again',
       email: [
         '{{practiceName}} will send you appointment reminders by text again.',
         '',
@@ -113,7 +113,7 @@ export const BUILT_IN: Record<'en' | 'it', BuiltInTexts> = {
     },
     reminder_practitioner: {
       sms: '{{practiceName}}: promemoria, {{clientName}} ha un appuntamento {{date}} alle {{time}}, {{location}}.',
-      email_subject: 'Promemoria: {{clientName}} ha un appuntamento {{date}} alle {{time}}',
+      email_subject: '{{practiceName}}: {{clientName}} ha un appuntamento {{date}} alle {{time}}',
       email: [
         'Gentile {{practitionerName}},',
         '',

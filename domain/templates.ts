@@ -95,8 +95,11 @@ const LIMITS: Record<TemplateVariant, number> = {
   email_subject: 200,
 };
 
-/** Variables with a value only in some variants: a link in a text or a subject line is refused. */
-const ONLY_IN: Partial<Record<TemplateVariable, TemplateVariant>> = { confirmUrl: 'email' };
+/**
+ * The confirm link exists only in the client's reminder email: a practitioner must never be
+ * able to confirm the client's appointment, and a link in a text or a subject is refused.
+ */
+const CONFIRM_LINK_KEY = 'reminder_client.email';
 
 const KEY = /^([a-z_]+)\.([a-z_]+)(?:\.([^.]*))?$/;
 const LANGUAGE = /^[a-z]{2,3}$/;
@@ -177,7 +180,7 @@ function valuesOf(request: RenderRequest, tag: string, phrases: Phrases): Values
     date: appointment ? formatDate(appointment.startsAt, appointment.timeZone, tag) : '',
     time: appointment ? formatTime(appointment.startsAt, appointment.timeZone, tag) : '',
     location: appointment?.location?.trim() ?? '',
-    confirmUrl: request.channel === 'email' ? (request.confirmUrl ?? '') : '',
+    confirmUrl: `${request.kind}.${request.channel}` === CONFIRM_LINK_KEY ? (request.confirmUrl ?? '') : '',
     replyInstructions: request.replyNumber ? phrases.textNumber(request.replyNumber) : phrases.reply,
     helpPhone: request.helpPhone ?? '',
   };
@@ -358,13 +361,8 @@ export function templateProblems(key: string, text: string): string[] {
     const listed = unknown.map((name) => `{{${name}}}`).join(', ');
     problems.push(`unknown variable${unknown.length > 1 ? 's' : ''} ${listed}; the variables are ${VARIABLE_LIST}`);
   }
-  for (const name of new Set(names)) {
-    const only = isVariable(name) ? ONLY_IN[name] : undefined;
-    if (only && only !== parsed.variant) {
-      problems.push(
-        `{{${name}}} is only available in ${only} bodies (keys like ${parsed.kind}.${only}), not in ${parsed.variant}`,
-      );
-    }
+  if (names.includes('confirmUrl') && `${parsed.kind}.${parsed.variant}` !== CONFIRM_LINK_KEY) {
+    problems.push(`{{confirmUrl}} is only available in ${CONFIRM_LINK_KEY} (the client's reminder email)`);
   }
   if (/\{\{|\}\}/.test(text.replace(VARIABLE, ''))) {
     problems.push('has a "{{" without its "}}" (or the reverse); a variable is written {{name}}');
