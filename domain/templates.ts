@@ -124,7 +124,7 @@ function builtInLanguage(language: string): keyof typeof BUILT_IN {
 }
 
 /** A key's parts, or null when it is not `<kind>.<variant>[.<language>]`. */
-export function parseTemplateKey(
+function parseTemplateKey(
   key: string,
 ): { kind: MessageKind; variant: TemplateVariant; language: string | null } | null {
   const match = KEY.exec(key);
@@ -136,7 +136,7 @@ export function parseTemplateKey(
 }
 
 /** The text for a kind and variant in a language, by the lookup order above. */
-export function templateFor(templates: Templates, kind: MessageKind, variant: TemplateVariant, language: string) {
+function templateFor(templates: Templates, kind: MessageKind, variant: TemplateVariant, language: string) {
   return (
     templates[`${kind}.${variant}.${language}`] ??
     templates[`${kind}.${variant}`] ??
@@ -204,12 +204,12 @@ function fill(template: string, values: Values): Line[] {
       .split(/(?<=[.!?])(?=\s)/)
       .map((sentence) => fillSentence(sentence, values))
       .filter((pieces): pieces is Piece[] => pieces !== null);
-    if (sentences.length === 0) continue;
     const pieces = sentences.flat();
-    const last = pieces[pieces.length - 1];
-    if ('text' in last) last.text = last.text.trimEnd();
-    if (pieces.length > 0 && 'text' in pieces[0]) pieces[0].text = pieces[0].text.trimStart();
-    lines.push(pieces.filter((piece) => !('text' in piece) || piece.text !== ''));
+    const [first, last] = [pieces[0], pieces[pieces.length - 1]];
+    if (last && 'text' in last) last.text = last.text.trimEnd();
+    if (first && 'text' in first) first.text = first.text.trimStart();
+    const visible = pieces.filter((piece) => !('text' in piece) || piece.text !== '');
+    if (visible.length > 0) lines.push(visible);
   }
   // Dropped lines can leave paragraph breaks next to each other, or at the ends.
   const kept = lines.filter((line, i) => line.length > 0 || (i > 0 && lines[i - 1].length > 0));
@@ -342,7 +342,7 @@ function paragraphHtml(lines: Line[], phrases: Phrases): Markup {
 const VARIABLE_LIST = TEMPLATE_VARIABLES.map((name) => `{{${name}}}`).join(', ');
 
 /** What is wrong with one template, in words naming the key or the variable; empty when nothing is. */
-export function templateProblems(key: string, text: string): string[] {
+function templateProblems(key: string, text: string): string[] {
   const parsed = parseTemplateKey(key);
   if (!parsed) {
     return [
