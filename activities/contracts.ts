@@ -49,6 +49,8 @@ export interface SendMessageInput {
     startsAt: string;
     timeZone: string;
     location: string | null;
+    /** The client's BCP 47 locale; absent or null: the practice's (histories from before it was kept have none). */
+    clientLocale?: string | null;
   };
 }
 

@@ -3,14 +3,11 @@ import type { Prisma, PrismaClient } from '../db/client';
 import type { Channel, ReminderReason } from '../domain/appointment';
 import { startsInFuture } from '../domain/appointment-time';
 import { statusHistoryOf, type StatusChange } from '../domain/delivery-status';
-import { confirmLinkUrl } from '../domain/confirm-token';
-import { cancellationEmail, reminderEmail } from '../domain/reminder-email';
-import { cancellationText, reminderText } from '../domain/reminder-text';
-import { countSegments } from '../domain/segments';
 import { GatewayError, type MessageGateway, type SentMessage } from '../gateways/message-gateway';
 import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
 import { chargeSms, refundSms } from '../db/sms-budget';
+import { compose as composeMessage, type ComposedMessage } from './compose-message';
 import {
   SEND_REJECTED,
   type SendMessageInput,
@@ -295,39 +292,12 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
   }
 
   /** The message as it goes out now: texts from the practice's settings and the appointment. */
-  async function compose(channel: Channel, input: SendMessageInput) {
+  async function compose(channel: Channel, input: SendMessageInput): Promise<ComposedMessage> {
     const practice = await prisma.practice.findUniqueOrThrow({ where: { id: input.practiceId } });
-    const context = { ...input.appointment, practiceName: practice.name };
-    const cancellation = input.purpose === 'cancellation';
-    if (channel === 'sms') {
-      const body = cancellation ? cancellationText(context) : reminderText(context, input.recipient);
-      const { segments, encoding } = countSegments(body);
-      return { to: input.to, from: practice.smsFrom, body, subject: null, html: null, segments, encoding };
-    }
-    // The client's reminder carries a link that confirms the appointment; it expires at the start.
-    const link =
-      input.recipient === 'client' && !cancellation
-        ? confirmLinkUrl({
-            publicBaseUrl: links.publicBaseUrl,
-            secret: links.signingSecret,
-            practiceId: input.practiceId,
-            appointmentId: input.appointmentId,
-            startsAt: input.appointment.startsAt,
-          })
-        : null;
-    const mail = cancellation ? cancellationEmail(context) : reminderEmail(context, input.recipient, link);
-    return {
-      to: input.to,
-      from: practice.emailFrom,
-      body: mail.text,
-      subject: mail.subject,
-      html: mail.html,
-      segments: null,
-      encoding: null,
-    };
+    return composeMessage(channel, input, practice, links);
   }
 
-  async function claim(channel: Channel, input: SendMessageInput, content: Awaited<ReturnType<typeof compose>>) {
+  async function claim(channel: Channel, input: SendMessageInput, content: ComposedMessage) {
     const appointment = await prisma.appointment.findUnique({ where: { workflowId: input.workflowId } });
     return prisma.message.create({
       data: {

@@ -1,7 +1,7 @@
 import type { AppointmentStatus, Confirmation, ReminderReason } from './appointment';
 import type { JournalActor, JournalEntry } from './appointment-journal';
 import type { StatusChange } from './delivery-status';
-import { formatAppointmentTime } from './reminder-text';
+import { formatAppointmentTime } from './date-format';
 
 // The appointment log staff read when a client says "I got nothing": the workflow's journal
 // (what it decided) merged with the message log (what was transmitted and what the providers

@@ -4,8 +4,8 @@ import { isUniqueViolation } from '../db/errors';
 import { openAppointmentsOfPhone } from '../db/open-appointments';
 import { recordOptIn, recordOptOut } from '../db/opt-outs';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
-import { helpText } from '../domain/reminder-text';
 import { countSegments } from '../domain/segments';
+import { renderMessage, storedTemplates } from '../domain/templates';
 import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 export interface InboundSms {
@@ -51,7 +51,7 @@ export class InboundSmsService {
     const deferredBecause =
       recorded && recorded.signalTargets.length > 0 ? await deliverNow(this.deps, [recorded]) : null;
     return {
-      reply: reply.intent === 'help' ? helpText(practice.name, practice.helpPhone) : null,
+      reply: reply.intent === 'help' ? helpAnswer(practice) : null,
       passedOver,
       deferredBecause,
     };
@@ -150,4 +150,20 @@ export class InboundSmsService {
     });
     return open.find((a) => a.id === lastOutbound?.appointmentId) ?? open[0];
   }
+}
+
+/** The HELP answer: the practice's name and help phone, in its language. */
+function helpAnswer(practice: { name: string; helpPhone: string | null; locale: string; templates: unknown }): string {
+  return renderMessage({
+    kind: 'help',
+    channel: 'sms',
+    locale: practice.locale,
+    templates: storedTemplates(practice.templates),
+    practiceName: practice.name,
+    helpPhone: practice.helpPhone,
+    clientName: null,
+    practitionerName: null,
+    appointment: null,
+    confirmUrl: null,
+  }).body;
 }

@@ -379,6 +379,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         startsAt: details.startsAt,
         timeZone: details.timeZone,
         location: details.location ?? null,
+        clientLocale: details.client.locale ?? null,
       },
     };
   }

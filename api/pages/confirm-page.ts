@@ -1,4 +1,4 @@
-import { formatAppointmentTime } from '../../domain/reminder-text';
+import { formatAppointmentTime } from '../../domain/date-format';
 import { html, type Markup } from '../../lib/html';
 import type { ConfirmLinkOutcome, LinkedAppointment } from '../../services/confirm-links';
 

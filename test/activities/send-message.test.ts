@@ -544,3 +544,116 @@ describe('settleUnknownSend: what a send whose outcome stayed unknown turned out
     expect(gateway.queries).toHaveLength(0);
   });
 });
+
+describe("composition: the practice's templates, the client's language, the sender name", () => {
+  const NAMED_FROM = '+390298765432';
+
+  beforeAll(async () => {
+    // Settings as the practice settings API stores them (its own tests cover the validation).
+    await createPractice(prisma, {
+      id: 'studio-it',
+      name: 'Studio Verdi',
+      smsFrom: '+390211111111',
+      timeZone: 'Europe/Rome',
+    });
+    await prisma.practice.update({
+      where: { id: 'studio-it' },
+      data: {
+        locale: 'it-IT',
+        emailFrom: 'studio@example.com',
+        templates: {
+          'reminder_client.sms.it': 'Ciao {{clientFirstName}}, {{practiceName}} ti aspetta {{date}} alle {{time}}.',
+        },
+      },
+    });
+    await createPractice(prisma, {
+      id: 'studio-named',
+      name: 'Studio Neri',
+      smsFrom: NAMED_FROM,
+      timeZone: 'Europe/Rome',
+    });
+    await prisma.practice.update({ where: { id: 'studio-named' }, data: { senderName: 'Studio Neri' } });
+  });
+
+  /** A reminder of the given practice, on a fixed morning so the local date is known. */
+  function inputFor(practiceId: string, overrides: Partial<SendMessageInput['appointment']> = {}, to?: string) {
+    const input = reminderInput();
+    const workflowId = workflowIdFor(practiceId, input.appointmentId);
+    return {
+      ...input,
+      practiceId,
+      workflowId,
+      idempotencyKey: `${workflowId}/r1`,
+      ...(to ? { to } : {}),
+      appointment: { ...input.appointment, startsAt: '2099-12-01T08:30:00Z', location: 'Via Roma 1', ...overrides },
+    };
+  }
+
+  test('an Italian client of an English-speaking practice gets the Italian text and date', async () => {
+    const gateway = new InMemoryGateway();
+    await sendSmsWith(gateway)(inputFor('clinic', { clientLocale: 'it-IT' }));
+    expect(gateway.sent[0].body).toBe(
+      "Gentile Maria, Studio Bianchi le ricorda l'appuntamento: mar 1 dic alle 09:30, Via Roma 1. " +
+        'Risponda C per confermare o STOP per non ricevere SMS.',
+    );
+  });
+
+  test('an American client reads the date month first with a 12-hour clock', async () => {
+    const gateway = new InMemoryGateway();
+    await sendSmsWith(gateway)(inputFor('clinic', { clientLocale: 'en-US' }));
+    expect(gateway.sent[0].body).toContain('your appointment is Tue, Dec 1 at 9:30 AM, Via Roma 1.');
+  });
+
+  test("the practice's own template overrides the default, in the practice's language when the client has none", async () => {
+    const gateway = new InMemoryGateway();
+    const input = inputFor('studio-it');
+    await sendSmsWith(gateway)(input);
+    expect(gateway.sent[0].body).toBe('Ciao Maria, Studio Verdi ti aspetta mar 1 dic alle 09:30.');
+    // The row records what went out, with its segment count.
+    expect(await rowOf(input)).toMatchObject({ body: gateway.sent[0].body, segments: 1, encoding: 'GSM-7' });
+  });
+
+  test("an English-speaking client of that practice gets the built-in English text, the practitioner the practice's language", async () => {
+    const gateway = new InMemoryGateway();
+    await sendSmsWith(gateway)(inputFor('studio-it', { clientLocale: 'en-GB' }));
+    expect(gateway.sent[0].body).toMatch(
+      /^Hi Maria, a reminder from Studio Verdi: your appointment is Tue 1 Dec at 09:30/,
+    );
+    await sendSmsWith(gateway)({
+      ...inputFor('studio-it', { clientLocale: 'en-GB', practitionerName: 'Dr. Verdi' }),
+      recipient: 'practitioner',
+    });
+    expect(gateway.sent[1].body).toBe(
+      'Studio Verdi: promemoria, Maria Rossi ha un appuntamento mar 1 dic alle 09:30, Via Roma 1.',
+    );
+  });
+
+  test("an Italian client's reminder email is Italian, with the confirm button", async () => {
+    const gateway = new InMemoryGateway('email');
+    const { sendEmail } = createActivities(dependencies(gateway));
+    const input = { ...inputFor('studio-it'), to: 'maria@example.com' };
+    await attemptEnvironment().run<[SendMessageInput], SendResult, typeof sendEmail>(sendEmail, input);
+    const [mail] = gateway.sent;
+    expect(mail.subject).toBe('Promemoria: il suo appuntamento presso Studio Verdi, mar 1 dic alle 09:30');
+    expect(mail.body).toMatch(/Per favore confermi la sua presenza: https:\/\/reminders\.example\.com\/confirm\//);
+    expect(mail.html).toMatch(
+      /<a href="https:\/\/reminders\.example\.com\/confirm\/[^"]+" style="[^"]*">Confermo il mio appuntamento<\/a>/,
+    );
+  });
+
+  test('a practice with a sender name texts an Italian number under its name, and says which number to text', async () => {
+    const gateway = new InMemoryGateway();
+    const input = inputFor('studio-named');
+    await sendSmsWith(gateway)(input);
+    expect(gateway.sent[0].from).toBe('Studio Neri');
+    expect(gateway.sent[0].body).toMatch(/Text C to \+390298765432 to confirm or STOP to opt out\.$/);
+    expect(await rowOf(input)).toMatchObject({ from: 'Studio Neri' });
+  });
+
+  test('the same practice texts a US number from its number: US carriers refuse names', async () => {
+    const gateway = new InMemoryGateway();
+    await sendSmsWith(gateway)(inputFor('studio-named', {}, '+12025550143'));
+    expect(gateway.sent[0].from).toBe(NAMED_FROM);
+    expect(gateway.sent[0].body).toMatch(/Reply C to confirm or STOP to opt out\.$/);
+  });
+});

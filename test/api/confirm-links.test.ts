@@ -4,7 +4,7 @@ import { createApp } from '../../api/app';
 import { freePort } from '../../devenv/ports';
 import type { AppointmentView } from '../../domain/appointment';
 import { confirmLinkUrl } from '../../domain/confirm-token';
-import { formatAppointmentTime } from '../../domain/reminder-text';
+import { formatAppointmentTime } from '../../domain/date-format';
 import { createLogger } from '../../lib/logger';
 import { appointmentRequests } from '../support/appointment-request';
 import { eventually, inFuture, useTestSystem } from '../support/system';

@@ -1,7 +1,19 @@
-import { cancellationEmail, reminderEmail } from '../../domain/reminder-email';
-import { cancellationText, reminderText, type MessageContext } from '../../domain/reminder-text';
+import { renderMessage, type MessageKind, type RenderedMessage } from '../../domain/templates';
 
-const context: MessageContext = {
+// The emails clients and practitioners receive, with the built-in English texts: the same
+// facts as the texts (practice, local date and time, location), a subject, a plain-text body
+// and an HTML body that reads on a phone.
+
+interface Context {
+  practiceName: string;
+  clientName: string;
+  practitionerName: string | null;
+  startsAt: string;
+  timeZone: string;
+  location: string | null;
+}
+
+const context: Context = {
   practiceName: 'Studio Bianchi',
   clientName: 'Maria Rossi',
   practitionerName: 'Dr. Bianchi',
@@ -9,6 +21,33 @@ const context: MessageContext = {
   timeZone: 'Europe/Rome',
   location: 'Via Roma 1, Milano',
 };
+
+function render(kind: MessageKind, c: Context, channel: 'sms' | 'email', confirmUrl: string | null = null) {
+  return renderMessage({
+    kind,
+    channel,
+    locale: 'en-GB',
+    templates: {},
+    practiceName: c.practiceName,
+    helpPhone: null,
+    clientName: c.clientName,
+    practitionerName: c.practitionerName,
+    appointment: { startsAt: c.startsAt, timeZone: c.timeZone, location: c.location },
+    confirmUrl,
+  });
+}
+
+/** An email as the old reminderEmail/cancellationEmail gave it. */
+function email(rendered: RenderedMessage) {
+  return { subject: rendered.subject!, text: rendered.body, html: rendered.html! };
+}
+
+const reminderEmail = (c: Context, recipient: 'client' | 'practitioner', confirmUrl: string | null) =>
+  email(render(recipient === 'client' ? 'reminder_client' : 'reminder_practitioner', c, 'email', confirmUrl));
+const cancellationEmail = (c: Context) => email(render('cancellation', c, 'email'));
+const reminderText = (c: Context) => render('reminder_client', c, 'sms').body;
+const cancellationText = (c: Context) => render('cancellation', c, 'sms').body;
+
 const URL = 'https://reminders.example.com/confirm/eyJhIjoxfQ.c2ln';
 const WHEN = 'Tue 1 Dec at 09:30';
 
@@ -28,7 +67,7 @@ describe('reminder email to the client', () => {
   const email = reminderEmail(context, 'client', URL);
 
   test('states the practice, the local date and time, and the location, like the SMS', () => {
-    expect(reminderText(context, 'client')).toContain(WHEN);
+    expect(reminderText(context)).toContain(WHEN);
     for (const part of [email.subject, email.text, visibleText(email.html)]) {
       expect(part).toContain('Studio Bianchi');
       expect(part).toContain(WHEN);
@@ -93,7 +132,7 @@ describe('cancellation email', () => {
 });
 
 describe('escaping', () => {
-  const hostile: MessageContext = {
+  const hostile: Context = {
     practiceName: "O'Brien & Sons <b>",
     clientName: '<script>alert(1)</script> Rossi',
     practitionerName: '"Dr" <img src=x onerror=alert(1)>',
