@@ -240,6 +240,7 @@ test('sends each reminder when it is due, with the appointment in the message in
         startsAt: before.startsAt,
         timeZone: 'Europe/Rome',
         location: null,
+        clientLocale: null,
       },
     });
     const view = await handle.query(stateQuery);
