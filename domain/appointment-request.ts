@@ -40,7 +40,7 @@ export const createAppointmentSchema = z.strictObject({
   reminders: z.array(reminderRuleSchema).min(1, 'must list at least one reminder').max(10).optional(),
   recipients: z
     .enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"')
-    .default('client'),
+    .optional(),
   remindersEnabled: z.boolean().default(true),
 });
 

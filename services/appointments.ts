@@ -9,7 +9,7 @@ import { composeAppointmentLog, type AppointmentLogEntry } from '../domain/appoi
 import { statusHistoryOf } from '../domain/delivery-status';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
 import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
-import { reminderPolicyOf } from '../domain/practice';
+import { reminderPolicyOf, remindersWithRecipients } from '../domain/practice';
 import { planReminders } from '../domain/reminder-plan';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import {
@@ -241,8 +241,7 @@ function toDetails(practice: Practice, request: CreateAppointmentRequest): Appoi
     ...(request.location ? { location: request.location } : {}),
     client: request.client,
     ...(request.practitioner ? { practitioner: request.practitioner } : {}),
-    reminders: request.reminders ?? reminderPolicyOf(practice),
-    recipients: request.recipients,
+    ...remindersWithRecipients(request.reminders ?? reminderPolicyOf(practice), request.recipients),
     remindersEnabled: request.remindersEnabled,
   };
 }
