@@ -299,7 +299,7 @@ function parseCommandLine(argv: string[]): CommandLine {
       strict: true,
       allowPositionals: false,
     });
-    return { command, values: values as Values };
+    return { command, values };
   } catch (err) {
     throw new UsageError((err as Error).message, commandUsage(command));
   }
@@ -329,7 +329,8 @@ export async function runCli(argv: string[]): Promise<string> {
     await applyMigrations(databaseUrl);
     return await line.command.run(prisma, line.values);
   } catch (err) {
-    if (err instanceof UsageError && err.usage === undefined) throw new UsageError(err.message, commandUsage(line.command));
+    if (err instanceof UsageError && err.usage === undefined)
+      throw new UsageError(err.message, commandUsage(line.command));
     throw err;
   } finally {
     await prisma.$disconnect();

@@ -38,9 +38,7 @@ export const createAppointmentSchema = z.strictObject({
     .optional(),
   location: textField(500).optional(),
   reminders: z.array(reminderRuleSchema).min(1, 'must list at least one reminder').max(10).optional(),
-  recipients: z
-    .enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"')
-    .optional(),
+  recipients: z.enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"').optional(),
   remindersEnabled: z.boolean().default(true),
 });
 

@@ -96,7 +96,4 @@ function canonicalLocale(value: string): string | null {
   return Intl.DateTimeFormat.supportedLocalesOf(canonical).length === 1 ? canonical[0] : null;
 }
 
-export const recipientsField = z.enum(
-  ['client', 'practitioner', 'both'],
-  'must be "client", "practitioner" or "both"',
-);
+export const recipientsField = z.enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"');

@@ -50,8 +50,8 @@ const senderNameField = z
 const MAX_SMS_BUDGET = 1_000_000_000;
 
 const smsMonthlyBudgetField = z
-  .int('must be a whole number of SMS segments, or null for no limit')
-  .min(1, 'must be at least 1 segment, or null for no limit')
+  .int('must be a whole number of SMS segments')
+  .min(1, 'must be at least 1 segment')
   .max(MAX_SMS_BUDGET, `must be at most ${MAX_SMS_BUDGET} segments`);
 
 const optOutRepliesField = z.enum(['practice', 'twilio'], 'must be "practice" or "twilio"');

@@ -62,11 +62,18 @@ export async function createPractice(prisma: PrismaClient, input: CreatePractice
   const { reminderPolicy, ...columns } = storedColumns(settings);
   try {
     await prisma.practice.create({
-      data: { ...columns, id: given.id, smsFrom: given.smsFrom, name: given.name, reminderPolicy: json(reminderPolicy) },
+      data: {
+        ...columns,
+        id: given.id,
+        smsFrom: given.smsFrom,
+        name: given.name,
+        reminderPolicy: json(reminderPolicy),
+      },
     });
   } catch (err) {
     // Another create with the same sender got past the check above at the same time.
-    if (isUniqueViolation(err)) throw new ConflictError(`A practice with id "${given.id}" or sender ${given.smsFrom} already exists.`);
+    if (isUniqueViolation(err))
+      throw new ConflictError(`A practice with id "${given.id}" or sender ${given.smsFrom} already exists.`);
     throw err;
   }
   return { view: await practiceView(prisma, given.id), warnings: templates ? templateWarnings(templates.set) : [] };
