@@ -242,7 +242,7 @@ function describeBefore(before: string): string {
 }
 
 /** The settings as an operator reads them. */
-export function describePractice(view: PracticeView): string {
+function describePractice(view: PracticeView): string {
   const { smsUsage: usage } = view;
   const templates = Object.entries(view.templates);
   const rows: [string, string][] = [

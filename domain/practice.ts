@@ -128,9 +128,6 @@ export const operatorPracticeChangeSchema = settingsChange
   .extend({ smsFrom: smsFromField.optional() })
   .refine(...changesSomething);
 
-export type PracticeChange = z.infer<typeof operatorPracticeChangeSchema>;
-export type PracticeChangeInput = z.input<typeof operatorPracticeChangeSchema>;
-
 export const createPracticeSchema = settingsChange.extend({
   name: settingsFields.name,
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes (max 63)'),

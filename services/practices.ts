@@ -12,7 +12,6 @@ import {
   templatesOf,
   usageMonth,
   type CreatePracticeInput,
-  type PracticeChangeInput,
   type PracticeSettings,
   type SmsUsage,
 } from '../domain/practice';
@@ -20,7 +19,7 @@ import { templateWarnings } from '../domain/templates';
 import { ConflictError, NotFoundError } from '../lib/errors';
 import { parseBody } from '../lib/parse';
 
-export type { CreatePracticeInput, PracticeChangeInput };
+export type { CreatePracticeInput };
 
 /** What staff see of their practice: its settings and this month's SMS usage. */
 export interface PracticeView extends PracticeSettings {
