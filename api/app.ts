@@ -16,6 +16,7 @@ import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
+import { practiceRoutes } from './routes/practice';
 import { sendgridWebhookRoutes } from './routes/sendgrid-webhooks';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
@@ -68,6 +69,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   });
   const appointments = new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue });
   v1.use('/appointments', appointmentRoutes(appointments));
+  v1.use('/practice', practiceRoutes(prisma));
   v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
   app.use('/v1', v1);
 

@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from './client';
-import { usageMonth } from '../domain/sms-budget';
+import { smsUsage as usageOf, usageMonth, type SmsUsage } from '../domain/sms-budget';
 
 // The practice's SMS budget: segments used per month (sms_usage, the month in the practice's
 // time zone) against practices.sms_monthly_budget (null: no limit, usage still counted).
@@ -93,15 +93,6 @@ export async function refundSms(prisma: PrismaClient, messageId: string, at: Dat
 }
 
 /** A practice's SMS usage in the month of `at`, for its settings view. */
-export interface SmsUsage {
-  /** "YYYY-MM" in the practice's time zone. */
-  month: string;
-  segments: number;
-  /** Segments allowed per month; null: no limit. */
-  budget: number | null;
-  /** What is left of the budget this month; null without a budget. */
-  remaining: number | null;
-}
 
 export async function smsUsage(db: Prisma.TransactionClient, practiceId: string, at: Date): Promise<SmsUsage> {
   const practice = await db.practice.findUniqueOrThrow({
@@ -110,7 +101,5 @@ export async function smsUsage(db: Prisma.TransactionClient, practiceId: string,
   });
   const month = usageMonth(at, practice.timeZone);
   const usage = await db.smsUsage.findUnique({ where: { practiceId_month: { practiceId, month } } });
-  const segments = usage?.segments ?? 0;
-  const budget = practice.smsMonthlyBudget;
-  return { month, segments, budget, remaining: budget === null ? null : Math.max(budget - segments, 0) };
+  return usageOf(month, usage?.segments ?? 0, practice.smsMonthlyBudget);
 }

@@ -64,17 +64,6 @@ export const startsAtField = instantField.refine((value) => startsInFuture(value
 
 export const recipientsField = z.enum(['client', 'practitioner', 'both'], 'must be "client", "practitioner" or "both"');
 
-/** A BCP 47 language tag the runtime knows, e.g. it-IT or en. */
-export function isLocale(value: string): boolean {
-  try {
-    return Intl.getCanonicalLocales(value).length === 1 && Intl.DateTimeFormat.supportedLocalesOf(value).length === 1;
-  } catch {
-    return false;
-  }
-}
-
-export const localeField = z.string().refine(isLocale, 'must be a BCP 47 language tag, e.g. it-IT or en-GB');
-
 export const reminderRuleSchema = z.strictObject({
   before: z
     .string()
@@ -85,3 +74,27 @@ export const reminderRuleSchema = z.strictObject({
   channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
   recipients: recipientsField.optional(),
 });
+
+/** A BCP 47 tag we can format dates in; stored in its canonical form (`it-it` → `it-IT`). */
+export const localeField = z
+  .string()
+  .max(35, 'must be a BCP 47 language tag, e.g. en or it-IT')
+  .transform((value, ctx) => {
+    const canonical = canonicalLocale(value);
+    if (canonical === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be a BCP 47 language tag we support, e.g. en or it-IT' });
+      return z.NEVER;
+    }
+    return canonical;
+  });
+
+function canonicalLocale(value: string): string | null {
+  let canonical: string[];
+  try {
+    canonical = Intl.getCanonicalLocales(value);
+  } catch {
+    return null;
+  }
+  if (canonical.length !== 1) return null;
+  return Intl.DateTimeFormat.supportedLocalesOf(canonical).length === 1 ? canonical[0] : null;
+}

@@ -132,13 +132,3 @@ function instantsShowing(wall: number, zone: IANAZone): { first: number; last: n
   }
   return { first: after, last: after };
 }
-
-/** A practice's stored window (columns quiet_hours_start/_end; both null: off). */
-export function quietHoursOf(practice: {
-  quietHoursStart: string | null;
-  quietHoursEnd: string | null;
-}): QuietHours | null {
-  return practice.quietHoursStart && practice.quietHoursEnd
-    ? { start: practice.quietHoursStart, end: practice.quietHoursEnd }
-    : null;
-}

@@ -9,3 +9,17 @@ export function usageMonth(at: Date, timeZone: string): string {
   if (!local.isValid) throw new RangeError(`Cannot place ${at.toISOString()} in time zone "${timeZone}".`);
   return local.toFormat('yyyy-MM');
 }
+
+export interface SmsUsage {
+  month: string;
+  /** Segments charged this month. */
+  segments: number;
+  /** Segments allowed per month; null: no limit. */
+  budget: number | null;
+  /** What is left of the budget this month; null without a budget. */
+  remaining: number | null;
+}
+
+export function smsUsage(month: string, segments: number, budget: number | null): SmsUsage {
+  return { month, segments, budget, remaining: budget === null ? null : Math.max(0, budget - segments) };
+}

@@ -4,7 +4,7 @@ import type { PrismaClient } from '../db/client';
 import { isTemporalUnavailable } from './temporal-errors';
 import { isOptedOut } from '../db/opt-outs';
 import type { AppointmentDetails } from '../domain/appointment';
-import { quietHoursOf } from '../domain/quiet-hours';
+import { quietHoursOf } from '../domain/practice';
 import { DELIVERABLE_CHANNELS } from '../domain/reminder-plan';
 import type { appointmentWorkflow } from '../workflows/appointment';
 import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../workflows/messages';
@@ -47,7 +47,7 @@ export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: Appoin
   // The practice's quiet hours as the workflow starts govern its plan, re-plans included.
   const practice = await deps.prisma.practice.findUniqueOrThrow({
     where: { id: row.practiceId },
-    select: { quietHoursStart: true, quietHoursEnd: true },
+    select: { id: true, quietHoursStart: true, quietHoursEnd: true },
   });
   const input: AppointmentWorkflowInput = {
     practiceId: row.practiceId,

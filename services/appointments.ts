@@ -9,9 +9,9 @@ import { composeAppointmentLog, type AppointmentLogEntry } from '../domain/appoi
 import { statusHistoryOf } from '../domain/delivery-status';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
 import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
-import { reminderPolicyOf } from '../domain/practice';
+import { quietHoursOf, reminderPolicyOf, remindersWithRecipients } from '../domain/practice';
 import { planReminders } from '../domain/reminder-plan';
-import { quietHoursOf, type QuietHours } from '../domain/quiet-hours';
+import type { QuietHours } from '../domain/quiet-hours';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import {
   cancelUpdate,
@@ -259,11 +259,7 @@ function toDetails(practice: Practice, request: CreateAppointmentRequest): Appoi
     ...(request.location ? { location: request.location } : {}),
     client: request.client,
     ...(request.practitioner ? { practitioner: request.practitioner } : {}),
-    // Recipients named by the request apply to every rule; else a policy's rules keep their own.
-    reminders: (request.reminders ?? reminderPolicyOf(practice)).map(({ recipients, ...rule }) =>
-      request.recipients || !recipients ? rule : { ...rule, recipients },
-    ),
-    recipients: request.recipients ?? 'client',
+    ...remindersWithRecipients(request.reminders ?? reminderPolicyOf(practice), request.recipients),
     remindersEnabled: request.remindersEnabled,
   };
 }

@@ -105,6 +105,8 @@ export async function startChaosEnvironment(options: {
       name: 'Chaos Clinic',
       smsFrom: PRACTICE_SMS_FROM,
       timeZone: options.timeZone,
+      // Reminders fall due minutes ahead at any hour of the run; quiet hours would move them.
+      quietHours: null,
       helpPhone: '+390212345678',
     });
     const { key: apiKey } = await createApiKey(prisma, PRACTICE_ID);

@@ -51,6 +51,8 @@ beforeAll(async () => {
     name: 'Studio Bianchi',
     smsFrom: '+15005550006',
     timeZone: 'Europe/Rome',
+    // Reminders fall due minutes ahead at any hour of the run; quiet hours would move them.
+    quietHours: null,
   });
   twilio = await startFakeTwilio({
     faults: () => (twilioDown ? { status: 503, code: 20500, message: 'Service unavailable' } : undefined),

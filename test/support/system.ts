@@ -181,6 +181,8 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
         emailFrom: `reminders@${id}.example.com`,
         timeZone: 'Europe/Rome',
         helpPhone: '+390212345678',
+        // Tests send at any hour; quiet hours have their own tests.
+        quietHours: null,
       });
       return { apiKey: (await createApiKey(prisma, id)).key };
     },
