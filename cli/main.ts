@@ -5,6 +5,7 @@ import { applyMigrations } from '../db/migrate';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
 import { createPractice } from '../services/practices';
+import { SIMULATE_REPLY_USAGE, SimulateReplyError, simulateReplyCommand } from './simulate-reply';
 
 // The operator CLI: `npm run cli -- <command>`. Expected failures print one clear message
 // and exit 1; only a bug shows a stack trace.
@@ -15,6 +16,7 @@ const USAGE = `Usage: npm run cli -- <command>
                   [--sender-name <≤11 chars>] [--email-from <addr>] [--time-zone <IANA>] [--help-phone <E.164>]
   apikey create   --practice <id>        prints a new key once; only its hash is stored
   apikey revoke   --key-prefix <prefix>
+  ${SIMULATE_REPLY_USAGE}
 
 Uses the database at DATABASE_URL. Run as \`npm run cli\` or appointment-reminders, it defaults
 to the embedded development PostgreSQL under .data/ (shared with a running \`npm run dev\`).`;
@@ -70,6 +72,7 @@ const COMMANDS: Record<
       return `Revoked API key ${prefix}.`;
     },
   },
+  'simulate reply': simulateReplyCommand,
 };
 
 function required(values: Record<string, string | undefined>, name: string): string {
@@ -135,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (
       err instanceof ConfigError ||
       err instanceof SetupError ||
+      err instanceof SimulateReplyError ||
       err instanceof NotFoundError ||
       err instanceof ConflictError
     ) {
