@@ -3,7 +3,8 @@ import { confirmLinkUrl } from '../domain/confirm-token';
 import { isE164Phone } from '../domain/fields';
 import { countSegments, type SmsEncoding } from '../domain/segments';
 import { smsSender } from '../domain/sender';
-import { renderMessage, storedTemplates, type MessageKind } from '../domain/templates';
+import { templatesOf } from '../domain/practice';
+import { renderMessage, type MessageKind } from '../domain/templates';
 import type { SendMessageInput } from './contracts';
 
 // What a reminder, fallback or cancellation notice says and who it comes from, from the
@@ -11,6 +12,7 @@ import type { SendMessageInput } from './contracts';
 
 /** The practice settings a message is composed from (a `practices` row has them all). */
 export interface ComposingPractice {
+  id: string;
   name: string;
   smsFrom: string;
   senderName: string | null;
@@ -62,7 +64,7 @@ export function compose(
     kind,
     channel,
     locale,
-    templates: storedTemplates(practice.templates),
+    templates: templatesOf(practice),
     practiceName: practice.name,
     helpPhone: practice.helpPhone,
     clientName: appointment.clientName,

@@ -23,7 +23,13 @@ import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 export interface ApiDependencies {
   config: Pick<
     Config,
-    'publicBaseUrl' | 'twilio' | 'temporal' | 'sendgrid' | 'linkSigningSecret' | 'sendgridWebhookPublicKey'
+    | 'publicBaseUrl'
+    | 'twilio'
+    | 'twilioDevWebhookToken'
+    | 'temporal'
+    | 'sendgrid'
+    | 'linkSigningSecret'
+    | 'sendgridWebhookPublicKey'
   >;
   prisma: PrismaClient;
   temporal: Client;
@@ -39,7 +45,8 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   app.use(
     '/webhooks/twilio',
     twilioWebhookRoutes({
-      authToken: config.twilio?.authToken ?? null,
+      // Without Twilio, the development token (if any) signs simulated webhooks (`simulate reply`).
+      authToken: config.twilio?.authToken ?? config.twilioDevWebhookToken ?? null,
       // Signatures cover the URL Twilio called, which a proxy in front of us hides; PUBLIC_BASE_URL names it.
       publicBaseUrl: config.publicBaseUrl,
       inbound: new InboundSmsService({ prisma, temporal }),

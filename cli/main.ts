@@ -6,6 +6,7 @@ import { applyMigrations } from '../db/migrate';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../lib/errors';
 import { createPractice, practiceView, updatePractice, type PracticeView } from '../services/practices';
+import { SimulateReplyError, simulateReplyCommand } from './simulate-reply';
 
 // The operator CLI: `npm run cli -- <command>`. Expected failures print one clear message
 // (one line per bad flag) and exit 1; only a bug shows a stack trace. `--help` on any
@@ -146,6 +147,7 @@ Revokes an API key, named by the prefix it starts with (ark_1a2b3c4d).`,
       return `Revoked API key ${prefix}.`;
     },
   },
+  'simulate reply': simulateReplyCommand,
 };
 
 /** The usage of several commands: the first paragraph of each. */
@@ -348,6 +350,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (
       err instanceof ConfigError ||
       err instanceof SetupError ||
+      err instanceof SimulateReplyError ||
       err instanceof NotFoundError ||
       err instanceof ConflictError
     ) {

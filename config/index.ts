@@ -19,6 +19,12 @@ export interface Config {
   publicBaseUrl: string;
   /** null: SMS go to the built-in simulator and are not delivered. */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null } | null;
+  /**
+   * TWILIO_DEV_WEBHOOK_TOKEN, development only: with Twilio unconfigured, the Twilio webhooks
+   * accept requests signed with it (`npm run cli -- simulate reply` plays a client with it).
+   * Never set together with Twilio's credentials, whose auth token alone then verifies webhooks.
+   */
+  twilioDevWebhookToken?: string | null;
   /** null: email goes to the built-in simulator and is not delivered. */
   sendgrid: { apiKey: string; apiBaseUrl: string | null } | null;
   /** Verifies SendGrid's signed event webhook (base64 DER or PEM, ECDSA P-256); null: the webhook refuses every post. */
@@ -118,6 +124,10 @@ const schema = z
     ),
     TWILIO_AUTH_TOKEN: optional,
     TWILIO_API_BASE_URL: url('e.g. http://localhost:4010'),
+    TWILIO_DEV_WEBHOOK_TOKEN: optional.refine(
+      (value) => value === undefined || value.length >= 32,
+      'must be at least 32 characters (e.g. openssl rand -hex 32)',
+    ),
     SENDGRID_API_KEY: optional,
     SENDGRID_API_BASE_URL: url('e.g. http://localhost:4020'),
     // A PEM key in an .env file often has its line breaks written as \n.
@@ -142,6 +152,13 @@ const schema = z
         code: 'custom',
         path: [env.TWILIO_ACCOUNT_SID ? 'TWILIO_AUTH_TOKEN' : 'TWILIO_ACCOUNT_SID'],
         message: 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together',
+      });
+    }
+    if (env.TWILIO_DEV_WEBHOOK_TOKEN && env.TWILIO_AUTH_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_DEV_WEBHOOK_TOKEN'],
+        message: 'is for development without Twilio: unset it, webhooks are verified with TWILIO_AUTH_TOKEN',
       });
     }
     // Two dev servers on one port cannot both start; say so now rather than as a port-taken error later.
@@ -196,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             apiBaseUrl: e.TWILIO_API_BASE_URL ?? null,
           }
         : null,
+    twilioDevWebhookToken: e.TWILIO_DEV_WEBHOOK_TOKEN ?? null,
     sendgrid: e.SENDGRID_API_KEY ? { apiKey: e.SENDGRID_API_KEY, apiBaseUrl: e.SENDGRID_API_BASE_URL ?? null } : null,
     sendgridWebhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY ?? null,
     linkSigningSecret: e.LINK_SIGNING_SECRET ?? null,

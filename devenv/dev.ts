@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from '../config';
 import { createPrismaClient, type PrismaClient } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createEmailGateway, createSmsGateway } from '../gateways';
+import { ensureDevWebhookToken } from './dev-webhook-token';
 import { ensureLinkSigningSecret } from './link-secret';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
@@ -88,6 +89,10 @@ async function main(): Promise<void> {
     // One secret for the worker that signs confirm links and the API that checks them, kept
     // across restarts; written only once the preflight found nothing in the way.
     const linkSigningSecret = config.linkSigningSecret ?? ensureLinkSigningSecret(DATA_DIR);
+    // Without Twilio, webhooks signed with this token are accepted: `simulate reply` plays the client.
+    const twilioDevWebhookToken = config.twilio
+      ? null
+      : (config.twilioDevWebhookToken ?? ensureDevWebhookToken(DATA_DIR));
     mkdirSync(DATA_DIR, { recursive: true });
 
     const database = await resolveDatabase({ databaseUrl: config.databaseUrl, port: config.dev.postgresPort }, say);
@@ -145,7 +150,7 @@ async function main(): Promise<void> {
     const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue: config.temporal.taskQueue, log });
     await started(stopHousekeeping);
 
-    const app = createApp({ config: { ...config, linkSigningSecret }, prisma, temporal, log });
+    const app = createApp({ config: { ...config, linkSigningSecret, twilioDevWebhookToken }, prisma, temporal, log });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
     }).catch(async (err: NodeJS.ErrnoException) => {
@@ -244,6 +249,8 @@ function printBanner(info: {
       -d '{"appointmentId":"A-1001","startsAt":"${startsAt}","client":{"name":"Maria Rossi","phone":"+393471234567","smsConsent":true}}'
 
   Then find it in the Temporal UI: Workflows, filter  AppointmentId = "A-1001"
+  Play the client (C, STOP, START, HELP) through the real webhook:
+    npm run cli -- simulate reply --from +393471234567 --body C
   Press Ctrl-C to stop.
 `);
 }

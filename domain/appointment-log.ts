@@ -14,12 +14,14 @@ export type AppointmentLogEvent =
   | 'notice_sent'
   | 'reminder_delivered'
   | 'reminder_failed'
-  | 'reply_received';
+  | 'reply_received'
+  | 'reply_sent';
 
 export interface AppointmentLogEntry {
   at: string;
   event: AppointmentLogEvent;
-  actor: JournalActor;
+  /** A reply from the practitioner's number is theirs. */
+  actor: JournalActor | 'practitioner';
   detail: string;
   /** The reminder (r1…) or message the entry is about, when there is one. */
   reminderId: string | null;
@@ -37,6 +39,8 @@ export interface LoggedMessage {
   keyword: string | null;
   needsReview: boolean;
   body: string;
+  /** MMS pictures and files a reply came with. */
+  mediaUrls: string[];
   createdAt: Date;
   sentAt: Date | null;
   errorMessage: string | null;
@@ -90,6 +94,10 @@ function what(channel: string, recipient: string | null, kind = 'reminder'): str
   return `${channel === 'email' ? 'email' : 'text'} ${kind} to ${recipient ?? 'client'}`;
 }
 
+function attachments(urls: string[]): string {
+  return `${urls.length === 1 ? 'an attachment' : `${urls.length} attachments`}: ${urls.join(' ')}`;
+}
+
 function capitalised(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -139,15 +147,29 @@ function fromJournal(entry: JournalEntry, timeZone: string): AppointmentLogEntry
 
 function fromMessage(message: LoggedMessage): AppointmentLogEntry[] {
   const base = { reminderId: message.reminderId, messageId: message.id };
+  const who = message.recipient === 'practitioner' ? 'practitioner' : 'client';
   if (message.direction === 'inbound') {
     const said = message.keyword ? message.keyword : `"${message.body}"`;
+    const media = message.mediaUrls.length > 0 ? ` with ${attachments(message.mediaUrls)}` : '';
     return [
       {
         ...base,
         at: message.createdAt.toISOString(),
         event: 'reply_received',
-        actor: 'client',
-        detail: `Client replied ${said}${message.needsReview ? ' (needs review by staff)' : ''}`,
+        actor: who,
+        detail: `${capitalised(who)} replied ${said}${media}${message.needsReview ? ' (needs review by staff)' : ''}`,
+      },
+    ];
+  }
+  if (message.purpose === 'reply') {
+    // Sent by Twilio as the webhook's answer: no delivery reports follow.
+    return [
+      {
+        ...base,
+        at: message.createdAt.toISOString(),
+        event: 'reply_sent',
+        actor: 'system',
+        detail: `Answered the ${who}: "${message.body}"`,
       },
     ];
   }

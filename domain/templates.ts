@@ -144,14 +144,6 @@ function templateFor(templates: Templates, kind: MessageKind, variant: TemplateV
   );
 }
 
-/** The practice's stored templates as the renderer reads them: string entries only. */
-export function storedTemplates(value: unknown): Templates {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  return Object.fromEntries(
-    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-  );
-}
-
 export function renderMessage(request: RenderRequest): RenderedMessage {
   const { tag, language } = localeInfo(request.locale);
   const phrases = PHRASES[builtInLanguage(language)];

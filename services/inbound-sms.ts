@@ -1,11 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { Prisma, PrismaClient } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { openAppointmentsOfPhone } from '../db/open-appointments';
-import { recordOptIn, recordOptOut } from '../db/opt-outs';
+import { matchAppointment, openAppointmentsOfPhone } from '../db/open-appointments';
+import { isOptedOut, recordOptIn, recordOptOut } from '../db/opt-outs';
+import type { AppointmentDetails, RecipientRole } from '../domain/appointment';
+import { replyAnswerKind, replyNeedsReview, type OptOutReplies } from '../domain/reply-answer';
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { countSegments } from '../domain/segments';
-import { renderMessage, storedTemplates } from '../domain/templates';
+import { templatesOf } from '../domain/practice';
+import { renderMessage, type MessageKind } from '../domain/templates';
 import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 export interface InboundSms {
@@ -19,7 +22,7 @@ export interface InboundSms {
 }
 
 export interface InboundOutcome {
-  /** Text to answer the sender with (HELP), or null for no reply. */
+  /** Text to answer the sender with, or null for no answer. */
   reply: string | null;
   /**
    * Another practice that sends from `To` itself, passed over for the practice of the
@@ -28,14 +31,23 @@ export interface InboundOutcome {
   passedOver: string | null;
   /** Why some of the reply's signals were left to the reply outbox (Temporal slow or down), or null. */
   deferredBecause: unknown;
+  /** Why the answer could not be written (its template failed to render), or null: the reply and its effects are stored regardless. */
+  unansweredBecause: unknown;
 }
 
+type Practice = Prisma.PracticeGetPayload<object>;
+type AppointmentRow = Prisma.AppointmentGetPayload<object>;
+
+/** The answer to a reply is logged under this key: a redelivered webhook finds it and answers the same. */
+const answerKey = (messageSid: string) => `reply/${messageSid}`;
+
 /**
- * Turns an inbound SMS into its effects: the message log entry, opt-out bookkeeping and the
- * signals to the workflows concerned. All of it is recorded in one transaction before the
- * webhook answers; the signals are then delivered at once when Temporal answers quickly, and
- * by the reply outbox otherwise (services/reply-outbox.ts). Effects apply once per
- * MessageSid: a redelivered or replayed webhook only gets its answer again.
+ * Turns an inbound SMS into its effects: the message log entry, opt-out bookkeeping, the
+ * signals to the workflows concerned, and the answer (logged as an outbound message). All of
+ * it is recorded in one transaction before the webhook answers; the signals are then delivered
+ * at once when Temporal answers quickly, and by the reply outbox otherwise
+ * (services/reply-outbox.ts). Effects apply once per MessageSid: a redelivered or replayed
+ * webhook only gets the stored answer again.
  */
 export class InboundSmsService {
   constructor(private readonly deps: { prisma: PrismaClient; temporal: Client }) {}
@@ -45,16 +57,13 @@ export class InboundSmsService {
     if (!routed) return null;
     const { practice, passedOver } = routed;
 
-    const reply = parseReply(sms.body);
-    const recorded = await this.record(practice.id, sms, reply);
+    const recorded = await this.record(practice, sms, parseReply(sms.body));
     // Whatever is not delivered now is in the outbox; the sender gets its answer either way.
     const deferredBecause =
-      recorded && recorded.signalTargets.length > 0 ? await deliverNow(this.deps, [recorded]) : null;
-    return {
-      reply: reply.intent === 'help' ? helpAnswer(practice) : null,
-      passedOver,
-      deferredBecause,
-    };
+      recorded.outbox && recorded.outbox.signalTargets.length > 0
+        ? await deliverNow(this.deps, [recorded.outbox])
+        : null;
+    return { reply: recorded.answer, passedOver, deferredBecause, unansweredBecause: recorded.unansweredBecause };
   }
 
   /**
@@ -74,26 +83,54 @@ export class InboundSmsService {
   }
 
   /**
-   * Stores the message with its effects, or returns null when this MessageSid was stored
-   * before. Replies from one number are recorded one at a time (a transaction-scoped lock on
-   * practice and number) and dated by the database's clock once the lock is held, so their
-   * receive times are in the order their effects were applied, whichever API instance took them.
+   * Stores the message with its effects and its answer. For a MessageSid stored before, stores
+   * nothing and returns the answer given then. Replies from one number are recorded one at a
+   * time (a transaction-scoped lock on practice and number) and dated by the database's clock
+   * once the lock is held, so their receive times are in the order their effects were applied,
+   * whichever API instance took them.
    */
-  private async record(practiceId: string, sms: InboundSms, reply: ParsedReply): Promise<OutboxMessage | null> {
+  private async record(
+    practice: Practice,
+    sms: InboundSms,
+    reply: ParsedReply,
+  ): Promise<{ outbox: OutboxMessage | null; answer: string | null; unansweredBecause: unknown }> {
+    const practiceId = practice.id;
     try {
       return await this.deps.prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${practiceId}\n${sms.from}`}::text, 0))`;
-        if (await tx.message.findUnique({ where: { providerId: sms.providerId } })) return null;
+        const earlier = await tx.message.findUnique({ where: { providerId: sms.providerId } });
+        if (earlier) {
+          // The same request again: its answer, never another number's (a replay with another From).
+          const sameSender = earlier.practiceId === practiceId && earlier.from === sms.from;
+          const answered = sameSender
+            ? await tx.message.findUnique({ where: { idempotencyKey: answerKey(sms.providerId) } })
+            : null;
+          return { outbox: null, answer: answered?.body ?? null, unansweredBecause: null };
+        }
         const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
 
-        const open = await openAppointmentsOfPhone(tx, practiceId, sms.from, now);
-        const matched = await this.matchAppointment(tx, practiceId, sms.from, open);
+        // The client of an open appointment first: a practitioner's number that is also a
+        // client's is that client's, because only the client's replies have effects to lose.
+        const clientOf = await openAppointmentsOfPhone(tx, practiceId, sms.from, now, 'client');
+        const practitionerOf =
+          clientOf.length > 0 ? [] : await openAppointmentsOfPhone(tx, practiceId, sms.from, now, 'practitioner');
+        const sender: RecipientRole | null =
+          clientOf.length > 0 ? 'client' : practitionerOf.length > 0 ? 'practitioner' : null;
+        const matched =
+          sender === 'client'
+            ? await matchAppointment(tx, practiceId, sms.from, clientOf)
+            : (practitionerOf[0] ?? null);
+
+        // Only a client's keywords reach workflows; a practitioner's STOP is about their own number.
         const signalTargets =
-          reply.intent === 'opt_out' || reply.intent === 'opt_in'
-            ? open.map((a) => a.workflowId)
-            : reply.intent === 'confirm' && matched
-              ? [matched.workflowId]
-              : [];
+          sender !== 'client'
+            ? []
+            : reply.intent === 'opt_out' || reply.intent === 'opt_in'
+              ? clientOf.map((a) => a.workflowId)
+              : reply.intent === 'confirm' && matched
+                ? [matched.workflowId]
+                : [];
+        const situation = { intent: reply.intent, sender, matched: matched !== null };
         const { segments, encoding } = countSegments(sms.body);
         const message = await tx.message.create({
           data: {
@@ -109,8 +146,9 @@ export class InboundSmsService {
             status: 'received',
             providerId: sms.providerId,
             keyword: reply.keyword,
-            // Free text is for staff, and so is a "C" that has nothing to confirm.
-            needsReview: reply.intent === 'other' || (reply.intent === 'confirm' && !matched),
+            // For an inbound message, who sent it: the matched appointment's client or practitioner.
+            recipient: sender,
+            needsReview: replyNeedsReview(situation),
             mediaUrls: sms.mediaUrls,
             createdAt: now,
             signalTargets,
@@ -124,46 +162,96 @@ export class InboundSmsService {
         });
         if (reply.intent === 'opt_out') await recordOptOut(tx, practiceId, sms.from, reply.keyword!, now);
         if (reply.intent === 'opt_in') await recordOptIn(tx, practiceId, sms.from, reply.keyword!, now);
-        return message;
+
+        const kind = replyAnswerKind({
+          ...situation,
+          optOutReplies: practice.optOutReplies as OptOutReplies,
+          optedOut: await isOptedOut(tx, practiceId, sms.from),
+        });
+        if (!kind) return { outbox: message, answer: null, unansweredBecause: null };
+        let answer: string;
+        try {
+          answer = this.answerText(practice, kind, sender === 'client' ? matched : null);
+        } catch (err) {
+          // A template that cannot be rendered must not cost the reply its effects (a STOP above all).
+          return { outbox: message, answer: null, unansweredBecause: err };
+        }
+        await this.logAnswer(tx, { practiceId, sms, now, answer, appointmentId: matched?.id ?? null, sender });
+        return { outbox: message, answer, unansweredBecause: null };
       });
     } catch (err) {
-      // The same MessageSid under another practice or number (not Twilio's doing): it was stored once.
-      if (isUniqueViolation(err)) return null;
+      // The same MessageSid under another practice (not Twilio's doing): it was stored once, and
+      // its answer is not this sender's to see.
+      if (isUniqueViolation(err)) return { outbox: null, answer: null, unansweredBecause: null };
       throw err;
     }
   }
 
   /**
-   * Among the number's open appointments: the one that most recently texted it; else the
-   * next upcoming one; else none.
+   * The answer in the language of the appointment's client (else the practice's). Only the
+   * acknowledgement names an appointment: the client's, the one the "C" confirmed.
    */
-  private async matchAppointment(
-    tx: Prisma.TransactionClient,
-    practiceId: string,
-    phone: string,
-    open: Awaited<ReturnType<typeof openAppointmentsOfPhone>>,
-  ) {
-    if (open.length === 0) return null;
-    const lastOutbound = await tx.message.findFirst({
-      where: { practiceId, direction: 'outbound', to: phone, appointmentId: { in: open.map((a) => a.id) } },
-      orderBy: { createdAt: 'desc' },
-    });
-    return open.find((a) => a.id === lastOutbound?.appointmentId) ?? open[0];
+  private answerText(practice: Practice, kind: MessageKind, clientAppointment: AppointmentRow | null): string {
+    const details = clientAppointment?.details as AppointmentDetails | null | undefined;
+    return renderMessage({
+      kind,
+      channel: 'sms',
+      locale: details?.client?.locale ?? practice.locale,
+      templates: templatesOf(practice),
+      practiceName: practice.name,
+      helpPhone: practice.helpPhone,
+      clientName: details?.client?.name ?? null,
+      practitionerName: details?.practitioner?.name ?? null,
+      appointment:
+        kind === 'confirmation_ack' && clientAppointment
+          ? {
+              startsAt: clientAppointment.startsAt.toISOString(),
+              timeZone: clientAppointment.timeZone,
+              location: details?.location ?? null,
+            }
+          : null,
+      confirmUrl: null,
+    }).body;
   }
-}
 
-/** The HELP answer: the practice's name and help phone, in its language. */
-function helpAnswer(practice: { name: string; helpPhone: string | null; locale: string; templates: unknown }): string {
-  return renderMessage({
-    kind: 'help',
-    channel: 'sms',
-    locale: practice.locale,
-    templates: storedTemplates(practice.templates),
-    practiceName: practice.name,
-    helpPhone: practice.helpPhone,
-    clientName: null,
-    practitionerName: null,
-    appointment: null,
-    confirmUrl: null,
-  }).body;
+  /**
+   * The answer in the message log, with the reply it answers. Twilio sends an answer given in
+   * the webhook's TwiML itself and tells us no MessageSid for it, so the row is `sent` as of
+   * now and never hears of its delivery; it is dated just after the reply so every log lists
+   * it second.
+   */
+  private async logAnswer(
+    tx: Prisma.TransactionClient,
+    answer: {
+      practiceId: string;
+      sms: InboundSms;
+      now: Date;
+      answer: string;
+      appointmentId: string | null;
+      sender: RecipientRole | null;
+    },
+  ): Promise<void> {
+    const at = new Date(answer.now.getTime() + 1);
+    const { segments, encoding } = countSegments(answer.answer);
+    await tx.message.create({
+      data: {
+        practiceId: answer.practiceId,
+        appointmentId: answer.appointmentId,
+        direction: 'outbound',
+        channel: 'sms',
+        to: answer.sms.from,
+        from: answer.sms.to,
+        body: answer.answer,
+        segments,
+        encoding,
+        status: 'sent',
+        statusHistory: [{ status: 'sent', at: at.toISOString(), errorCode: null }],
+        idempotencyKey: answerKey(answer.sms.providerId),
+        purpose: 'reply',
+        recipient: answer.sender ?? 'client',
+        createdAt: at,
+        sentAt: at,
+      },
+    });
+  }
 }

@@ -8,17 +8,18 @@ import { HttpProblem } from '../problem';
 /** The most media Twilio attaches to one message. */
 const MAX_MEDIA = 10;
 
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
-
-function twimlMessage(text: string): string {
-  const escaped = text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${escaped}</Message></Response>`;
+/** The webhook's answer: Twilio texts the sender each <Message> of it (none: no answer). */
+function twiml(answer: string | null): string {
+  const response = new twilio.twiml.MessagingResponse();
+  if (answer) response.message(answer);
+  return response.toString();
 }
 
 /**
  * Twilio webhooks. They carry no API key: each request is authenticated by its
  * X-Twilio-Signature, computed over PUBLIC_BASE_URL + path, so the URL Twilio was given must
- * be exactly the one configured here.
+ * be exactly the one configured here. `authToken` is Twilio's, or in development without
+ * Twilio the token `simulate reply` signs with.
  */
 export function twilioWebhookRoutes(options: {
   authToken: string | null;
@@ -35,7 +36,9 @@ export function twilioWebhookRoutes(options: {
       throw new HttpProblem({
         status: 403,
         title: 'Forbidden',
-        detail: 'Twilio is not configured (TWILIO_AUTH_TOKEN is unset), so no webhook can be verified.',
+        detail:
+          'Twilio is not configured (TWILIO_AUTH_TOKEN is unset) and no development token is set ' +
+          '(TWILIO_DEV_WEBHOOK_TOKEN), so no webhook can be verified.',
       });
     }
     const url = `${options.publicBaseUrl}${req.originalUrl}`;
@@ -82,13 +85,19 @@ export function twilioWebhookRoutes(options: {
         'inbound SMS stored; its effects are left to the reply outbox',
       );
     }
+    if (outcome?.unansweredBecause) {
+      options.log.error(
+        { err: outcome.unansweredBecause, messageSid: params.MessageSid },
+        "inbound SMS stored with its effects; its answer could not be rendered from the practice's templates",
+      );
+    }
     if (outcome?.passedOver) {
       options.log.warn(
         { to: params.To, messagingServiceSid: params.MessagingServiceSid, passedOver: outcome.passedOver },
         "inbound SMS routed to the messaging service's practice; another practice sends from its To number too",
       );
     }
-    res.type('text/xml').send(outcome?.reply ? twimlMessage(outcome.reply) : EMPTY_TWIML);
+    res.type('text/xml').send(twiml(outcome?.reply ?? null));
   });
 
   // Status callbacks (the StatusCallback of every send). Answered once the status is stored,

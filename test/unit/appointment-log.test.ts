@@ -14,6 +14,7 @@ function message(overrides: Partial<LoggedMessage>): LoggedMessage {
     keyword: null,
     needsReview: false,
     body: 'Hi Maria…',
+    mediaUrls: [],
     createdAt: new Date('2026-11-30T08:30:00Z'),
     sentAt: new Date('2026-11-30T08:30:01Z'),
     errorMessage: null,
@@ -110,4 +111,67 @@ test('a text the SMS budget stopped is never shown as sent', () => {
     }),
   ];
   expect(composeAppointmentLog([], messages, zone)).toEqual([]);
+});
+
+test("a reply's pictures, the practice's answer to it, and a practitioner's reply, in words", () => {
+  const messages = [
+    message({
+      id: 'in1',
+      direction: 'inbound',
+      purpose: null,
+      recipient: 'client',
+      reminderId: null,
+      body: 'Is this the right entrance?',
+      needsReview: true,
+      mediaUrls: ['https://api.twilio.com/media/ME1', 'https://api.twilio.com/media/ME2'],
+      createdAt: new Date('2026-11-30T09:00:00.000Z'),
+    }),
+    message({
+      id: 'in2',
+      direction: 'inbound',
+      purpose: null,
+      recipient: 'client',
+      reminderId: null,
+      keyword: 'C',
+      createdAt: new Date('2026-11-30T09:05:00.000Z'),
+    }),
+    message({
+      id: 'out2',
+      purpose: 'reply',
+      recipient: 'client',
+      reminderId: null,
+      body: 'Your appointment on Tue 1 Dec at 09:30 is confirmed.',
+      createdAt: new Date('2026-11-30T09:05:00.001Z'),
+      statusHistory: [{ status: 'sent', at: '2026-11-30T09:05:00.001Z', errorCode: null }],
+    }),
+    message({
+      id: 'in3',
+      direction: 'inbound',
+      purpose: null,
+      recipient: 'practitioner',
+      reminderId: null,
+      keyword: 'C',
+      needsReview: true,
+      mediaUrls: ['https://api.twilio.com/media/ME3'],
+      createdAt: new Date('2026-11-30T09:10:00.000Z'),
+    }),
+  ];
+  const log = composeAppointmentLog([], messages, zone);
+  expect(log.map((e) => [e.event, e.actor, e.messageId, e.detail])).toEqual([
+    [
+      'reply_received',
+      'client',
+      'in1',
+      'Client replied "Is this the right entrance?" with 2 attachments: ' +
+        'https://api.twilio.com/media/ME1 https://api.twilio.com/media/ME2 (needs review by staff)',
+    ],
+    ['reply_received', 'client', 'in2', 'Client replied C'],
+    ['reply_sent', 'system', 'out2', 'Answered the client: "Your appointment on Tue 1 Dec at 09:30 is confirmed."'],
+    [
+      'reply_received',
+      'practitioner',
+      'in3',
+      'Practitioner replied C with an attachment: https://api.twilio.com/media/ME3 (needs review by staff)',
+    ],
+  ]);
 });

@@ -18,6 +18,7 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
     temporal: { address: null, namespace: 'default', taskQueue: 'reminders', cliPath: null },
     publicBaseUrl: 'http://localhost:3000',
     twilio: null,
+    twilioDevWebhookToken: null,
     sendgrid: null,
     sendgridWebhookPublicKey: null,
     linkSigningSecret: null,
