@@ -142,7 +142,8 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     }
     // The activity's own clock, right before the gateway: a worker that was down across the
     // start, or retries that ran up to it, must not text about an appointment already begun.
-    if (!startsInFuture(input.appointment.startsAt, new Date())) {
+    const startsAt = await startOf(input, row);
+    if (startsAt !== null && !startsInFuture(startsAt, new Date())) {
       await prisma.message.update({
         where: { id: row.id },
         data: {
@@ -262,10 +263,35 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     }
   }
 
-  /** The message as it goes out now: texts from the practice's settings and the appointment. */
+  /**
+   * The start the send must precede: the appointment's; for a custom message, its linked
+   * appointment's as it is now (a reschedule may have moved it since); none when unlinked.
+   */
+  async function startOf(input: SendMessageInput, row: MessageRow): Promise<string | null> {
+    if (!input.custom) return input.appointment?.startsAt ?? null;
+    if (!row.appointmentId) return null;
+    const linked = await prisma.appointment.findUnique({ where: { id: row.appointmentId }, select: { startsAt: true } });
+    return linked?.startsAt.toISOString() ?? null;
+  }
+
+  /** The message as it goes out now: texts from the practice's settings and the appointment, or a custom text as written. */
   async function compose(channel: Channel, input: SendMessageInput) {
     const practice = await prisma.practice.findUniqueOrThrow({ where: { id: input.practiceId } });
-    const context = { ...input.appointment, practiceName: practice.name };
+    if (input.custom) {
+      const sms = channel === 'sms' ? countSegments(input.custom.text) : null;
+      return {
+        to: input.to,
+        from: sms ? practice.smsFrom : practice.emailFrom,
+        body: input.custom.text,
+        subject: sms ? null : input.custom.subject,
+        html: null,
+        segments: sms?.segments ?? null,
+        encoding: sms?.encoding ?? null,
+      };
+    }
+    const { appointment, appointmentId } = input;
+    if (!appointment || appointmentId === null) throw new Error('A reminder or notice needs its appointment.');
+    const context = { ...appointment, practiceName: practice.name };
     const cancellation = input.purpose === 'cancellation';
     if (channel === 'sms') {
       const body = cancellation ? cancellationText(context) : reminderText(context, input.recipient);
@@ -279,8 +305,8 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
             publicBaseUrl: links.publicBaseUrl,
             secret: links.signingSecret,
             practiceId: input.practiceId,
-            appointmentId: input.appointmentId,
-            startsAt: input.appointment.startsAt,
+            appointmentId,
+            startsAt: appointment.startsAt,
           })
         : null;
     const mail = cancellation ? cancellationEmail(context) : reminderEmail(context, input.recipient, link);
