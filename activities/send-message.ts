@@ -270,7 +270,10 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
   async function startOf(input: SendMessageInput, row: MessageRow): Promise<string | null> {
     if (!input.custom) return input.appointment?.startsAt ?? null;
     if (!row.appointmentId) return null;
-    const linked = await prisma.appointment.findUnique({ where: { id: row.appointmentId }, select: { startsAt: true } });
+    const linked = await prisma.appointment.findUnique({
+      where: { id: row.appointmentId },
+      select: { startsAt: true },
+    });
     return linked?.startsAt.toISOString() ?? null;
   }
 

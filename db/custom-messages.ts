@@ -18,7 +18,10 @@ export interface UnsentEnd {
 export async function endUnsentMessage(db: Prisma.TransactionClient, messageId: string, end: UnsentEnd): Promise<void> {
   const row = await db.message.findUnique({ where: { id: messageId } });
   if (!row || row.providerId || !UNSENT.includes(row.status)) return;
-  const history = [...statusHistoryOf(row.statusHistory), { status: end.status, at: new Date().toISOString(), errorCode: end.errorCode }];
+  const history = [
+    ...statusHistoryOf(row.statusHistory),
+    { status: end.status, at: new Date().toISOString(), errorCode: end.errorCode },
+  ];
   // Conditional on the status read: a send or another end that got there first wins.
   await db.message.updateMany({
     where: { id: messageId, status: row.status, providerId: null },

@@ -32,9 +32,14 @@ const sendAtField = instantField
 /** `POST /v1/messages`. `subject` is for email only (default: "Message from <practice>"). */
 export const customMessageSchema = z
   .strictObject({
-    to: z.string('must be a phone number or an email address').trim().pipe(z.union([phoneField, emailField], {
-      error: 'must be a phone number (E.164, e.g. +393471234567) or an email address',
-    })),
+    to: z
+      .string('must be a phone number or an email address')
+      .trim()
+      .pipe(
+        z.union([phoneField, emailField], {
+          error: 'must be a phone number (E.164, e.g. +393471234567) or an email address',
+        }),
+      ),
     channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
     body: textField(EMAIL_BODY_MAX),
     subject: textField(200).optional(),
@@ -45,7 +50,11 @@ export const customMessageSchema = z
     const wrongAddress = addressProblem(request.channel, request.to);
     if (wrongAddress) ctx.addIssue({ code: 'custom', path: ['to'], message: wrongAddress });
     if (request.channel === 'sms' && request.body.length > SMS_BODY_MAX) {
-      ctx.addIssue({ code: 'custom', path: ['body'], message: `must be at most ${SMS_BODY_MAX} characters for an SMS` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['body'],
+        message: `must be at most ${SMS_BODY_MAX} characters for an SMS`,
+      });
     }
     if (request.channel === 'sms' && request.subject !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['subject'], message: 'is for emails only' });
@@ -113,7 +122,10 @@ export function scheduleCustomMessage(options: ScheduleOptions): { scheduledFor:
     });
     if ('skipped' in decision) {
       return {
-        refused: { path: 'sendAt', message: "falls in the practice's quiet hours and no time is left before the appointment" },
+        refused: {
+          path: 'sendAt',
+          message: "falls in the practice's quiet hours and no time is left before the appointment",
+        },
       };
     }
     scheduledFor = decision.sendAt;

@@ -147,7 +147,10 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       // The workflow's answer stays right; the row says `scheduled` until a cancel repeats it.
-      log.error('Could not record the end on the message row', { status: end.status, error: err.cause?.message ?? err.message });
+      log.error('Could not record the end on the message row', {
+        status: end.status,
+        error: err.cause?.message ?? err.message,
+      });
     }
   }
 }

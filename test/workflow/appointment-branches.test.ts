@@ -106,7 +106,8 @@ function stubActivities(sendSms: SendSms, overrides: Overrides): { activities: A
     settleUnknownSend(input) {
       calls.settleUnknownSend.push(input);
       return overrides.settleUnknownSend?.(input) ?? Promise.resolve({ outcome: 'not_sent' });
-    },  recordCustomMessageEnd: () => Promise.reject(new Error('the appointment workflow has no custom message')),
+    },
+    recordCustomMessageEnd: () => Promise.reject(new Error('the appointment workflow has no custom message')),
   };
   return { activities, calls };
 }
