@@ -3,6 +3,7 @@ import type { AppointmentLogEntry } from '../../domain/appointment-log';
 import { customMessageWorkflowId } from '../../workflows/custom-message-messages';
 import { repairUnstartedCustomMessages } from '../../services/custom-messages';
 import type { MessageJson, MessagePage } from '../../services/message-log';
+import { match } from '../support/matchers';
 import { eventually, inFuture, useTestSystem, type Problem } from '../support/system';
 
 // Custom messages through the real API, worker, Temporal dev server and PostgreSQL, with the
@@ -57,7 +58,7 @@ test('sent now: 202 with its id and status, the provider gets it exactly once, t
   const res = await post({ to, channel: 'sms', body: 'Your documents are ready for pickup.' });
   expect(res.status).toBe(202);
   expect(res.headers.get('location')).toBe(`/v1/messages/${res.body.id}`);
-  expect(res.body).toMatchObject({ id: expect.any(String), status: expect.any(String), purpose: 'custom', to });
+  expect(res.body).toMatchObject({ id: match.any(String), status: match.any(String), purpose: 'custom', to });
 
   const [text] = await system().twilio.waitForMessages((m) => m.to === to, 1, 30_000);
   expect(text.body).toBe('Your documents are ready for pickup.');
@@ -122,7 +123,7 @@ test('resent to a new number (a client who changed phones): the same text, a new
 
   const badNumber = await system().api<Problem>('POST', `/v1/messages/${first.body.id}/resend`, { to: 'not-a-phone' });
   expect(badNumber.status).toBe(422);
-  expect(badNumber.body.errors).toEqual([{ path: 'to', message: expect.stringMatching(/E\.164/) }]);
+  expect(badNumber.body.errors).toEqual([{ path: 'to', message: match.stringMatching(/E\.164/) }]);
 });
 
 test('an opted-out number: accepted, not sent, and the message says why', async () => {
@@ -132,7 +133,7 @@ test('an opted-out number: accepted, not sent, and the message says why', async 
   expect(res.status).toBe(202);
 
   const skipped = await settled(res.body.id, ['skipped']);
-  expect(skipped).toMatchObject({ errorCode: 'opted_out', errorExplanation: expect.stringMatching(/opted out/) });
+  expect(skipped).toMatchObject({ errorCode: 'opted_out', errorExplanation: match.stringMatching(/opted out/) });
   expect(textsTo(to).filter((m) => m.body === 'We have news about your case.')).toHaveLength(0);
 });
 
@@ -213,7 +214,7 @@ test('bad input: 400 for unknown fields, 422 naming every bad field', async () =
   });
   expect(mismatched.status).toBe(422);
   expect(mismatched.body.errors).toEqual([
-    { path: 'to', message: expect.stringMatching(/for an SMS/) },
+    { path: 'to', message: match.stringMatching(/for an SMS/) },
     { path: 'body', message: 'must be at most 1600 characters for an SMS' },
   ]);
 });

@@ -14,6 +14,7 @@ import {
   NOT_CANCELLABLE,
   type CustomMessageWorkflowInput,
 } from '../../workflows/custom-message-messages';
+import { match } from '../support/matchers';
 import { startTimeSkippingEnvironment } from '../support/time-skipping';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
@@ -189,7 +190,7 @@ test('an opted-out number: not sent, skipped with the reason, and the row says w
       expect.objectContaining({
         status: 'skipped',
         errorCode: 'opted_out',
-        explanation: expect.stringMatching(/STOP/),
+        explanation: match.stringMatching(/STOP/),
       }),
     ]);
   });
