@@ -109,3 +109,30 @@ test('the appointment log tells a custom message scheduled, sent and delivered, 
     ['message_delivered', 'Delivered (custom text to client)'],
   ]);
 });
+
+// Depends on the merge of the domain branch: applyQuietHours (domain/quiet-hours.ts) throws
+// "not implemented" until then for any practice with quiet hours on.
+test('quiet hours move a scheduled message before them, and refuse one that would miss its appointment (needs the domain branch)', () => {
+  const quietHours = { start: '21:00', end: '08:00' };
+  const now = new Date('2026-11-30T09:00:00Z'); // 10:00 in Rome
+  const moved = scheduleCustomMessage({
+    sendAt: '2026-11-30T21:30:00Z', // 22:30 in Rome
+    now,
+    quietHours,
+    timeZone: 'Europe/Rome',
+    deadline: null,
+  });
+  expect('scheduledFor' in moved && moved.scheduledFor <= new Date('2026-11-30T20:00:00Z')).toBe(true);
+  expect('scheduledFor' in moved && moved.scheduledFor > now).toBe(true);
+
+  const late = new Date('2026-11-30T21:00:00Z'); // 22:00 in Rome: the latest time before has passed
+  expect(
+    scheduleCustomMessage({
+      sendAt: '2026-11-30T21:30:00Z',
+      now: late,
+      quietHours,
+      timeZone: 'Europe/Rome',
+      deadline: new Date('2026-12-01T06:30:00Z'), // 07:30 in Rome, before quiet hours end
+    }),
+  ).toEqual({ refused: { path: 'sendAt', message: expect.stringMatching(/quiet hours/) as unknown } });
+});
