@@ -39,13 +39,27 @@ export function compose(
   practice: ComposingPractice,
   links: { publicBaseUrl: string; signingSecret: string },
 ): ComposedMessage {
+  // A custom message goes out as written.
+  if (input.custom) {
+    const sms = channel === 'sms' ? countSegments(input.custom.text) : null;
+    return {
+      to: input.to,
+      from: sms ? practice.smsFrom : practice.emailFrom,
+      body: input.custom.text,
+      subject: sms ? null : input.custom.subject,
+      html: null,
+      segments: sms?.segments ?? null,
+      encoding: sms?.encoding ?? null,
+    };
+  }
   const cancellation = input.purpose === 'cancellation';
   const kind: MessageKind = cancellation
     ? 'cancellation'
     : input.recipient === 'practitioner'
       ? 'reminder_practitioner'
       : 'reminder_client';
-  const { appointment } = input;
+  const { appointment, appointmentId } = input;
+  if (!appointment || appointmentId === null) throw new Error('A reminder or notice needs its appointment.');
   // Practitioners have no locale of their own: they read the practice's language.
   const locale = (input.recipient === 'client' ? appointment.clientLocale : null) ?? practice.locale;
   const sender = channel === 'sms' ? smsSender(practice, input.to) : null;
@@ -56,7 +70,7 @@ export function compose(
           publicBaseUrl: links.publicBaseUrl,
           secret: links.signingSecret,
           practiceId: input.practiceId,
-          appointmentId: input.appointmentId,
+          appointmentId,
           startsAt: appointment.startsAt,
         })
       : null;

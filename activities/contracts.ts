@@ -22,14 +22,17 @@ export const SMS_SEND_ATTEMPT_TIMEOUT_MS = 60_000;
  */
 export const SMS_SEND_HEARTBEAT_TIMEOUT_MS = 30_000;
 
-/** What a send is for; the message log shows it. A fallback is a reminder sent on another channel after its SMS failed. */
-export type MessagePurpose = 'reminder' | 'fallback' | 'cancellation';
+/**
+ * What a send is for; the message log shows it. A fallback is a reminder sent on another
+ * channel after its SMS failed; a custom message is one the practice wrote (POST /v1/messages).
+ */
+export type MessagePurpose = 'reminder' | 'fallback' | 'cancellation' | 'custom';
 
 /** The input of sendSms and sendEmail: one send path, the activity's name says the channel. */
 export interface SendMessageInput {
   practiceId: string;
-  /** The practice system's appointment id. */
-  appointmentId: string;
+  /** The practice system's appointment id; null for a custom message linked to none. */
+  appointmentId: string | null;
   workflowId: string;
   /**
    * Stable per (workflow, message): a retried or replayed attempt finds its earlier send.
@@ -43,15 +46,24 @@ export interface SendMessageInput {
   recipient: RecipientRole;
   /** The workflow's reminder (r1, r2…) for reminders and fallbacks; absent in histories from before it was kept. */
   reminderId?: string;
-  appointment: {
-    clientName: string;
-    practitionerName: string | null;
-    startsAt: string;
-    timeZone: string;
-    location: string | null;
-    /** The client's BCP 47 locale; absent or null: the practice's (histories from before it was kept have none). */
-    clientLocale?: string | null;
-  };
+  /**
+   * A custom message's own text (and an email's subject), sent as written instead of a
+   * composed one. Its row was created by the API, status `scheduled`, under this key.
+   */
+  custom?: { text: string; subject: string | null };
+  /** Null for a custom message linked to no appointment. */
+  appointment: MessageAppointment | null;
+}
+
+/** The appointment a message is about, as its texts name it. */
+export interface MessageAppointment {
+  clientName: string;
+  practitionerName: string | null;
+  startsAt: string;
+  timeZone: string;
+  location: string | null;
+  /** The client's BCP 47 locale; absent or null: the practice's (histories from before it was kept have none). */
+  clientLocale?: string | null;
 }
 
 export type SendResult =
@@ -85,6 +97,14 @@ export interface SendRejection {
   reason: ReminderReason;
   explanation: string;
   messageId: string;
+}
+
+/** The end of a custom message that no provider took, for its row (the workflow decided it). */
+export interface RecordCustomMessageEndInput {
+  messageId: string;
+  status: 'cancelled' | 'skipped' | 'failed';
+  errorCode: string | null;
+  explanation: string | null;
 }
 
 export interface RecordAppointmentInput {

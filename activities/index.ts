@@ -1,4 +1,5 @@
 import { createAppointmentActivities } from './appointments';
+import { createCustomMessageActivities } from './custom-messages';
 import { createSendActivities, type SendDependencies } from './send-message';
 
 export type ActivityDependencies = SendDependencies;
@@ -8,6 +9,7 @@ export function createActivities(dependencies: ActivityDependencies) {
   return {
     ...createSendActivities(dependencies),
     ...createAppointmentActivities(dependencies),
+    ...createCustomMessageActivities(dependencies),
   };
 }
 

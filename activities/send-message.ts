@@ -146,7 +146,8 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     }
     // The activity's own clock, right before the gateway: a worker that was down across the
     // start, or retries that ran up to it, must not text about an appointment already begun.
-    if (!startsInFuture(input.appointment.startsAt, new Date())) {
+    const startsAt = await startOf(input, row);
+    if (startsAt !== null && !startsInFuture(startsAt, new Date())) {
       await refundSms(prisma, row.id, new Date());
       await prisma.message.update({
         where: { id: row.id },
@@ -291,7 +292,21 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     }
   }
 
-  /** The message as it goes out now: texts from the practice's settings and the appointment. */
+  /**
+   * The start the send must precede: the appointment's; for a custom message, its linked
+   * appointment's as it is now (a reschedule may have moved it since); none when unlinked.
+   */
+  async function startOf(input: SendMessageInput, row: MessageRow): Promise<string | null> {
+    if (!input.custom) return input.appointment?.startsAt ?? null;
+    if (!row.appointmentId) return null;
+    const linked = await prisma.appointment.findUnique({
+      where: { id: row.appointmentId },
+      select: { startsAt: true },
+    });
+    return linked?.startsAt.toISOString() ?? null;
+  }
+
+  /** The message as it goes out now (activities/compose-message.ts). */
   async function compose(channel: Channel, input: SendMessageInput): Promise<ComposedMessage> {
     const practice = await prisma.practice.findUniqueOrThrow({ where: { id: input.practiceId } });
     return composeMessage(channel, input, practice, links);

@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger';
 import { AppointmentService } from '../services/appointments';
 import { ConfirmLinkService } from '../services/confirm-links';
 import { ContactService } from '../services/contacts';
+import { CustomMessageService } from '../services/custom-messages';
 import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
 import { MessageLogService } from '../services/message-log';
@@ -14,6 +15,7 @@ import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
+import { customMessageRoutes } from './routes/custom-messages';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
 import { practiceRoutes } from './routes/practice';
@@ -78,6 +80,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   v1.use('/appointments', appointmentRoutes(appointments));
   v1.use('/practice', practiceRoutes(prisma));
   v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
+  v1.use(customMessageRoutes(new CustomMessageService({ prisma, temporal, taskQueue: config.temporal.taskQueue })));
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));

@@ -15,7 +15,13 @@ export type AppointmentLogEvent =
   | 'reminder_delivered'
   | 'reminder_failed'
   | 'reply_received'
-  | 'reply_sent';
+  | 'reply_sent'
+  | 'message_scheduled'
+  | 'message_sent'
+  | 'message_cancelled'
+  | 'message_not_sent'
+  | 'message_delivered'
+  | 'message_failed';
 
 export interface AppointmentLogEntry {
   at: string;
@@ -45,6 +51,8 @@ export interface LoggedMessage {
   sentAt: Date | null;
   errorMessage: string | null;
   statusHistory: StatusChange[];
+  /** Custom messages: when it was to go out. */
+  scheduledFor?: Date | null;
 }
 
 /** Each reason a reminder did not go out, as staff read it. */
@@ -88,7 +96,22 @@ const VIA_WORDS: Record<Confirmation['via'], string> = {
 
 /** Provider statuses that mean it took the message (the first of them is when it was sent). */
 const FAILED_STATUSES = new Set(['undelivered', 'failed', 'bounced', 'dropped']);
-const NOT_SENT_STATUSES = new Set(['failed', 'too_late', 'not_sent', 'pending', 'sending', 'retrying']);
+const NOT_SENT_STATUSES = new Set([
+  'failed',
+  'too_late',
+  'not_sent',
+  'pending',
+  'sending',
+  'retrying',
+  'cancelled',
+  'skipped',
+]);
+/** A custom message's ends without a provider (the row's errorMessage says why, when there is a why). */
+const CUSTOM_UNSENT_EVENTS: Record<string, AppointmentLogEvent> = {
+  cancelled: 'message_cancelled',
+  skipped: 'message_not_sent',
+  too_late: 'message_not_sent',
+};
 
 function what(channel: string, recipient: string | null, kind = 'reminder'): string {
   return `${channel === 'email' ? 'email' : 'text'} ${kind} to ${recipient ?? 'client'}`;
@@ -145,7 +168,7 @@ function fromJournal(entry: JournalEntry, timeZone: string): AppointmentLogEntry
   };
 }
 
-function fromMessage(message: LoggedMessage): AppointmentLogEntry[] {
+function fromMessage(message: LoggedMessage, timeZone: string): AppointmentLogEntry[] {
   const base = { reminderId: message.reminderId, messageId: message.id };
   const who = message.recipient === 'practitioner' ? 'practitioner' : 'client';
   if (message.direction === 'inbound') {
@@ -173,6 +196,7 @@ function fromMessage(message: LoggedMessage): AppointmentLogEntry[] {
       },
     ];
   }
+  if (message.purpose === 'custom') return fromCustomMessage(message, timeZone);
   const kind = message.purpose === 'cancellation' ? 'cancellation notice' : 'reminder';
   const subject = what(message.channel, message.recipient, kind);
   const entries: AppointmentLogEntry[] = [];
@@ -208,13 +232,72 @@ function fromMessage(message: LoggedMessage): AppointmentLogEntry[] {
   return entries;
 }
 
+/** A message the practice wrote (POST /v1/messages): scheduled, then sent or not, then delivered or not. */
+function fromCustomMessage(message: LoggedMessage, timeZone: string): AppointmentLogEntry[] {
+  const base = { reminderId: null, messageId: message.id };
+  const custom = `custom ${message.channel === 'email' ? 'email' : 'text'} to ${message.recipient ?? 'client'}`;
+  const entries: AppointmentLogEntry[] = [];
+  const scheduledFor = message.scheduledFor;
+  if (scheduledFor && scheduledFor > message.createdAt) {
+    entries.push({
+      ...base,
+      at: message.createdAt.toISOString(),
+      event: 'message_scheduled',
+      actor: 'practice',
+      detail: `${capitalised(custom)} scheduled for ${formatAppointmentTime(scheduledFor.toISOString(), timeZone)}`,
+    });
+  }
+  let sent = false;
+  for (const change of message.statusHistory) {
+    const unsent = CUSTOM_UNSENT_EVENTS[change.status];
+    if (unsent) {
+      const why = message.errorMessage ? `: ${message.errorMessage}` : '';
+      const detail =
+        unsent === 'message_cancelled' ? `${capitalised(custom)} cancelled` : `${capitalised(custom)} not sent${why}`;
+      entries.push({
+        ...base,
+        at: change.at,
+        event: unsent,
+        actor: unsent === 'message_cancelled' ? 'practice' : 'system',
+        detail,
+      });
+    } else if (!sent && !NOT_SENT_STATUSES.has(change.status)) {
+      sent = true;
+      entries.push({ ...base, at: change.at, event: 'message_sent', actor: 'system', detail: `Sent ${custom}` });
+    }
+    if (change.status === 'delivered') {
+      entries.push({
+        ...base,
+        at: change.at,
+        event: 'message_delivered',
+        actor: 'system',
+        detail: `Delivered (${custom})`,
+      });
+    } else if (FAILED_STATUSES.has(change.status)) {
+      const why = message.errorMessage ?? 'the provider gave no reason';
+      const code = change.errorCode ? ` [${change.errorCode}]` : '';
+      entries.push({
+        ...base,
+        at: change.at,
+        event: 'message_failed',
+        actor: 'system',
+        detail: `${capitalised(custom)} ${sent ? 'not delivered' : 'refused'}: ${why}${code}`,
+      });
+    }
+  }
+  return entries;
+}
+
 /** The whole story, oldest first; entries at the same instant keep journal-before-message order. */
 export function composeAppointmentLog(
   journal: JournalEntry[],
   messages: LoggedMessage[],
   timeZone: string,
 ): AppointmentLogEntry[] {
-  const entries = [...journal.map((e) => fromJournal(e, timeZone)), ...messages.flatMap(fromMessage)];
+  const entries = [
+    ...journal.map((e) => fromJournal(e, timeZone)),
+    ...messages.flatMap((m) => fromMessage(m, timeZone)),
+  ];
   return entries
     .map((entry, index) => ({ entry, index }))
     .sort((a, b) => a.entry.at.localeCompare(b.entry.at) || a.index - b.index)

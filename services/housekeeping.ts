@@ -3,6 +3,7 @@ import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
 import { runPeriodically } from '../lib/periodic';
 import { repairOrphanedAppointments } from './appointment-workflows';
+import { repairUnstartedCustomMessages } from './custom-messages';
 import { startReplyOutbox } from './reply-outbox';
 
 export interface HousekeepingOptions {
@@ -19,7 +20,7 @@ export interface HousekeepingOptions {
 /**
  * What every worker process runs beside its Temporal worker, so that an answered request
  * always has its effect: the reply outbox (signals a webhook could not deliver) and the
- * repair of appointments whose workflow start was never confirmed. Both are safe with many
+ * repair of appointments and custom messages whose workflow start was never confirmed. Both are safe with many
  * workers at once. Returns a function that stops them and waits for a round under way.
  */
 export function startHousekeeping(options: HousekeepingOptions): () => Promise<void> {
@@ -43,6 +44,24 @@ export function startHousekeeping(options: HousekeepingOptions): () => Promise<v
       }
     } catch (err) {
       log.error({ err }, 'appointment repair round failed; trying again');
+    }
+    try {
+      const { repaired, failed } = await repairUnstartedCustomMessages({
+        prisma,
+        temporal,
+        taskQueue,
+        olderThanMs: orphanAgeMs,
+      });
+      if (repaired.length > 0)
+        log.info({ workflowIds: repaired }, 'started the workflows of custom messages left without one');
+      for (const { workflowId, error } of failed) {
+        log.warn(
+          { workflowId, err: error },
+          'could not start the workflow of a custom message left without one; trying again',
+        );
+      }
+    } catch (err) {
+      log.error({ err }, 'custom message repair round failed; trying again');
     }
     return repairEveryMs;
   });

@@ -47,7 +47,7 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
-const messageColumns = {
+export const messageColumns = {
   id: true,
   direction: true,
   channel: true,

@@ -64,7 +64,7 @@ const { settleUnknownSend } = proxyActivities<Activities>({
  * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
  * are sized like SMS: one provider call, the same reconciliation before a retry.
  */
-function sendActivities(deadlineMs: number) {
+export function sendActivities(deadlineMs: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
     // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
@@ -474,7 +474,7 @@ interface SendFailure {
  * The ends of a send the workflow records instead of failing: the gateway refused the message
  * for good, or it stayed unreachable until the appointment started. Anything else is a bug.
  */
-function sendFailure(err: unknown): SendFailure | null {
+export function sendFailure(err: unknown): SendFailure | null {
   if (!(err instanceof ActivityFailure)) return null;
   const rejectionTypes: (string | null | undefined)[] = Object.values(SEND_REJECTED);
   if (err.cause instanceof ApplicationFailure && rejectionTypes.includes(err.cause.type)) {

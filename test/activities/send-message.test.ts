@@ -6,6 +6,7 @@ import { createActivities } from '../../activities';
 import {
   SEND_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
+  type MessageAppointment,
   type SendMessageInput,
   type SendResult,
   type SendRejection,
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 /** A reminder for a number of its own, so tests never share rows or opt-outs. */
-function reminderInput(): SendMessageInput {
+function reminderInput(): SendMessageInput & { appointment: MessageAppointment } {
   const appointmentId = `S-${randomBytes(3).toString('hex')}`;
   const workflowId = workflowIdFor('clinic', appointmentId);
   return {
@@ -578,7 +579,7 @@ describe("composition: the practice's templates, the client's language, the send
   /** A reminder of the given practice, on a fixed morning so the local date is known. */
   function inputFor(practiceId: string, overrides: Partial<SendMessageInput['appointment']> = {}, to?: string) {
     const input = reminderInput();
-    const workflowId = workflowIdFor(practiceId, input.appointmentId);
+    const workflowId = workflowIdFor(practiceId, input.appointmentId!);
     return {
       ...input,
       practiceId,

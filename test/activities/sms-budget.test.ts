@@ -6,6 +6,7 @@ import { createActivities } from '../../activities';
 import {
   SEND_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
+  type MessageAppointment,
   type SendMessageInput,
   type SendResult,
 } from '../../activities/contracts';
@@ -63,7 +64,7 @@ async function practice(budget: number | null): Promise<{ id: string; from: stri
   return { id, from };
 }
 
-function reminderInput(practiceId: string): SendMessageInput {
+function reminderInput(practiceId: string): SendMessageInput & { appointment: MessageAppointment } {
   const appointmentId = `B-${randomBytes(3).toString('hex')}`;
   const workflowId = workflowIdFor(practiceId, appointmentId);
   return {

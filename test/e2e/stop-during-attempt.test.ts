@@ -41,6 +41,7 @@ test('a send whose running attempt fails after a cancel ends cancelled, not retr
     recordAppointment: () => Promise.resolve(),
     recordFinalView: () => Promise.resolve(),
     settleUnknownSend: () => Promise.resolve({ outcome: 'not_sent' }),
+    recordCustomMessageEnd: () => Promise.reject(new Error('this test has no custom message')),
   };
   const taskQueue = `stop-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: testWorkflowBundle(), activities });
