@@ -3,7 +3,7 @@ import { confirmLinkUrl } from '../domain/confirm-token';
 import { isE164Phone } from '../domain/fields';
 import { countSegments, type SmsEncoding } from '../domain/segments';
 import { smsSender } from '../domain/sender';
-import { templatesOf } from '../domain/practice';
+import { templatesOf, type StoredPractice } from '../domain/practice';
 import { renderMessage, type MessageKind } from '../domain/templates';
 import type { SendMessageInput } from './contracts';
 
@@ -11,16 +11,10 @@ import type { SendMessageInput } from './contracts';
 // practice's settings (templates, locale, sender name) and the appointment as it is now.
 
 /** The practice settings a message is composed from (a `practices` row has them all). */
-export interface ComposingPractice {
-  id: string;
-  name: string;
-  smsFrom: string;
-  senderName: string | null;
-  emailFrom: string | null;
-  helpPhone: string | null;
-  locale: string;
-  templates: unknown;
-}
+export type ComposingPractice = Pick<
+  StoredPractice,
+  'id' | 'name' | 'smsFrom' | 'senderName' | 'emailFrom' | 'helpPhone' | 'locale' | 'templates'
+>;
 
 export interface ComposedMessage {
   to: string;

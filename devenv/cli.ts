@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { isCommand, main } from '../cli/main';
-import { readDevWebhookToken } from './dev-webhook-token';
+import { readDevWebhookToken } from './dev-secrets';
 import { DevSetupError } from './errors';
 import { resolveDatabase } from './local-database';
 

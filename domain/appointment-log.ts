@@ -209,27 +209,35 @@ function fromMessage(message: LoggedMessage, timeZone: string): AppointmentLogEn
     entries.push({ ...base, at: accepted.at, event, actor: 'system', detail });
   }
   for (const change of message.statusHistory) {
-    if (change.status === 'delivered') {
-      entries.push({
-        ...base,
-        at: change.at,
-        event: 'reminder_delivered',
-        actor: 'system',
-        detail: `Delivered (${subject})`,
-      });
-    } else if (FAILED_STATUSES.has(change.status)) {
-      const why = message.errorMessage ?? 'the provider gave no reason';
-      const code = change.errorCode ? ` [${change.errorCode}]` : '';
-      entries.push({
-        ...base,
-        at: change.at,
-        event: 'reminder_failed',
-        actor: 'system',
-        detail: `${capitalised(subject)} ${accepted ? 'not delivered' : 'refused'}: ${why}${code}`,
-      });
-    }
+    const outcome = deliveryOutcome(change, message, subject, Boolean(accepted), REMINDER_OUTCOMES);
+    if (outcome) entries.push({ ...base, ...outcome });
   }
   return entries;
+}
+
+const REMINDER_OUTCOMES = { delivered: 'reminder_delivered', failed: 'reminder_failed' } as const;
+const MESSAGE_OUTCOMES = { delivered: 'message_delivered', failed: 'message_failed' } as const;
+
+/** What a provider's status change says of a message: delivered, or failed (refused when it was never taken); else null. */
+function deliveryOutcome(
+  change: StatusChange,
+  message: LoggedMessage,
+  subject: string,
+  sent: boolean,
+  events: { delivered: AppointmentLogEvent; failed: AppointmentLogEvent },
+): Pick<AppointmentLogEntry, 'at' | 'event' | 'actor' | 'detail'> | null {
+  if (change.status === 'delivered') {
+    return { at: change.at, event: events.delivered, actor: 'system', detail: `Delivered (${subject})` };
+  }
+  if (!FAILED_STATUSES.has(change.status)) return null;
+  const why = message.errorMessage ?? 'the provider gave no reason';
+  const code = change.errorCode ? ` [${change.errorCode}]` : '';
+  return {
+    at: change.at,
+    event: events.failed,
+    actor: 'system',
+    detail: `${capitalised(subject)} ${sent ? 'not delivered' : 'refused'}: ${why}${code}`,
+  };
 }
 
 /** A message the practice wrote (POST /v1/messages): scheduled, then sent or not, then delivered or not. */
@@ -265,25 +273,8 @@ function fromCustomMessage(message: LoggedMessage, timeZone: string): Appointmen
       sent = true;
       entries.push({ ...base, at: change.at, event: 'message_sent', actor: 'system', detail: `Sent ${custom}` });
     }
-    if (change.status === 'delivered') {
-      entries.push({
-        ...base,
-        at: change.at,
-        event: 'message_delivered',
-        actor: 'system',
-        detail: `Delivered (${custom})`,
-      });
-    } else if (FAILED_STATUSES.has(change.status)) {
-      const why = message.errorMessage ?? 'the provider gave no reason';
-      const code = change.errorCode ? ` [${change.errorCode}]` : '';
-      entries.push({
-        ...base,
-        at: change.at,
-        event: 'message_failed',
-        actor: 'system',
-        detail: `${capitalised(custom)} ${sent ? 'not delivered' : 'refused'}: ${why}${code}`,
-      });
-    }
+    const outcome = deliveryOutcome(change, message, custom, sent, MESSAGE_OUTCOMES);
+    if (outcome) entries.push({ ...base, ...outcome });
   }
   return entries;
 }

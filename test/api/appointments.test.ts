@@ -461,6 +461,25 @@ describe('changes to a running appointment', () => {
     expect(system().twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
   });
 
+  test("an Italian client's reminder goes out in Italian, with the Italian date", async () => {
+    const phone = '+393471238888';
+    const created = await system().api(
+      'POST',
+      '/v1/appointments',
+      appointment({
+        startsAt: '2027-03-02T09:30:00+01:00',
+        client: { name: 'Giulia Bruno', phone, smsConsent: true, locale: 'it-IT' },
+      }),
+    );
+    expect(created.status).toBe(201);
+    await system().api('POST', `/v1/appointments/${created.body.appointmentId}/remind`, {});
+    const [text] = await system().twilio.waitForMessages((m) => m.to === phone, 1, 20_000);
+    expect(text.body).toMatch(/Giulia/);
+    expect(text.body).toMatch(/mar 2 mar/);
+    expect(text.body).toMatch(/09:30/);
+    expect(text.body).not.toMatch(/Reply C/);
+  });
+
   test('cancel with notifyClient texts the client once', async () => {
     const created = await system().api(
       'POST',

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config';
-import { ensureDevWebhookToken, readDevWebhookToken } from '../../devenv/dev-webhook-token';
+import { ensureDevWebhookToken, readDevWebhookToken } from '../../devenv/dev-secrets';
 import { DevSetupError } from '../../devenv/errors';
 
 // The development webhook token: made by `npm run dev` in .data/, read by `npm run cli`, and

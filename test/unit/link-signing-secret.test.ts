@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../config';
 import { resolveLinkSigningSecret } from '../../config/link-signing-secret';
-import { ensureLinkSigningSecret } from '../../devenv/link-secret';
+import { ensureLinkSigningSecret } from '../../devenv/dev-secrets';
 import { DevSetupError } from '../../devenv/errors';
 
 const SENDGRID = { apiKey: 'SG.key', apiBaseUrl: null };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -538,6 +539,28 @@ test("a practitioner's number refused for good fails only their reminder: no fal
     ]);
     expect(view.status).toBe('unconfirmed');
     expect(calls.sendEmail).toHaveLength(0);
+  });
+});
+
+test('quiet hours move a reminder to the evening before, and it is sent then: the view shows the moved time', async () => {
+  await withWorker(accept, async ({ calls, start, now }) => {
+    // 08:30 in Rome three days ahead: "2 hours before" (06:30) is quiet, so 20:59 the evening before.
+    const startsAt = DateTime.fromMillis((await now()) + 3 * DAY, { zone: 'Europe/Rome' }).set({
+      hour: 8,
+      minute: 30,
+      second: 0,
+      millisecond: 0,
+    });
+    const handle = await start(
+      { startsAt: startsAt.toISO()!, reminders: [{ before: 'PT2H', channel: 'sms' }] },
+      { quietHours: { start: '21:00', end: '08:00' } },
+    );
+    const planned = await handle.query(stateQuery);
+    const evening = startsAt.minus({ days: 1 }).set({ hour: 20, minute: 59 });
+    expect(planned.reminders.map((r) => [r.state, Date.parse(r.sendAt)])).toEqual([['pending', evening.toMillis()]]);
+    const view = await handle.result();
+    expect(view.reminders[0].state).toBe('sent');
+    expect(calls.sendSms).toHaveLength(1);
   });
 });
 
