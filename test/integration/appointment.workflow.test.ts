@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
@@ -14,6 +15,7 @@ import { AppointmentStatusKey } from '../../workflows/search-attributes';
 import type { appointmentWorkflow } from '../../workflows/appointment';
 import {
   cancelUpdate,
+  remindUpdate,
   inboundReplySignal,
   rescheduleUpdate,
   stateQuery,
@@ -75,7 +77,7 @@ async function withWorker<T>(
   scenario: (
     start: (input: Partial<AppointmentWorkflowInput['details']>) => Promise<WorkflowHandle<typeof appointmentWorkflow>>,
   ) => Promise<T>,
-  options: Pick<AppointmentWorkflowInput, 'historyEventLimit'> = {},
+  options: Pick<AppointmentWorkflowInput, 'historyEventLimit' | 'quietHours'> = {},
 ): Promise<T> {
   const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
   const worker = await Worker.create({
@@ -155,6 +157,35 @@ test('sends each reminder when due, then a "C" reply confirms and skips the rest
   expect(twilio.messages).toHaveLength(1);
   expect(twilio.messages[0]).toMatchObject({ to: PHONE, from: '+15005550006' });
   expect(twilio.messages[0].body).toMatch(/^Hi Maria, a reminder from Studio Bianchi: your appointment is /);
+});
+
+test('quiet hours move a reminder to the evening before; a manual reminder goes at once', async () => {
+  const view = await withWorker(
+    'quiet-hours-manual',
+    async (start) => {
+      // 08:30 in Rome: "2 hours before" falls in the quiet night, so it moves to 20:59 the evening before.
+      const startsAt = DateTime.fromMillis((await env.currentTimeMs()) + 3 * DAY, { zone: 'Europe/Rome' }).set({
+        hour: 8,
+        minute: 30,
+        second: 0,
+        millisecond: 0,
+      });
+      const handle = await start({ startsAt: startsAt.toISO()!, reminders: [{ before: 'PT2H', channel: 'sms' }] });
+      const planned = await handle.query(stateQuery);
+      expect(Date.parse(planned.reminders[0].sendAt)).toBe(
+        startsAt.minus({ days: 1 }).set({ hour: 20, minute: 59 }).toMillis(),
+      );
+      await handle.executeUpdate(remindUpdate, { args: [{ channel: 'sms' }] });
+      await waitForSms(1);
+      return handle.result();
+    },
+    { quietHours: { start: '21:00', end: '08:00' } },
+  );
+  expect(view.reminders.map((r) => [r.id, r.state, r.manual ?? false])).toEqual([
+    ['r1', 'sent', false],
+    ['r2', 'sent', true],
+  ]);
+  expect(twilio.messages).toHaveLength(2);
 });
 
 test('never confirmed: both reminders go out and the appointment ends unconfirmed', async () => {
