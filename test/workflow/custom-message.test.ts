@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -107,6 +110,12 @@ async function withWorker<T>(
   });
 }
 
+/** With RECORD_HISTORIES=1, keeps the run's history for test/workflow/replay.test.ts. */
+async function recordHistory(name: string, handle: Handle): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  writeFileSync(path.join(__dirname, 'histories', `${name}.json`), historyToJSON(await handle.fetchHistory()));
+}
+
 test('sleeps until it is due, then sends the text as written, once, under its workflow id', async () => {
   await withWorker(accept, async ({ calls, start }) => {
     const handle = await start(2 * DAY);
@@ -131,6 +140,7 @@ test('sleeps until it is due, then sends the text as written, once, under its wo
       },
     ]);
     expect(calls.recordCustomMessageEnd).toEqual([]);
+    await recordHistory('custom-message-sent', handle);
   });
 });
 
@@ -148,6 +158,7 @@ test('a cancel while it waits stops it: nothing is sent, the row is told, the an
     expect(calls.recordCustomMessageEnd).toEqual([
       { messageId: state.messageId, status: 'cancelled', errorCode: null, explanation: null },
     ]);
+    await recordHistory('custom-message-cancelled', handle);
   });
 });
 
