@@ -7,6 +7,7 @@ import { GatewayError, type MessageGateway, type SentMessage } from '../gateways
 import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
 import { chargeSms, refundSms } from '../db/sms-budget';
+import { withStatusChange } from '../db/status-history';
 import { compose as composeMessage, type ComposedMessage } from './compose-message';
 import {
   SEND_REJECTED,
@@ -149,15 +150,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     const startsAt = await startOf(input, row);
     if (startsAt !== null && !startsInFuture(startsAt, new Date())) {
       await refundSms(prisma, row.id, new Date());
-      await prisma.message.update({
-        where: { id: row.id },
-        data: {
-          status: TOO_LATE,
-          errorCode: null,
-          errorMessage: 'Not sent: the appointment had already started.',
-          statusHistory: appended(row, { status: TOO_LATE, errorCode: null }),
-        },
-      });
+      await markEnded(row, TOO_LATE, null, 'Not sent: the appointment had already started.');
       return { outcome: 'too_late' };
     }
 
@@ -168,15 +161,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
       const charge = await chargeSms(prisma, { messageId: row.id, segments: content.segments, at: new Date() });
       if (charge.outcome === 'exhausted') {
         const explanation = `Not sent: the practice's monthly SMS budget (${charge.budget} segments) is used up.`;
-        await prisma.message.update({
-          where: { id: row.id },
-          data: {
-            status: NOT_SENT,
-            errorCode: CREDIT_EXHAUSTED,
-            errorMessage: explanation,
-            statusHistory: appended(row, { status: NOT_SENT, errorCode: CREDIT_EXHAUSTED }),
-          },
-        });
+        await markEnded(row, NOT_SENT, CREDIT_EXHAUSTED, explanation);
         return { outcome: 'credit_exhausted' };
       }
     }
@@ -338,14 +323,19 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
   }
 
   /** The provider refused the message for good (or it cannot be sent at all): the row says why. */
-  async function markRefused(row: MessageRow, code: string, explanation: string): Promise<void> {
+  function markRefused(row: MessageRow, code: string, explanation: string): Promise<void> {
+    return markEnded(row, FAILED, code, explanation);
+  }
+
+  /** The row ends in `status` without going out (again): why, in its error and its history. */
+  async function markEnded(row: MessageRow, status: string, code: string | null, explanation: string): Promise<void> {
     await prisma.message.update({
       where: { id: row.id },
       data: {
-        status: FAILED,
+        status,
         errorCode: code,
         errorMessage: explanation,
-        statusHistory: appended(row, { status: FAILED, errorCode: code }),
+        statusHistory: appended(row, { status, errorCode: code }),
       },
     });
   }
@@ -412,8 +402,7 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
 
 /** The row's status history with one more change, stamped now. */
 function appended(row: MessageRow, change: Omit<StatusChange, 'at'>): Prisma.InputJsonValue {
-  const history = statusHistoryOf(row.statusHistory);
-  return [...history, { ...change, at: new Date().toISOString() }] as unknown as Prisma.InputJsonValue;
+  return withStatusChange(row.statusHistory, { ...change, at: new Date().toISOString() });
 }
 
 function rejection(channel: Channel, messageId: string, code: string, explanation: string): ApplicationFailure {

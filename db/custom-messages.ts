@@ -1,4 +1,4 @@
-import { statusHistoryOf } from '../domain/delivery-status';
+import { withStatusChange } from './status-history';
 import type { Prisma } from './client';
 
 // The end of a custom message that never reached a provider (cancelled, skipped for an
@@ -18,10 +18,6 @@ export interface UnsentEnd {
 export async function endUnsentMessage(db: Prisma.TransactionClient, messageId: string, end: UnsentEnd): Promise<void> {
   const row = await db.message.findUnique({ where: { id: messageId } });
   if (!row || row.providerId || !UNSENT.includes(row.status)) return;
-  const history = [
-    ...statusHistoryOf(row.statusHistory),
-    { status: end.status, at: new Date().toISOString(), errorCode: end.errorCode },
-  ];
   // Conditional on the status read: a send or another end that got there first wins.
   await db.message.updateMany({
     where: { id: messageId, status: row.status, providerId: null },
@@ -29,7 +25,11 @@ export async function endUnsentMessage(db: Prisma.TransactionClient, messageId: 
       status: end.status,
       errorCode: end.errorCode,
       errorMessage: end.explanation,
-      statusHistory: history as unknown as Prisma.InputJsonValue,
+      statusHistory: withStatusChange(row.statusHistory, {
+        status: end.status,
+        at: new Date().toISOString(),
+        errorCode: end.errorCode,
+      }),
     },
   });
 }

@@ -23,6 +23,8 @@ import {
 
 export type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
 
+type PracticeQuietHours = Parameters<typeof quietHoursOf>[0];
+
 export interface WorkflowStartDeps {
   prisma: PrismaClient;
   temporal: Client;
@@ -30,14 +32,19 @@ export interface WorkflowStartDeps {
 }
 
 /** A start is quick; a Temporal that has not answered by then gets a 503, not a hung request. */
-const START_DEADLINE_MS = 5_000;
+export const START_DEADLINE_MS = 5_000;
 
 /**
  * Starts the row's workflow unless its start is already confirmed, then confirms it. Safe to
  * repeat and to race: the workflow id is the appointment's, a running workflow with it is
  * adopted (USE_EXISTING), and a closed one is never started again (REJECT_DUPLICATE).
  */
-export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: AppointmentRow): Promise<void> {
+export async function ensureWorkflowStarted(
+  deps: WorkflowStartDeps,
+  row: AppointmentRow,
+  /** The row's practice when the caller has it at hand (a create); else it is read. */
+  known?: PracticeQuietHours,
+): Promise<void> {
   if (row.workflowStartedAt) return;
   if (!row.details) {
     // Only rows from before `details` existed lack it, and the migration confirmed their starts.
@@ -45,10 +52,12 @@ export async function ensureWorkflowStarted(deps: WorkflowStartDeps, row: Appoin
   }
   const details = row.details as unknown as AppointmentDetails;
   // The practice's quiet hours as the workflow starts govern its plan, re-plans included.
-  const practice = await deps.prisma.practice.findUniqueOrThrow({
-    where: { id: row.practiceId },
-    select: { id: true, quietHoursStart: true, quietHoursEnd: true },
-  });
+  const practice =
+    known ??
+    (await deps.prisma.practice.findUniqueOrThrow({
+      where: { id: row.practiceId },
+      select: { id: true, quietHoursStart: true, quietHoursEnd: true },
+    }));
   const input: AppointmentWorkflowInput = {
     practiceId: row.practiceId,
     appointmentId: row.externalId,
@@ -112,13 +121,26 @@ export async function repairOrphanedAppointments(options: RepairOptions): Promis
     orderBy: { createdAt: 'asc' },
     take: limit,
   });
+  return startEach(
+    rows,
+    (row) => row.workflowId,
+    (row) => ensureWorkflowStarted(options, row),
+  );
+}
+
+/** Starts each row's workflow in turn, collecting what started and what failed. */
+export async function startEach<Row>(
+  rows: Row[],
+  workflowIdOf: (row: Row) => string,
+  start: (row: Row) => Promise<void>,
+): Promise<RepairResult> {
   const result: RepairResult = { repaired: [], failed: [] };
   for (const row of rows) {
     try {
-      await ensureWorkflowStarted(options, row);
-      result.repaired.push(row.workflowId);
+      await start(row);
+      result.repaired.push(workflowIdOf(row));
     } catch (error) {
-      result.failed.push({ workflowId: row.workflowId, error });
+      result.failed.push({ workflowId: workflowIdOf(row), error });
       // The other rows would wait for the same Temporal, each until the deadline: next pass.
       if (isTemporalUnavailable(error)) break;
     }

@@ -84,7 +84,7 @@ export class AppointmentService {
     const row = await prisma.appointment.findUniqueOrThrow({ where });
     if (count === 0) return { created: false, view: await this.retried(row, requestHash) };
     await this.rememberContact(practice.id, details);
-    await ensureWorkflowStarted(this.deps, row);
+    await ensureWorkflowStarted(this.deps, row, practice);
     return { created: true, view: await this.viewOf(row) };
   }
 

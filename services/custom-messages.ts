@@ -30,9 +30,8 @@ import {
   type CustomMessageWorkflowInput,
 } from '../workflows/custom-message-messages';
 import { AppointmentIdKey, PracticeIdKey } from '../workflows/search-attributes';
-import type { RepairResult, WorkflowStartDeps } from './appointment-workflows';
+import { START_DEADLINE_MS, startEach, type RepairResult, type WorkflowStartDeps } from './appointment-workflows';
 import { messageColumns, messageJson, type MessageJson } from './message-log';
-import { isTemporalUnavailable } from './temporal-errors';
 
 // A custom message is a row and a workflow, written in that order like an appointment
 // (services/appointment-workflows.ts): the row holds everything the workflow is started with,
@@ -53,7 +52,6 @@ interface Practice {
 }
 
 /** A start is quick; a Temporal that has not answered by then gets a 503, and the repair starts it later. */
-const START_DEADLINE_MS = 5_000;
 
 export class CustomMessageService {
   constructor(private readonly deps: WorkflowStartDeps) {}
@@ -190,7 +188,6 @@ export class CustomMessageService {
   }
 }
 
-/** The practice's quiet hours, or null when they are off (both ends null). */
 /**
  * Starts the row's workflow unless its start is confirmed (`workflowId` set), then confirms
  * it. Safe to repeat and to race: a running workflow with the id is adopted (USE_EXISTING),
@@ -256,16 +253,9 @@ export async function repairUnstartedCustomMessages(
     orderBy: { createdAt: 'asc' },
     take: limit,
   });
-  const result: RepairResult = { repaired: [], failed: [] };
-  for (const row of rows) {
-    const workflowId = customMessageWorkflowId(row.practiceId, row.id);
-    try {
-      await ensureCustomMessageStarted(options, row);
-      result.repaired.push(workflowId);
-    } catch (error) {
-      result.failed.push({ workflowId, error });
-      if (isTemporalUnavailable(error)) break;
-    }
-  }
-  return result;
+  return startEach(
+    rows,
+    (row) => customMessageWorkflowId(row.practiceId, row.id),
+    (row) => ensureCustomMessageStarted(options, row),
+  );
 }

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Prisma, PrismaClient } from '../db/client';
+import { withStatusChange } from '../db/status-history';
 import {
   decideStatus,
   fromSendGridEvent,
   fromTwilioCallback,
-  statusHistoryOf,
   type SendGridEvent,
   type StatusChange,
   type StatusReport,
@@ -121,7 +121,7 @@ export class DeliveryStatusService {
           status: report.status,
           errorCode: report.errorCode,
           errorMessage: report.explanation,
-          statusHistory: [...statusHistoryOf(current.statusHistory), entry] as unknown as Prisma.InputJsonValue,
+          statusHistory: withStatusChange(current.statusHistory, entry),
           ...(target ? { signalTargets: [target], effectsDueAt: new Date(now.getTime() + OUTBOX_GRACE_MS) } : {}),
         },
       });

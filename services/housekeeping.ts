@@ -26,42 +26,22 @@ export interface HousekeepingOptions {
 export function startHousekeeping(options: HousekeepingOptions): () => Promise<void> {
   const { prisma, temporal, taskQueue, log, repairEveryMs = 30_000, orphanAgeMs = 30_000 } = options;
   const stopOutbox = startReplyOutbox({ prisma, temporal, log });
+  const repairs = [
+    { rows: 'appointments', row: 'an appointment', repair: repairOrphanedAppointments },
+    { rows: 'custom messages', row: 'a custom message', repair: repairUnstartedCustomMessages },
+  ];
   const stopRepair = runPeriodically(async () => {
-    try {
-      const { repaired, failed } = await repairOrphanedAppointments({
-        prisma,
-        temporal,
-        taskQueue,
-        olderThanMs: orphanAgeMs,
-      });
-      if (repaired.length > 0)
-        log.info({ workflowIds: repaired }, 'started the workflows of appointments left without one');
-      for (const { workflowId, error } of failed) {
-        log.warn(
-          { workflowId, err: error },
-          'could not start the workflow of an appointment left without one; trying again',
-        );
+    for (const { rows, row, repair } of repairs) {
+      try {
+        const { repaired, failed } = await repair({ prisma, temporal, taskQueue, olderThanMs: orphanAgeMs });
+        if (repaired.length > 0)
+          log.info({ workflowIds: repaired }, `started the workflows of ${rows} left without one`);
+        for (const { workflowId, error } of failed) {
+          log.warn({ workflowId, err: error }, `could not start the workflow of ${row} left without one; trying again`);
+        }
+      } catch (err) {
+        log.error({ err }, `repair round of ${rows} failed; trying again`);
       }
-    } catch (err) {
-      log.error({ err }, 'appointment repair round failed; trying again');
-    }
-    try {
-      const { repaired, failed } = await repairUnstartedCustomMessages({
-        prisma,
-        temporal,
-        taskQueue,
-        olderThanMs: orphanAgeMs,
-      });
-      if (repaired.length > 0)
-        log.info({ workflowIds: repaired }, 'started the workflows of custom messages left without one');
-      for (const { workflowId, error } of failed) {
-        log.warn(
-          { workflowId, err: error },
-          'could not start the workflow of a custom message left without one; trying again',
-        );
-      }
-    } catch (err) {
-      log.error({ err }, 'custom message repair round failed; trying again');
     }
     return repairEveryMs;
   });
