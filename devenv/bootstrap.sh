@@ -5,7 +5,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|chaos|worker|cli|lint|format> [args…]" >&2
+  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|chaos|worker|api|cli|lint|format> [args…]" >&2
   exit 2
 }
 fail() {
@@ -17,7 +17,7 @@ fail() {
 action=$1
 shift
 case "$action" in
-  dev | test | test:fast | chaos | worker | cli | lint | format) ;;
+  dev | test | test:fast | chaos | worker | api | cli | lint | format) ;;
   *) usage ;;
 esac
 
@@ -74,6 +74,7 @@ fi
 case "$action" in
   dev) exec npx tsx devenv/dev.ts "$@" ;;
   worker) exec npx tsx worker.ts "$@" ;;
+  api) exec npx tsx api/server.ts "$@" ;;
   cli) exec npx tsx devenv/cli.ts "$@" ;;
   format) exec npx prettier --write "${@:-.}" ;;
   lint)

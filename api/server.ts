@@ -1,0 +1,50 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError, loadConfig } from '../config';
+import { resolveLinkSigningSecret } from '../config/link-signing-secret';
+import { createPrismaClient } from '../db/client';
+import { createLogger } from '../lib/logger';
+import { createApp } from './app';
+
+// The API process as a deployment runs it (one of several replicas behind a load balancer):
+// HTTP only, against a database and a Temporal cluster that already exist. Migrations and
+// search attributes are the worker's job at its start, so replicas never race on them.
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const problems: string[] = [];
+  if (!config.databaseUrl)
+    problems.push('DATABASE_URL: required when the API runs alone (npm run dev starts everything together)');
+  if (!config.temporal.address) problems.push('TEMPORAL_ADDRESS: required when the API runs alone');
+  if (problems.length > 0) throw new ConfigError(problems);
+  const address = config.temporal.address ?? '';
+  const prisma = createPrismaClient(config.databaseUrl ?? '');
+  const connection = await Connection.connect({ address }).catch((err: unknown) => {
+    throw new Error(`could not reach Temporal at ${address}: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
+  const app = createApp({ config: { ...config, linkSigningSecret }, prisma, temporal, log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
+  });
+  log.info({ port: config.port, temporal: address, namespace: config.temporal.namespace }, 'API started');
+
+  const stop = async (): Promise<void> => {
+    log.info('API stopping');
+    await new Promise((resolve) => server.close(resolve));
+    await connection.close();
+    await prisma.$disconnect();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(
+    err instanceof ConfigError ? err.message : `API failed: ${err instanceof Error ? err.message : String(err)}`,
+  );
+  process.exit(1);
+});
