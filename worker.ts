@@ -7,6 +7,7 @@ import { applyMigrations } from './db/migrate';
 import { resolveLinkSigningSecret } from './config/link-signing-secret';
 import { createEmailGateway, createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
+import { startOpsServer } from './lib/ops-server';
 import { startHousekeeping } from './services/housekeeping';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
@@ -78,10 +79,17 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     log,
   });
-  log.info({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker started');
+  const ops = await startOpsServer(config.workerHttpPort, {
+    '/healthz': () => Promise.resolve({ status: 200, contentType: 'text/plain', body: 'ok\n' }),
+  });
+  log.info(
+    { address, httpPort: ops.port, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+    'worker started',
+  );
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM.
   await worker.run();
   await stopHousekeeping();
+  await ops.close();
   await connection.close();
   await clientConnection.close();
   await prisma.$disconnect();

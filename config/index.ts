@@ -15,7 +15,11 @@ export interface Config {
     namespace: string;
     taskQueue: string;
     cliPath: string | null;
+    /** TEMPORAL_UI_URL: the Temporal Web UI staff open; views and the dev banner link each workflow there. */
+    uiUrl: string | null;
   };
+  /** WORKER_HTTP_PORT: the worker process's own /healthz, /readyz and /metrics; 0 picks a free port. */
+  workerHttpPort: number;
   publicBaseUrl: string;
   /** null: SMS go to the built-in simulator and are not delivered. */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null } | null;
@@ -117,6 +121,11 @@ const schema = z
     TEMPORAL_NAMESPACE: optional,
     TEMPORAL_TASK_QUEUE: optional,
     TEMPORAL_CLI_PATH: optional,
+    TEMPORAL_UI_URL: url('the Temporal Web UI, e.g. http://localhost:8233'),
+    WORKER_HTTP_PORT: optional.refine(
+      (value) => value === undefined || value === '0' || isPort(value),
+      'must be a port number between 1 and 65535, or 0 for any free port',
+    ),
     PUBLIC_BASE_URL: url('the address Twilio and SendGrid use to reach this API'),
     TWILIO_ACCOUNT_SID: optional.refine(
       (value) => value === undefined || /^AC[0-9a-fA-F]{32}$/.test(value),
@@ -203,7 +212,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: e.TEMPORAL_TASK_QUEUE ?? 'reminders',
       cliPath: e.TEMPORAL_CLI_PATH ?? null,
+      uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, '') ?? null,
     },
+    workerHttpPort: e.WORKER_HTTP_PORT === undefined ? 3001 : Number(e.WORKER_HTTP_PORT),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN

@@ -120,13 +120,20 @@ export async function startChaosEnvironment(options: {
     const config: Config = {
       port,
       databaseUrl: postgres.url,
-      temporal: { address: temporalServer.address, namespace: 'default', taskQueue: 'reminders', cliPath: null },
+      temporal: {
+        address: temporalServer.address,
+        namespace: 'default',
+        taskQueue: 'reminders',
+        cliPath: null,
+        uiUrl: null,
+      },
       publicBaseUrl: baseUrl,
       twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
       sendgrid: null,
       sendgridWebhookPublicKey: null,
       linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
       logLevel: 'silent',
+      workerHttpPort: 0,
       dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
     };
     const app = createApp({ config, prisma, temporal, log: createLogger('silent') });

@@ -111,13 +111,14 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
   const config: Config = {
     port,
     databaseUrl: database.url,
-    temporal: { address, namespace: 'default', taskQueue, cliPath: null },
+    temporal: { address, namespace: 'default', taskQueue, cliPath: null, uiUrl: null },
     publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
     sendgrid: { apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl },
     sendgridWebhookPublicKey: null,
     linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
     logLevel: 'silent',
+    workerHttpPort: 0,
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };
   const server = await listen(createApp({ config, prisma, temporal, log }), port);

@@ -38,6 +38,8 @@ export function startWorkerProcess(
       TWILIO_AUTH_TOKEN: target.twilio.authToken,
       TWILIO_API_BASE_URL: target.twilio.baseUrl,
       LOG_LEVEL: options.logLevel ?? 'error',
+      // Several workers may run at once here: each takes a free port for its health and metrics.
+      WORKER_HTTP_PORT: '0',
     },
   });
   let output = '';

@@ -15,7 +15,7 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
   expect(loadConfig({})).toEqual({
     port: 3000,
     databaseUrl: null,
-    temporal: { address: null, namespace: 'default', taskQueue: 'reminders', cliPath: null },
+    temporal: { address: null, namespace: 'default', taskQueue: 'reminders', cliPath: null, uiUrl: null },
     publicBaseUrl: 'http://localhost:3000',
     twilio: null,
     twilioDevWebhookToken: null,
@@ -23,6 +23,7 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
     sendgridWebhookPublicKey: null,
     linkSigningSecret: null,
     logLevel: 'info',
+    workerHttpPort: 3001,
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   });
 });
@@ -42,11 +43,14 @@ test('reads every variable', () => {
     SENDGRID_API_BASE_URL: 'http://localhost:4020',
     SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKey,
     LINK_SIGNING_SECRET: 'x'.repeat(32),
+    TEMPORAL_UI_URL: 'https://temporal.example.com/',
+    WORKER_HTTP_PORT: '0',
   });
   expect(config).toMatchObject({
     port: 8080,
     publicBaseUrl: 'https://reminders.example.com',
-    temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'rq' },
+    temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'rq', uiUrl: 'https://temporal.example.com' },
+    workerHttpPort: 0,
     twilio: { accountSid: `AC${'a'.repeat(32)}`, authToken: 'secret', apiBaseUrl: 'http://localhost:4010' },
     sendgrid: { apiKey: 'SG.key', apiBaseUrl: 'http://localhost:4020' },
     sendgridWebhookPublicKey: sendgridKey,
