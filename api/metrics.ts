@@ -20,7 +20,8 @@ export function httpMetrics(metrics: ProductMetrics): RequestHandler {
       get: () => route,
       set(value: { path?: unknown } | undefined) {
         route = value;
-        if (typeof value?.path === 'string') template = `${req.baseUrl}${value.path}`;
+        // A router's own root ('/') is its mount path: `/v1/appointments`, not `/v1/appointments/`.
+        if (typeof value?.path === 'string') template = value.path === '/' ? req.baseUrl || '/' : req.baseUrl + value.path;
       },
     });
     res.once('finish', () => {
