@@ -30,7 +30,11 @@ function countDecision(metrics: ProductMetrics, entry: JournalEntry): void {
       });
       return;
     case 'reminder_skipped':
-      metrics.reminderSkipped({ channel: entry.channel, recipient: entry.recipient, reason: entry.reason ?? 'unknown' });
+      metrics.reminderSkipped({
+        channel: entry.channel,
+        recipient: entry.recipient,
+        reason: entry.reason ?? 'unknown',
+      });
       return;
     case 'reminder_failed':
       // Only failures no message row shows get here (the gateway never answered in time);

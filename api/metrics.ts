@@ -21,7 +21,8 @@ export function httpMetrics(metrics: ProductMetrics): RequestHandler {
       set(value: { path?: unknown } | undefined) {
         route = value;
         // A router's own root ('/') is its mount path: `/v1/appointments`, not `/v1/appointments/`.
-        if (typeof value?.path === 'string') template = value.path === '/' ? req.baseUrl || '/' : req.baseUrl + value.path;
+        if (typeof value?.path === 'string')
+          template = value.path === '/' ? req.baseUrl || '/' : req.baseUrl + value.path;
       },
     });
     res.once('finish', () => {

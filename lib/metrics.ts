@@ -79,7 +79,7 @@ export class ProductMetrics {
   });
   private readonly optOuts = new Counter({
     name: 'reminders_opt_outs_total',
-    help: 'Phone numbers that opted out of a practice\'s texts (STOP and the other opt-out keywords); a repeated STOP is not counted again.',
+    help: "Phone numbers that opted out of a practice's texts (STOP and the other opt-out keywords); a repeated STOP is not counted again.",
     registers: [this.registry],
   });
   private readonly optIns = new Counter({

@@ -116,8 +116,12 @@ test('a bad webhook signature is counted per provider, and a request no route ta
   expect((await system().api('GET', '/no/such/page/4242')).status).toBe(404);
   expect((await system().api('GET', '/v1/appointments/MET-X', undefined, { apiKey: null })).status).toBe(401);
   const { text, exposition } = await scrape();
-  expect(sampleValue(exposition, 'reminders_http_requests_total', { method: 'GET', route: '(unmatched)', status: '404' })).toBe(1);
-  expect(sampleValue(exposition, 'reminders_http_requests_total', { method: 'GET', route: '(unmatched)', status: '401' })).toBe(1);
+  expect(
+    sampleValue(exposition, 'reminders_http_requests_total', { method: 'GET', route: '(unmatched)', status: '404' }),
+  ).toBe(1);
+  expect(
+    sampleValue(exposition, 'reminders_http_requests_total', { method: 'GET', route: '(unmatched)', status: '401' }),
+  ).toBe(1);
   expect(text).not.toContain('4242');
   expect(text).not.toContain('MET-X');
 });

@@ -49,7 +49,9 @@ test("the worker's /metrics carries its reminders and the Temporal SDK's worker 
       ? current
       : null;
   });
-  expect(sampleValue(exposition, 'reminders_planned_total', { channel: 'sms', recipient: 'client', trigger: 'schedule' })).toBe(1);
+  expect(
+    sampleValue(exposition, 'reminders_planned_total', { channel: 'sms', recipient: 'client', trigger: 'schedule' }),
+  ).toBe(1);
   expect(exposition.types.get('process_cpu_seconds_total')).toBe('counter');
 
   // The SDK's own, from its Runtime's Prometheus exporter: pollers, slots, task latencies.

@@ -21,7 +21,8 @@ const LABEL_NAME = '[a-zA-Z_][a-zA-Z0-9_]*';
 const LABEL_VALUE = '"(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
 // Prometheus reads values with Go's ParseFloat, which takes NaN and Inf(inity) in any case
 // (prom-client writes `Nan` for an event-loop histogram with no sample yet).
-const VALUE = '(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|[+-]?[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?|[Nn][Aa][Nn])';
+const VALUE =
+  '(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|[+-]?[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?|[Nn][Aa][Nn])';
 const HELP_LINE = new RegExp(`^# HELP (${NAME}) ((?:[^\\\\\\n]|\\\\[\\\\n])*)$`);
 const TYPE_LINE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
 const SAMPLE_LINE = new RegExp(
@@ -95,9 +96,12 @@ function numberOf(value: string): number {
 }
 
 /** The value of the one sample named `name` with exactly these labels, or undefined. */
-export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const wanted = JSON.stringify(Object.entries(labels).sort());
-  return exposition.samples.find(
-    (s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === wanted,
-  )?.value;
+  return exposition.samples.find((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === wanted)
+    ?.value;
 }
