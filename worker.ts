@@ -1,12 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
+import { workflowMetricsSinks } from './activities/workflow-metrics';
 import { ConfigError, loadConfig } from './config';
 import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { resolveLinkSigningSecret } from './config/link-signing-secret';
 import { createEmailGateway, createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
+import { ProductMetrics, temporalCoreMetricsAddress } from './lib/metrics';
 import { startOpsServer } from './lib/ops-server';
 import { startHousekeeping } from './services/housekeeping';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
@@ -15,6 +17,8 @@ export interface ReminderWorkerOptions extends ActivityDependencies {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** Counts what the activities and the workflows' decisions do (lib/metrics.ts). */
+  metrics: ProductMetrics;
   /** A prebuilt workflow bundle (tests build one per run); by default the worker bundles `workflows/` itself. */
   workflowBundle?: WorkflowBundleOption;
 }
@@ -33,6 +37,7 @@ export function createReminderWorker({
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(dependencies),
+    sinks: workflowMetricsSinks(dependencies.metrics),
     // A send learns that the workflow stopped it from its heartbeat's answer; the default
     // throttle (30 s) would hold that answer back for longer than an attempt lasts.
     defaultHeartbeatThrottleInterval: '1 second',
@@ -44,7 +49,9 @@ export function createReminderWorker({
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  installTemporalLogger(log, { handleSignals: true });
+  const temporalMetrics = await temporalCoreMetricsAddress();
+  installTemporalLogger(log, { handleSignals: true, metricsBindAddress: temporalMetrics.bindAddress });
+  const metrics = new ProductMetrics({ temporalCore: temporalMetrics });
   if (!config.databaseUrl) {
     throw new ConfigError([
       'DATABASE_URL: required when the worker runs alone (npm run dev starts everything together)',
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    metrics,
     prisma,
     sms: createSmsGateway(config, (line) => log.warn(line)),
     email: createEmailGateway(config, (line) => log.warn(line)),
@@ -81,6 +89,7 @@ async function main(): Promise<void> {
   });
   const ops = await startOpsServer(config.workerHttpPort, {
     '/healthz': () => Promise.resolve({ status: 200, contentType: 'text/plain', body: 'ok\n' }),
+    '/metrics': async () => ({ status: 200, ...(await metrics.exposition()) }),
   });
   log.info(
     { address, httpPort: ops.port, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },

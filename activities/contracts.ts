@@ -1,3 +1,4 @@
+import type { Sinks } from '@temporalio/workflow';
 import type { JournalEntry } from '../domain/appointment-journal';
 import type { AppointmentStatus, AppointmentView, Channel, RecipientRole, ReminderReason } from '../domain/appointment';
 
@@ -121,4 +122,12 @@ export interface RecordFinalViewInput {
   view: AppointmentView;
   /** The decisions for the appointment log; absent in histories from before it was kept. */
   journal?: JournalEntry[];
+}
+
+/**
+ * How the appointment workflow's decisions leave its sandbox to be counted: each journal
+ * entry as it is recorded (activities/workflow-metrics.ts counts them; not during replay).
+ */
+export interface MetricsSinks extends Sinks {
+  metrics: { decided(entry: JournalEntry): void };
 }

@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../db/errors';
 import { isOptedOut } from '../db/opt-outs';
 import { chargeSms, refundSms } from '../db/sms-budget';
 import { withStatusChange } from '../db/status-history';
+import type { ProductMetrics } from '../lib/metrics';
 import { compose as composeMessage, type ComposedMessage } from './compose-message';
 import {
   SEND_REJECTED,
@@ -49,6 +50,10 @@ const REASON_BY_CODE: Record<string, ReminderReason> = {
   EMAIL_ACTIVITY_UNAVAILABLE: 'outcome_unknown',
 };
 
+function reasonFor(code: string): ReminderReason {
+  return REASON_BY_CODE[code] ?? 'rejected';
+}
+
 /** The practice has no email sender; set with `practice update --email-from`. */
 const NO_EMAIL_SENDER = 'NO_EMAIL_SENDER';
 
@@ -79,9 +84,11 @@ export interface SendDependencies {
   email: MessageGateway;
   /** Where providers and clients reach the API (status callbacks, confirm links), and the links' secret. */
   links: { publicBaseUrl: string; signingSecret: string };
+  /** Counts each message sent or refused, once (the worker's; absent, nothing is counted). */
+  metrics?: ProductMetrics;
 }
 
-export function createSendActivities({ prisma, sms, email, links }: SendDependencies) {
+export function createSendActivities({ prisma, sms, email, links, metrics }: SendDependencies) {
   const gateways: Record<Channel, MessageGateway> = { sms, email };
 
   /** A reminder, fallback or notice by SMS (to a phone number). */
@@ -322,9 +329,13 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
     await prisma.message.update({ where: { id: messageId }, data: { status: PENDING } });
   }
 
-  /** The provider refused the message for good (or it cannot be sent at all): the row says why. */
-  function markRefused(row: MessageRow, code: string, explanation: string): Promise<void> {
-    return markEnded(row, FAILED, code, explanation);
+  /**
+   * The provider refused the message for good (or it cannot be sent at all): the row says why.
+   * A refused row is never attempted again, so this is where its failure is counted.
+   */
+  async function markRefused(row: MessageRow, code: string, explanation: string): Promise<void> {
+    await markEnded(row, FAILED, code, explanation);
+    metrics?.messageFailed({ channel: row.channel, purpose: row.purpose ?? 'unknown', reason: reasonFor(code) });
   }
 
   /** The row ends in `status` without going out (again): why, in its error and its history. */
@@ -367,6 +378,9 @@ export function createSendActivities({ prisma, sms, email, links }: SendDependen
       if (isUniqueViolation(err)) return null;
       throw err;
     }
+    // The row holds its provider message from now on, and every later attempt answers with
+    // it: a send is counted here, once, whether this attempt sent it or adopted it.
+    metrics?.messageSent({ channel: row.channel, purpose: row.purpose ?? 'unknown' });
     return { outcome: 'sent', messageId, providerId: sent.providerId };
   }
 
@@ -406,7 +420,7 @@ function appended(row: MessageRow, change: Omit<StatusChange, 'at'>): Prisma.Inp
 }
 
 function rejection(channel: Channel, messageId: string, code: string, explanation: string): ApplicationFailure {
-  const details: SendRejection = { code, reason: REASON_BY_CODE[code] ?? 'rejected', explanation, messageId };
+  const details: SendRejection = { code, reason: reasonFor(code), explanation, messageId };
   return ApplicationFailure.create({
     type: SEND_REJECTED[channel],
     message: explanation,

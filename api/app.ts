@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import type { PrismaClient } from '../db/client';
 import type { Logger } from '../lib/logger';
+import { ProductMetrics } from '../lib/metrics';
 import { AppointmentService } from '../services/appointments';
 import { ConfirmLinkService } from '../services/confirm-links';
 import { ContactService } from '../services/contacts';
@@ -12,6 +13,7 @@ import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
 import { MessageLogService } from '../services/message-log';
 import { requireApiKey } from './auth';
+import { httpMetrics, metricsRoutes } from './metrics';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
@@ -36,14 +38,18 @@ export interface ApiDependencies {
   prisma: PrismaClient;
   temporal: Client;
   log: Logger;
+  /** The process's metrics (shared with its worker, if it runs one); by default the app's own. */
+  metrics?: ProductMetrics;
 }
 
 /** The whole HTTP surface, built from its dependencies so tests run the same app as production. */
-export function createApp({ config, prisma, temporal, log }: ApiDependencies): Express {
+export function createApp({ config, prisma, temporal, log, metrics = new ProductMetrics() }: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpMetrics(metrics));
   app.use(healthRoutes());
-  const deliveryStatus = new DeliveryStatusService({ prisma, temporal });
+  app.use(metricsRoutes(metrics));
+  const deliveryStatus = new DeliveryStatusService({ prisma, temporal, metrics });
   app.use(
     '/webhooks/twilio',
     twilioWebhookRoutes({
@@ -51,14 +57,15 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
       authToken: config.twilio?.authToken ?? config.twilioDevWebhookToken ?? null,
       // Signatures cover the URL Twilio called, which a proxy in front of us hides; PUBLIC_BASE_URL names it.
       publicBaseUrl: config.publicBaseUrl,
-      inbound: new InboundSmsService({ prisma, temporal }),
+      inbound: new InboundSmsService({ prisma, temporal, metrics }),
       deliveryStatus,
+      metrics,
       log,
     }),
   );
   app.use(
     '/webhooks/sendgrid',
-    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, log }),
+    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, metrics, log }),
   );
 
   const v1 = express.Router();

@@ -34,6 +34,7 @@ export async function isOptedOut(db: Db, practiceId: string, phone: string): Pro
 /**
  * Idempotent: a second STOP while opted out keeps the first row (and its keyword and time).
  * A STOP received before the latest opt-in is superseded by it and changes nothing.
+ * Returns whether the number was opted out by this call.
  */
 export async function recordOptOut(
   db: Db,
@@ -41,19 +42,30 @@ export async function recordOptOut(
   phone: string,
   keyword: string,
   at: Date,
-): Promise<void> {
-  if (await isOptedOut(db, practiceId, phone)) return;
+): Promise<boolean> {
+  if (await isOptedOut(db, practiceId, phone)) return false;
   const optedInSince = await db.optOut.findFirst({
     where: { practiceId, phone, channel: 'sms', optedInAt: { gt: at } },
   });
-  if (optedInSince) return;
+  if (optedInSince) return false;
   await db.optOut.create({ data: { practiceId, phone, channel: 'sms', keyword, optedOutAt: at } });
+  return true;
 }
 
-/** Closes the open opt-out, unless it began after this START was received (the later STOP stands). */
-export async function recordOptIn(db: Db, practiceId: string, phone: string, keyword: string, at: Date): Promise<void> {
-  await db.optOut.updateMany({
+/**
+ * Closes the open opt-out, unless it began after this START was received (the later STOP stands).
+ * Returns whether the number was opted back in by this call.
+ */
+export async function recordOptIn(
+  db: Db,
+  practiceId: string,
+  phone: string,
+  keyword: string,
+  at: Date,
+): Promise<boolean> {
+  const { count } = await db.optOut.updateMany({
     where: { practiceId, phone, channel: 'sms', optedInAt: null, optedOutAt: { lte: at } },
     data: { optedInAt: at, optInKeyword: keyword },
   });
+  return count > 0;
 }

@@ -10,6 +10,7 @@ import { applyMigrations } from '../db/migrate';
 import { createEmailGateway, createSmsGateway } from '../gateways';
 import { ensureDevWebhookToken, ensureLinkSigningSecret } from './dev-secrets';
 import { createLogger, installTemporalLogger } from '../lib/logger';
+import { ProductMetrics, temporalCoreMetricsAddress } from '../lib/metrics';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
 import { startHousekeeping } from '../services/housekeeping';
@@ -38,7 +39,10 @@ class Cancelled extends Error {}
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  installTemporalLogger(log, { handleSignals: false });
+  // API and worker in one process: one /metrics (the API's) shows both, the SDK's included.
+  const temporalCore = await temporalCoreMetricsAddress();
+  installTemporalLogger(log, { handleSignals: false, metricsBindAddress: temporalCore.bindAddress });
+  const metrics = new ProductMetrics({ temporalCore });
 
   const stops: Array<() => Promise<unknown>> = [];
   let stopping = false;
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      metrics,
       prisma,
       sms: createSmsGateway(config, (line) => log.warn(line)),
       email: createEmailGateway(config, (line) => log.warn(line)),
@@ -149,7 +154,13 @@ async function main(): Promise<void> {
     const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue: config.temporal.taskQueue, log });
     await started(stopHousekeeping);
 
-    const app = createApp({ config: { ...config, linkSigningSecret, twilioDevWebhookToken }, prisma, temporal, log });
+    const app = createApp({
+      config: { ...config, linkSigningSecret, twilioDevWebhookToken },
+      prisma,
+      temporal,
+      log,
+      metrics,
+    });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
     }).catch(async (err: NodeJS.ErrnoException) => {

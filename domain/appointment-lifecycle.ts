@@ -78,6 +78,8 @@ export interface LifecycleOptions {
   channels?: readonly Channel[];
   /** The practice's quiet hours for this appointment; runs from before them have none. */
   quietHours?: QuietHours | null;
+  /** Told each journal entry as it is recorded (not the ones carried over): the workflow counts them. */
+  onRecord?: (entry: JournalEntry) => void;
 }
 
 /** How many journal entries a lifecycle keeps: far more than any real appointment's story. */
@@ -141,6 +143,7 @@ export class AppointmentLifecycle {
   private readonly clock: () => Date;
   private readonly channels: readonly Channel[];
   private readonly quietHours: QuietHours | null;
+  private readonly onRecord: (entry: JournalEntry) => void;
   version = 0;
 
   constructor(
@@ -155,6 +158,7 @@ export class AppointmentLifecycle {
     this.clock = options.clock ?? (() => now);
     this.channels = options.channels ?? DELIVERABLE_CHANNELS;
     this.quietHours = options.quietHours ?? null;
+    this.onRecord = options.onRecord ?? (() => undefined);
     if (carried) {
       this.details = carried.details;
       this.optedOut = carried.optedOut;
@@ -624,7 +628,9 @@ export class AppointmentLifecycle {
   }
 
   private record(entry: JournalFacts, at: Date = this.clock()): void {
-    this.journal.push({ at: at.toISOString(), ...entry });
+    const stamped: JournalEntry = { at: at.toISOString(), ...entry };
+    this.journal.push(stamped);
+    this.onRecord(stamped);
     if (this.journal.length > JOURNAL_LIMIT) this.journal.splice(1, this.journal.length - JOURNAL_LIMIT);
   }
 

@@ -17,7 +17,14 @@ const STORY_COMPONENTS = new Set(['workflow', 'activity']);
  * components (worker, core) print the whole webpack report of the workflow bundle at INFO,
  * so they speak at WARN unless LOG_LEVEL asks for debug.
  */
-export function installTemporalLogger(log: Logger, options: { handleSignals: boolean }): void {
+export function installTemporalLogger(
+  log: Logger,
+  options: {
+    handleSignals: boolean;
+    /** Where the SDK's own Prometheus exporter listens (lib/metrics.ts); none without it. */
+    metricsBindAddress?: string;
+  },
+): void {
   const detailed = log.isLevelEnabled('debug');
   const forward = (entry: LogEntry): void => {
     const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -32,5 +39,8 @@ export function installTemporalLogger(log: Logger, options: { handleSignals: boo
     logger: new DefaultLogger('TRACE', forward),
     // A process that orders its own shutdown (the dev launcher) must be the only one reacting to Ctrl-C.
     ...(options.handleSignals ? {} : { shutdownSignals: [] }),
+    ...(options.metricsBindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } }
+      : {}),
   });
 }

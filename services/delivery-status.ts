@@ -11,6 +11,7 @@ import {
 } from '../domain/delivery-status';
 import { isUuid } from '../domain/fields';
 import { explainTwilioErrorCode } from '../gateways/twilio-errors';
+import type { ProductMetrics } from '../lib/metrics';
 import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
 /** Which message a report is about, as the provider names it. */
@@ -46,7 +47,7 @@ export interface ReportsOutcome {
  * retrying it.
  */
 export class DeliveryStatusService {
-  constructor(private readonly deps: { prisma: PrismaClient; temporal: Client }) {}
+  constructor(private readonly deps: { prisma: PrismaClient; temporal: Client; metrics?: ProductMetrics }) {}
 
   /** A Twilio status callback; the message is found by its MessageSid. */
   async recordTwilioCallback(fields: {
@@ -100,11 +101,11 @@ export class DeliveryStatusService {
     ref: MessageRef,
     report: StatusReport,
   ): Promise<{ effect: ReportEffect; signal: OutboxMessage | null }> {
-    return this.deps.prisma.$transaction(async (tx) => {
+    const { settled, ...recorded } = await this.deps.prisma.$transaction(async (tx) => {
       const current = await lockMessage(tx, ref);
-      if (!current) return { effect: 'unknown', signal: null };
+      if (!current) return { effect: 'unknown' as const, signal: null, settled: null };
       const decision = decideStatus(current.status, report.status);
-      if (!decision.advances) return { effect: 'unchanged', signal: null };
+      if (!decision.advances) return { effect: 'unchanged' as const, signal: null, settled: null };
 
       const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
       const entry: StatusChange = {
@@ -125,13 +126,27 @@ export class DeliveryStatusService {
           ...(target ? { signalTargets: [target], effectsDueAt: new Date(now.getTime() + OUTBOX_GRACE_MS) } : {}),
         },
       });
-      return { effect: 'recorded', signal: target ? updated : null };
+      return {
+        effect: 'recorded' as const,
+        signal: target ? updated : null,
+        settled: decision.outcome && { outcome: decision.outcome, channel: current.channel, purpose: current.purpose },
+      };
     });
+    // decideStatus names an outcome once per message (the first report that settles it), and
+    // only once the transaction committed is it the message's.
+    if (settled) {
+      const labels = { channel: settled.channel, purpose: settled.purpose ?? 'unknown' };
+      if (settled.outcome === 'delivered') this.deps.metrics?.messageDelivered(labels);
+      else this.deps.metrics?.messageFailed({ ...labels, reason: 'undelivered' });
+    }
+    return recorded;
   }
 }
 
 interface LockedMessage {
   id: string;
+  channel: string;
+  purpose: string | null;
   status: string;
   statusHistory: unknown;
   reminderId: string | null;
@@ -149,7 +164,7 @@ async function lockMessage(tx: Prisma.TransactionClient, ref: MessageRef): Promi
       : await tx.message.findFirst({ where: { providerId: ref.providerId, ...outbound }, select }));
   if (!found) return null;
   const [locked] = await tx.$queryRaw<LockedMessage[]>`
-    SELECT m.id, m.status, m.status_history AS "statusHistory", m.reminder_id AS "reminderId",
+    SELECT m.id, m.channel, m.purpose, m.status, m.status_history AS "statusHistory", m.reminder_id AS "reminderId",
       a.workflow_id AS "workflowId"
     FROM messages m LEFT JOIN appointments a ON a.id = m.appointment_id
     WHERE m.id = ${found.id}::uuid

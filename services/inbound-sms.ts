@@ -8,6 +8,7 @@ import { replyAnswerKind, replyNeedsReview, type OptOutReplies } from '../domain
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { countSegments } from '../domain/segments';
 import { templatesOf } from '../domain/practice';
+import type { ProductMetrics } from '../lib/metrics';
 import { renderMessage, type MessageKind } from '../domain/templates';
 import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
 
@@ -38,6 +39,9 @@ export interface InboundOutcome {
 type Practice = Prisma.PracticeGetPayload<object>;
 type AppointmentRow = Prisma.AppointmentGetPayload<object>;
 
+/** How a reply changed its number's opt-out, if it did. */
+type OptChange = 'opted_out' | 'opted_in' | null;
+
 /** The answer to a reply is logged under this key: a redelivered webhook finds it and answers the same. */
 const answerKey = (messageSid: string) => `reply/${messageSid}`;
 
@@ -50,7 +54,7 @@ const answerKey = (messageSid: string) => `reply/${messageSid}`;
  * webhook only gets the stored answer again.
  */
 export class InboundSmsService {
-  constructor(private readonly deps: { prisma: PrismaClient; temporal: Client }) {}
+  constructor(private readonly deps: { prisma: PrismaClient; temporal: Client; metrics?: ProductMetrics }) {}
 
   async receive(sms: InboundSms): Promise<InboundOutcome | null> {
     const routed = await this.practiceOf(sms);
@@ -58,6 +62,9 @@ export class InboundSmsService {
     const { practice, passedOver } = routed;
 
     const recorded = await this.record(practice, sms, parseReply(sms.body));
+    // Counted once committed, and only when the number's state changed (not a repeated STOP).
+    if (recorded.optChange === 'opted_out') this.deps.metrics?.optedOut();
+    if (recorded.optChange === 'opted_in') this.deps.metrics?.optedIn();
     // Whatever is not delivered now is in the outbox; the sender gets its answer either way.
     const deferredBecause =
       recorded.outbox && recorded.outbox.signalTargets.length > 0
@@ -93,7 +100,12 @@ export class InboundSmsService {
     practice: Practice,
     sms: InboundSms,
     reply: ParsedReply,
-  ): Promise<{ outbox: OutboxMessage | null; answer: string | null; unansweredBecause: unknown }> {
+  ): Promise<{
+    outbox: OutboxMessage | null;
+    answer: string | null;
+    unansweredBecause: unknown;
+    optChange: OptChange;
+  }> {
     const practiceId = practice.id;
     try {
       return await this.deps.prisma.$transaction(async (tx) => {
@@ -105,7 +117,7 @@ export class InboundSmsService {
           const answered = sameSender
             ? await tx.message.findUnique({ where: { idempotencyKey: answerKey(sms.providerId) } })
             : null;
-          return { outbox: null, answer: answered?.body ?? null, unansweredBecause: null };
+          return { outbox: null, answer: answered?.body ?? null, unansweredBecause: null, optChange: null };
         }
         const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
 
@@ -160,29 +172,32 @@ export class InboundSmsService {
           create: { practiceId, phone: sms.from, lastInboundAt: now },
           update: { lastInboundAt: now },
         });
-        if (reply.intent === 'opt_out') await recordOptOut(tx, practiceId, sms.from, reply.keyword!, now);
-        if (reply.intent === 'opt_in') await recordOptIn(tx, practiceId, sms.from, reply.keyword!, now);
+        let optChange: OptChange = null;
+        if (reply.intent === 'opt_out' && (await recordOptOut(tx, practiceId, sms.from, reply.keyword!, now)))
+          optChange = 'opted_out';
+        if (reply.intent === 'opt_in' && (await recordOptIn(tx, practiceId, sms.from, reply.keyword!, now)))
+          optChange = 'opted_in';
 
         const kind = replyAnswerKind({
           ...situation,
           optOutReplies: practice.optOutReplies as OptOutReplies,
           optedOut: await isOptedOut(tx, practiceId, sms.from),
         });
-        if (!kind) return { outbox: message, answer: null, unansweredBecause: null };
+        if (!kind) return { outbox: message, answer: null, unansweredBecause: null, optChange };
         let answer: string;
         try {
           answer = this.answerText(practice, kind, sender === 'client' ? matched : null);
         } catch (err) {
           // A template that cannot be rendered must not cost the reply its effects (a STOP above all).
-          return { outbox: message, answer: null, unansweredBecause: err };
+          return { outbox: message, answer: null, unansweredBecause: err, optChange };
         }
         await this.logAnswer(tx, { practiceId, sms, now, answer, appointmentId: matched?.id ?? null, sender });
-        return { outbox: message, answer, unansweredBecause: null };
+        return { outbox: message, answer, unansweredBecause: null, optChange };
       });
     } catch (err) {
       // The same MessageSid under another practice (not Twilio's doing): it was stored once, and
       // its answer is not this sender's to see.
-      if (isUniqueViolation(err)) return { outbox: null, answer: null, unansweredBecause: null };
+      if (isUniqueViolation(err)) return { outbox: null, answer: null, unansweredBecause: null, optChange: null };
       throw err;
     }
   }

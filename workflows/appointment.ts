@@ -11,6 +11,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxySinks,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -21,6 +22,7 @@ import {
   SEND_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
   SMS_SEND_HEARTBEAT_TIMEOUT_MS,
+  type MetricsSinks,
   type SendMessageInput,
   type SendRejection,
   type SendResult,
@@ -76,6 +78,8 @@ export function sendActivities(deadlineMs: number) {
   });
 }
 
+const { metrics } = proxySinks<MetricsSinks>();
+
 /**
  * Events after which a run hands its state to a new one. A typical appointment needs under a
  * hundred; only one rescheduled or texted about hundreds of times gets here.
@@ -92,7 +96,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     input.optedOut,
     new Date(),
     carried?.lifecycle,
-    { clock: () => new Date(), channels: input.channels ?? ['sms'], quietHours: input.quietHours ?? null },
+    {
+      clock: () => new Date(),
+      channels: input.channels ?? ['sms'],
+      quietHours: input.quietHours ?? null,
+      // Sinks produce no commands: counting changes nothing a history replays.
+      onRecord: (entry) => metrics.decided(entry),
+    },
   );
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = carried?.notifyClientOfCancellation ?? false;

@@ -2,6 +2,7 @@ import { EventWebhook, EventWebhookHeader } from '@sendgrid/eventwebhook';
 import express, { Router } from 'express';
 import type { SendGridEvent } from '../../domain/delivery-status';
 import type { Logger } from '../../lib/logger';
+import type { ProductMetrics } from '../../lib/metrics';
 import type { DeliveryStatusService } from '../../services/delivery-status';
 import { HttpProblem } from '../problem';
 
@@ -16,6 +17,7 @@ const MAX_BATCH = '5mb';
 export function sendgridWebhookRoutes(options: {
   publicKey: string | null;
   deliveryStatus: DeliveryStatusService;
+  metrics: ProductMetrics;
   log: Logger;
 }): Router {
   const router = Router();
@@ -36,6 +38,7 @@ export function sendgridWebhookRoutes(options: {
     const signature = req.get(EventWebhookHeader.SIGNATURE()) ?? '';
     const timestamp = req.get(EventWebhookHeader.TIMESTAMP()) ?? '';
     if (!signature || !timestamp || !verifies(verifier, publicKey, rawBody, signature, timestamp)) {
+      options.metrics.webhookSignatureFailed('sendgrid');
       throw new HttpProblem({
         status: 403,
         title: 'Forbidden',

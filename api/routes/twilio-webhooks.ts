@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../../lib/logger';
+import type { ProductMetrics } from '../../lib/metrics';
 import type { DeliveryStatusService } from '../../services/delivery-status';
 import type { InboundSmsService } from '../../services/inbound-sms';
 import { HttpProblem } from '../problem';
@@ -26,6 +27,7 @@ export function twilioWebhookRoutes(options: {
   publicBaseUrl: string;
   inbound: InboundSmsService;
   deliveryStatus: DeliveryStatusService;
+  metrics: ProductMetrics;
   log: Logger;
 }): Router {
   const router = Router();
@@ -44,6 +46,7 @@ export function twilioWebhookRoutes(options: {
     const url = `${options.publicBaseUrl}${req.originalUrl}`;
     const params = (req.body ?? {}) as Record<string, string>;
     if (!twilio.validateRequest(options.authToken, req.get('x-twilio-signature') ?? '', url, params)) {
+      options.metrics.webhookSignatureFailed('twilio');
       throw new HttpProblem({ status: 403, title: 'Forbidden', detail: 'Invalid X-Twilio-Signature.' });
     }
     next();

@@ -10,6 +10,7 @@ import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { createSendGridGateway } from '../../gateways/sendgrid';
 import { createTwilioGateway } from '../../gateways/twilio';
 import { createLogger } from '../../lib/logger';
+import { ProductMetrics } from '../../lib/metrics';
 import { createApiKey } from '../../services/api-keys';
 import { createPractice } from '../../services/practices';
 import { startHousekeeping } from '../../services/housekeeping';
@@ -70,6 +71,8 @@ export interface TestSystem {
   sendgrid: FakeSendGrid;
   config: Config;
   databaseUrl: string;
+  /** The metrics the API serves at /metrics, shared with the in-process worker as in `npm run dev`. */
+  metrics: ProductMetrics;
   /**
    * Calls the API; a JSON answer is parsed, anything else is kept as text. The body is typed as
    * an appointment view unless the caller names what it expects, e.g. `api<Problem>(…)` for an error.
@@ -121,7 +124,8 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     workerHttpPort: 0,
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };
-  const server = await listen(createApp({ config, prisma, temporal, log }), port);
+  const metrics = new ProductMetrics();
+  const server = await listen(createApp({ config, prisma, temporal, log, metrics }), port);
 
   let worker: {
     instance: Worker;
@@ -140,6 +144,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
     sendgrid,
     config,
     databaseUrl: database.url,
+    metrics,
     async api<Body>(method: string, path: string, body?: unknown, opts: ApiOptions = {}): Promise<ApiResponse<Body>> {
       const headers: Record<string, string> = {};
       const key = opts.apiKey === undefined ? system.apiKey : opts.apiKey;
@@ -195,6 +200,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
         namespace: 'default',
         taskQueue,
         workflowBundle: testWorkflowBundle(),
+        metrics,
         prisma,
         sms: createTwilioGateway({
           accountSid: twilio.accountSid,
