@@ -16,6 +16,7 @@ import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { customMessageRoutes } from './routes/custom-messages';
+import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
 import { practiceRoutes } from './routes/practice';
@@ -43,6 +44,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes());
+  app.use(docsRoutes());
   const deliveryStatus = new DeliveryStatusService({ prisma, temporal });
   app.use(
     '/webhooks/twilio',
