@@ -36,14 +36,14 @@ export function isMessagingServiceSid(value: string): boolean {
 export const phoneField = z
   .string()
   .refine(isE164Phone, 'must be a valid phone number in E.164 format, e.g. +393471234567')
-  .meta({ description: 'A phone number in E.164 format.', example: '+393471234567' });
+  .meta({ description: 'A phone number in E.164 format.', examples: ['+393471234567'] });
 
 export const emailField = z.email('must be an email address');
 
 export const timeZoneField = z
   .string()
   .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Rome')
-  .meta({ description: 'An IANA time zone.', example: 'Europe/Rome' });
+  .meta({ description: 'An IANA time zone.', examples: ['Europe/Rome'] });
 
 /** Half of a UTF-16 surrogate pair: PostgreSQL cannot store it in text (nor a NUL). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -64,7 +64,7 @@ export function textField(max: number) {
 export const instantField = z
   .string()
   .refine(hasOffset, 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00')
-  .meta({ description: 'An ISO 8601 date-time with an offset.', example: '2026-12-01T09:30:00+01:00' });
+  .meta({ description: 'An ISO 8601 date-time with an offset.', examples: ['2026-12-01T09:30:00+01:00'] });
 
 /** An appointment's new start: an instant in the future. */
 export const startsAtField = instantField.refine((value) => startsInFuture(value, new Date()), STARTS_IN_PAST);
@@ -78,7 +78,7 @@ export const reminderRuleSchema = z.strictObject({
       (value) => parseBefore(value) !== null,
       'must be a positive ISO 8601 duration of at most one year, e.g. P1D or PT2H',
     )
-    .meta({ description: 'How long before the start: an ISO 8601 duration of at most one year.', example: 'P1D' }),
+    .meta({ description: 'How long before the start: an ISO 8601 duration of at most one year.', examples: ['P1D'] }),
   channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
   recipients: recipientsField.optional(),
 });
@@ -95,7 +95,7 @@ export const localeField = z
     }
     return canonical;
   })
-  .meta({ description: 'A BCP 47 language tag: picks the language and date format of texts.', example: 'it-IT' });
+  .meta({ description: 'A BCP 47 language tag: picks the language and date format of texts.', examples: ['it-IT'] });
 
 function canonicalLocale(value: string): string | null {
   let canonical: string[];

@@ -52,7 +52,7 @@ const reminderReason = z
 
 const reminderSchema = z
   .object({
-    id: z.string().meta({ example: 'r1' }),
+    id: z.string().meta({ examples: ['r1'] }),
     channel: channel.meta({ description: 'The channel it goes (or went) out on; `email` after an SMS fallback.' }),
     recipient: recipientRole,
     before: z.string().meta({ description: 'The rule it came from: an ISO 8601 duration before the start.' }),
@@ -77,10 +77,10 @@ const clientSchema = z.object({
 export const appointmentViewSchema = documents<AppointmentView>()(
   z
     .object({
-      appointmentId: z.string().meta({ example: 'A-1001' }),
+      appointmentId: z.string().meta({ examples: ['A-1001'] }),
       status: appointmentStatus,
       startsAt: z.string().meta({ description: 'ISO 8601 with the offset of `timeZone`.' }),
-      timeZone: z.string().meta({ example: 'Europe/Rome' }),
+      timeZone: z.string().meta({ examples: ['Europe/Rome'] }),
       location: z.string().nullable(),
       client: clientSchema,
       practitioner: z
@@ -94,7 +94,7 @@ export const appointmentViewSchema = documents<AppointmentView>()(
         .meta({ description: 'How and when it was confirmed: a text reply, the email confirm link, or staff.' }),
       cancellation: z.object({ at: z.string(), reason: z.string().nullable() }).nullable(),
       reminders: z.array(reminderSchema),
-      workflowId: z.string().meta({ example: 'appointment/demo/A-1001' }),
+      workflowId: z.string().meta({ examples: ['appointment/demo/A-1001'] }),
       runId: z.string(),
     })
     .meta({ id: 'AppointmentView', description: 'Where the appointment stands: the workflow answers it.' }),
@@ -133,7 +133,7 @@ export const appointmentLogEntrySchema = documents<AppointmentLogEntry>()(
       at: z.string(),
       event: logEvent,
       actor: z.enum(['practice', 'staff', 'client', 'system', 'practitioner']),
-      detail: z.string().meta({ example: 'Sent text reminder to client' }),
+      detail: z.string().meta({ examples: ['Sent text reminder to client'] }),
       reminderId: z.string().nullable(),
       messageId: z.string().nullable(),
     })
@@ -141,7 +141,7 @@ export const appointmentLogEntrySchema = documents<AppointmentLogEntry>()(
 );
 
 const appointmentPath = z.object({
-  appointmentId: z.string().meta({ description: "The practice system's id of the appointment.", example: 'A-1001' }),
+  appointmentId: z.string().meta({ description: "The practice system's id of the appointment.", examples: ['A-1001'] }),
 });
 
 const view = (description: string) => ({ description, content: jsonContent(appointmentViewSchema) });

@@ -28,17 +28,15 @@ export const practiceViewSchema = documents<PracticeView>()(
         .object({ start: z.string(), end: z.string() })
         .nullable()
         .meta({ description: 'Local "HH:MM" window in which nothing is sent; null: off.' }),
-      templates: z
-        .record(z.string(), z.string())
-        .meta({
-          description:
-            "The practice's own texts by key (`<kind>.<variant>[.<language>]`); built-in texts apply to the rest.",
-        }),
+      templates: z.record(z.string(), z.string()).meta({
+        description:
+          "The practice's own texts by key (`<kind>.<variant>[.<language>]`); built-in texts apply to the rest.",
+      }),
       smsMonthlyBudget: z.int().nullable().meta({ description: 'SMS segments a month; null: no limit.' }),
       optOutReplies: z.enum(['practice', 'twilio']),
       smsUsage: z
         .object({
-          month: z.string().meta({ example: '2026-12' }),
+          month: z.string().meta({ examples: ['2026-12'] }),
           segments: z.int(),
           budget: z.int().nullable(),
           remaining: z.int().nullable(),

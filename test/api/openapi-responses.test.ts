@@ -18,7 +18,7 @@ type Json = Record<string, unknown>;
 function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (schema === null || typeof schema !== 'object') return schema;
-  const copy = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, closed(v)])) as Json;
+  const copy = Object.fromEntries<unknown>(Object.entries(schema).map(([k, v]) => [k, closed(v)]));
   if (copy.type === 'object' && copy.properties && !('additionalProperties' in copy)) copy.additionalProperties = false;
   return copy;
 }
@@ -51,45 +51,43 @@ function expectDocumented(method: string, path: string, res: ApiResponse<unknown
 }
 
 test('appointment answers match the document: create 201, view, log, messages, 422, 400, 401, 404', async () => {
-  const api = system().api;
   const body = request({
     client: { name: 'Maria Rossi', phone: '+393471234567', email: 'm@example.com', smsConsent: true },
   });
-  const created = await api('POST', '/v1/appointments', body);
+  const created = await system().api('POST', '/v1/appointments', body);
   expect(created.status).toBe(201);
   expectDocumented('post', '/v1/appointments', created);
-  const retried = await api('POST', '/v1/appointments', body);
+  const retried = await system().api('POST', '/v1/appointments', body);
   expect(retried.status).toBe(200);
   expectDocumented('post', '/v1/appointments', retried);
 
   const id = body.appointmentId;
-  const view = await api('GET', `/v1/appointments/${id}`);
+  const view = await system().api('GET', `/v1/appointments/${id}`);
   expect(view.status).toBe(200);
   expectDocumented('get', '/v1/appointments/{appointmentId}', view);
-  const log = await api('GET', `/v1/appointments/${id}/log`);
+  const log = await system().api('GET', `/v1/appointments/${id}/log`);
   expect(log.status).toBe(200);
   expectDocumented('get', '/v1/appointments/{appointmentId}/log', log);
-  const messages = await api('GET', `/v1/appointments/${id}/messages`);
+  const messages = await system().api('GET', `/v1/appointments/${id}/messages`);
   expect(messages.status).toBe(200);
   expectDocumented('get', '/v1/appointments/{appointmentId}/messages', messages);
 
-  const past = await api('POST', '/v1/appointments', request({ startsAt: '2020-01-01T09:00:00+01:00' }));
+  const past = await system().api('POST', '/v1/appointments', request({ startsAt: '2020-01-01T09:00:00+01:00' }));
   expect(past.status).toBe(422);
   expectDocumented('post', '/v1/appointments', past);
-  const unknownField = await api('POST', '/v1/appointments', request({ colour: 'blue' }));
+  const unknownField = await system().api('POST', '/v1/appointments', request({ colour: 'blue' }));
   expect(unknownField.status).toBe(400);
   expectDocumented('post', '/v1/appointments', unknownField);
-  const noKey = await api('GET', `/v1/appointments/${id}`, undefined, { apiKey: null });
+  const noKey = await system().api('GET', `/v1/appointments/${id}`, undefined, { apiKey: null });
   expect(noKey.status).toBe(401);
   expectDocumented('get', '/v1/appointments/{appointmentId}', noKey);
-  const missing = await api('GET', '/v1/appointments/nope');
+  const missing = await system().api('GET', '/v1/appointments/nope');
   expect(missing.status).toBe(404);
   expectDocumented('get', '/v1/appointments/{appointmentId}', missing);
 });
 
 test('message, practice and contact answers match the document', async () => {
-  const api = system().api;
-  const sent = await api<{ id: string }>('POST', '/v1/messages', {
+  const sent = await system().api<{ id: string }>('POST', '/v1/messages', {
     to: '+393471234567',
     channel: 'sms',
     body: 'Your results are ready.',
@@ -97,24 +95,24 @@ test('message, practice and contact answers match the document', async () => {
   });
   expect(sent.status).toBe(202);
   expectDocumented('post', '/v1/messages', sent);
-  const cancelled = await api('DELETE', `/v1/messages/${sent.body.id}`);
+  const cancelled = await system().api('DELETE', `/v1/messages/${sent.body.id}`);
   expect(cancelled.status).toBe(200);
   expectDocumented('delete', '/v1/messages/{messageId}', cancelled);
-  const list = await api('GET', '/v1/messages?limit=5');
+  const list = await system().api('GET', '/v1/messages?limit=5');
   expect(list.status).toBe(200);
   expectDocumented('get', '/v1/messages', list);
-  const badFilter = await api('GET', '/v1/messages?direction=sideways');
+  const badFilter = await system().api('GET', '/v1/messages?direction=sideways');
   expect(badFilter.status).toBe(422);
   expectDocumented('get', '/v1/messages', badFilter);
 
-  const practice = await api('GET', '/v1/practice');
+  const practice = await system().api('GET', '/v1/practice');
   expect(practice.status).toBe(200);
   expectDocumented('get', '/v1/practice', practice);
-  const changed = await api('PATCH', '/v1/practice', { locale: 'it-IT' });
+  const changed = await system().api('PATCH', '/v1/practice', { locale: 'it-IT' });
   expect(changed.status).toBe(200);
   expectDocumented('patch', '/v1/practice', changed);
 
-  const contact = await api('GET', `/v1/contacts/${encodeURIComponent('+393471234567')}`);
+  const contact = await system().api('GET', `/v1/contacts/${encodeURIComponent('+393471234567')}`);
   expect(contact.status).toBe(200);
   expectDocumented('get', '/v1/contacts/{phone}', contact);
 });
