@@ -18,6 +18,7 @@ import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { customMessageRoutes } from './routes/custom-messages';
+import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
 import { practiceRoutes } from './routes/practice';
@@ -49,6 +50,7 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
   app.use(httpMetrics(metrics));
   app.use(healthRoutes());
   app.use(metricsRoutes(metrics));
+  app.use(docsRoutes());
   const deliveryStatus = new DeliveryStatusService({ prisma, temporal, metrics });
   app.use(
     '/webhooks/twilio',

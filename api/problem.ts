@@ -6,7 +6,8 @@ import { isTemporalUnavailable } from '../services/temporal-errors';
 
 // Every error leaves the API as RFC 9457 problem+json, so integrators handle one shape.
 
-interface Problem {
+/** The body of every error answer (with `type: "about:blank"`); api/openapi/common.ts documents it. */
+export interface Problem {
   status: number;
   title: string;
   detail: string;

@@ -31,13 +31,19 @@ export function isMessagingServiceSid(value: string): boolean {
   return /^MG[0-9a-fA-F]{32}$/.test(value);
 }
 
+// Each field's `meta` is what the OpenAPI document (api/openapi/) says of it.
+
 export const phoneField = z
   .string()
-  .refine(isE164Phone, 'must be a valid phone number in E.164 format, e.g. +393471234567');
+  .refine(isE164Phone, 'must be a valid phone number in E.164 format, e.g. +393471234567')
+  .meta({ description: 'A phone number in E.164 format.', examples: ['+393471234567'] });
 
 export const emailField = z.email('must be an email address');
 
-export const timeZoneField = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Rome');
+export const timeZoneField = z
+  .string()
+  .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Rome')
+  .meta({ description: 'An IANA time zone.', examples: ['Europe/Rome'] });
 
 /** Half of a UTF-16 surrogate pair: PostgreSQL cannot store it in text (nor a NUL). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -57,7 +63,8 @@ export function textField(max: number) {
 /** A date-time with an explicit offset, so it names one instant. */
 export const instantField = z
   .string()
-  .refine(hasOffset, 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00');
+  .refine(hasOffset, 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T09:30:00+01:00')
+  .meta({ description: 'An ISO 8601 date-time with an offset.', examples: ['2026-12-01T09:30:00+01:00'] });
 
 /** An appointment's new start: an instant in the future. */
 export const startsAtField = instantField.refine((value) => startsInFuture(value, new Date()), STARTS_IN_PAST);
@@ -70,7 +77,8 @@ export const reminderRuleSchema = z.strictObject({
     .refine(
       (value) => parseBefore(value) !== null,
       'must be a positive ISO 8601 duration of at most one year, e.g. P1D or PT2H',
-    ),
+    )
+    .meta({ description: 'How long before the start: an ISO 8601 duration of at most one year.', examples: ['P1D'] }),
   channel: z.enum(['sms', 'email'], 'must be "sms" or "email"'),
   recipients: recipientsField.optional(),
 });
@@ -86,7 +94,8 @@ export const localeField = z
       return z.NEVER;
     }
     return canonical;
-  });
+  })
+  .meta({ description: 'A BCP 47 language tag: picks the language and date format of texts.', examples: ['it-IT'] });
 
 function canonicalLocale(value: string): string | null {
   let canonical: string[];
