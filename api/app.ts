@@ -13,6 +13,7 @@ import { InboundSmsService } from '../services/inbound-sms';
 import { MessageLogService } from '../services/message-log';
 import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
+import { requestLog } from './request-log';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { customMessageRoutes } from './routes/custom-messages';
@@ -42,6 +43,7 @@ export interface ApiDependencies {
 export function createApp({ config, prisma, temporal, log }: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLog(log));
   app.use(healthRoutes());
   const deliveryStatus = new DeliveryStatusService({ prisma, temporal });
   app.use(
@@ -53,13 +55,9 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
       publicBaseUrl: config.publicBaseUrl,
       inbound: new InboundSmsService({ prisma, temporal }),
       deliveryStatus,
-      log,
     }),
   );
-  app.use(
-    '/webhooks/sendgrid',
-    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, log }),
-  );
+  app.use('/webhooks/sendgrid', sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus }));
 
   const v1 = express.Router();
   v1.use(express.json({ limit: '100kb', strict: false }));
@@ -84,12 +82,9 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
-  app.use(
-    '/confirm',
-    confirmLinkRoutes(new ConfirmLinkService({ prisma, temporal, appointments, linkSigningSecret }), log),
-  );
+  app.use('/confirm', confirmLinkRoutes(new ConfirmLinkService({ prisma, temporal, appointments, linkSigningSecret })));
 
   app.use(notFoundRoute);
-  app.use(problemHandler(log));
+  app.use(problemHandler);
   return app;
 }
