@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'express';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { Logger } from '../lib/logger';
-import { maskContactsIn } from '../lib/mask';
+import { maskContactsIn, maskPhone } from '../lib/mask';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -24,13 +24,21 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /**
  * The route that answered, as declared ("/v1/contacts/:phone"), never the path itself: paths
  * and query strings carry phone numbers and confirm tokens. A request no route took is shown
- * by its path with any phone number or email address masked.
+ * by its path with email addresses and anything that could be a phone number masked.
  */
 function routeOf(req: IncomingMessage): string {
   const { route, baseUrl, path } = req as Request;
   const declared: unknown = route?.path;
   if (typeof declared === 'string') return `${baseUrl}${declared}`;
-  return `unmatched ${maskContactsIn(path ?? '')}`;
+  return `unmatched ${maskContactsIn(decoded(path ?? '')).replace(/\d{6,}/g, (digits) => maskPhone(digits))}`;
+}
+
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 function accessFields(req: IncomingMessage, res: ServerResponse, durationMs: number) {

@@ -107,6 +107,27 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 const STORY_COMPONENTS = new Set(['workflow', 'activity']);
 
 /**
+ * The SDK's worker traces activations and activity tasks with their payloads (a workflow's
+ * arguments, an update's input, a reply signal's text): base64 JSON, so the client's phone,
+ * email and name would pass every text mask. Each payload is shown as its size instead.
+ */
+export function withoutPayloads(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 32) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutPayloads(item, depth + 1));
+  if (value instanceof Error || value instanceof Date) return value;
+  const fields = value as Record<string, unknown>;
+  if ('metadata' in fields && 'data' in fields) return `[payload, ${payloadSize(fields.data)} bytes]`;
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  return Object.fromEntries(Object.entries(fields).map(([key, item]) => [key, withoutPayloads(item, depth + 1)]));
+}
+
+function payloadSize(data: unknown): number {
+  if (ArrayBuffer.isView(data)) return data.byteLength;
+  if (typeof data === 'string') return Buffer.byteLength(data, 'base64');
+  return 0;
+}
+
+/**
  * The Temporal SDK logs through its own Runtime; this sends its lines to our logger. Workflow
  * and activity lines are the appointments' story and follow LOG_LEVEL. The SDK's own
  * components (worker, core) print the whole webpack report of the workflow bundle at INFO,
@@ -121,7 +142,7 @@ export function installTemporalLogger(log: Logger, options: { handleSignals: boo
     const component: unknown = entry.meta?.sdkComponent;
     const isStory = typeof component === 'string' && STORY_COMPONENTS.has(component);
     if (!isStory && !detailed && (level === 'trace' || level === 'debug' || level === 'info')) return;
-    log[level](entry.meta ?? {}, entry.message);
+    log[level](withoutPayloads(entry.meta ?? {}) as Record<string, unknown>, entry.message);
   };
   Runtime.install({
     logger: new DefaultLogger('TRACE', forward),
