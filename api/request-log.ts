@@ -27,8 +27,9 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * by its path with email addresses and anything that could be a phone number masked.
  */
 function routeOf(req: IncomingMessage): string {
-  const { route, baseUrl, path } = req as Request;
-  const declared: unknown = route?.path;
+  const { baseUrl, path } = req as Request;
+  const route = (req as Request).route as { path?: unknown } | undefined;
+  const declared = route?.path;
   if (typeof declared === 'string') return `${baseUrl}${declared}`;
   return `unmatched ${maskContactsIn(decoded(path ?? '')).replace(/\d{6,}/g, (digits) => maskPhone(digits))}`;
 }
@@ -67,9 +68,9 @@ export function requestLog(log: Logger): HttpLogger {
       if (PROBE_PATHS.has((req as Request).path) && res.statusCode < 400) return 'debug';
       return 'info';
     },
-    customSuccessObject: (req, res, fields) => accessFields(req, res, fields.responseTime as number),
-    customErrorObject: (req, res, err, fields) => ({
-      ...accessFields(req, res, fields.responseTime as number),
+    customSuccessObject: (req, res, fields: { responseTime: number }) => accessFields(req, res, fields.responseTime),
+    customErrorObject: (req, res, err, fields: { responseTime: number }) => ({
+      ...accessFields(req, res, fields.responseTime),
       err,
     }),
     customSuccessMessage: (req, res) => `${req.method} ${routeOf(req)} ${res.statusCode}`,

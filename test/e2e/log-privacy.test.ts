@@ -5,6 +5,7 @@ import path from 'node:path';
 import { freePort } from '../../devenv/ports';
 import { workflowIdFor } from '../../domain/appointment';
 import { signTwilioRequest } from '../support/fake-twilio';
+import { match } from '../support/matchers';
 import { eventually, inFuture, useTestSystem } from '../support/system';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
@@ -252,17 +253,17 @@ test('a whole lifecycle at LOG_LEVEL=trace logs no phone number, email address, 
     ]),
   );
   for (const line of accessLines)
-    expect(line).toMatchObject({ requestId: expect.any(String), method: expect.any(String) });
+    expect(line).toMatchObject({ requestId: match.any(String), method: match.any(String) });
   const loggedRequestIds = new Set(accessLines.map((line) => line.requestId));
   expect(requestIds.filter((id) => !loggedRequestIds.has(id))).toEqual([]);
   expect(created.requestId).toBe('caller-trace-0001');
   expect(loggedRequestIds).toContain('caller-trace-0001');
   const routeLine = lines.find((line) => line.msg === 'inbound SMS for a number no practice sends from; ignored');
-  expect(routeLine).toMatchObject({ requestId: expect.any(String), to: '+15••••••234' });
+  expect(routeLine).toMatchObject({ requestId: match.any(String), to: '+15••••••234' });
   // The SDK's activity lines (started, completed, failed, heartbeats) and the activities' own.
   const activityLines = lines.filter((line) => line.activityType !== undefined || line.sdkComponent === 'activity');
   expect(activityLines.length).toBeGreaterThan(20);
-  for (const line of activityLines) expect(line).toMatchObject({ workflowId: expect.any(String) });
+  for (const line of activityLines) expect(line).toMatchObject({ workflowId: match.any(String) });
   for (const id of workflowIds) expect(activityLines.some((line) => line.workflowId === id)).toBe(true);
 }, 240_000);
 
