@@ -15,6 +15,7 @@ import { MessageLogService } from '../services/message-log';
 import { requireApiKey } from './auth';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
+import { requestLog } from './request-log';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { customMessageRoutes } from './routes/custom-messages';
@@ -47,6 +48,7 @@ export interface ApiDependencies {
 export function createApp({ config, prisma, temporal, log, metrics = new ProductMetrics() }: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLog(log));
   app.use(httpMetrics(metrics));
   app.use(healthRoutes());
   app.use(metricsRoutes(metrics));
@@ -62,12 +64,11 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
       inbound: new InboundSmsService({ prisma, temporal, metrics }),
       deliveryStatus,
       metrics,
-      log,
     }),
   );
   app.use(
     '/webhooks/sendgrid',
-    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, metrics, log }),
+    sendgridWebhookRoutes({ publicKey: config.sendgridWebhookPublicKey, deliveryStatus, metrics }),
   );
 
   const v1 = express.Router();
@@ -93,12 +94,9 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
-  app.use(
-    '/confirm',
-    confirmLinkRoutes(new ConfirmLinkService({ prisma, temporal, appointments, linkSigningSecret }), log),
-  );
+  app.use('/confirm', confirmLinkRoutes(new ConfirmLinkService({ prisma, temporal, appointments, linkSigningSecret })));
 
   app.use(notFoundRoute);
-  app.use(problemHandler(log));
+  app.use(problemHandler);
   return app;
 }

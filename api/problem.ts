@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import type { Logger } from '../lib/logger';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../lib/errors';
 import { isTemporalUnavailable } from '../services/temporal-errors';
 
@@ -76,19 +75,17 @@ export const notFoundRoute: RequestHandler = (req, res) => {
   sendProblem(res, { status: 404, title: 'Not found', detail: `No route ${req.method} ${req.path}.` });
 };
 
-export function problemHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const problem = toProblem(err);
-    if (problem) {
-      if (problem.status >= 500) log.warn({ err, path: req.path }, problem.detail);
-      sendProblem(res, problem);
-      return;
-    }
-    log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    sendProblem(res, {
-      status: 500,
-      title: 'Internal error',
-      detail: 'Something went wrong on our side; it has been logged.',
-    });
-  };
-}
+export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const problem = toProblem(err);
+  if (problem) {
+    if (problem.status >= 500) req.log.warn({ err }, problem.detail);
+    sendProblem(res, problem);
+    return;
+  }
+  req.log.error({ err }, 'unhandled error');
+  sendProblem(res, {
+    status: 500,
+    title: 'Internal error',
+    detail: 'Something went wrong on our side; it has been logged.',
+  });
+};

@@ -1,12 +1,14 @@
 /**
  * Stand-in MessageGateways for installations without Twilio credentials or a SendGrid key:
  * nothing leaves the machine, and every "send" is logged loudly so nobody mistakes it for a
- * delivery. One simulator, told apart by channel only where the providers differ: how a
+ * delivery. Like every log line, it shows the recipient masked and the text as its length only
+ * (lib/mask.ts): the full message is in the message log (`GET /v1/messages`, by the id logged). One simulator, told apart by channel only where the providers differ: how a
  * message is described in the log, and how findSent() matches (Twilio's message list by
  * to/from/body since a time; SendGrid's activity feed by our reference).
  */
 import { randomBytes } from 'node:crypto';
 import type { Channel } from '../domain/appointment';
+import { maskAddress, maskText } from '../lib/mask';
 import type {
   MessageGateway,
   OutboundMessage,
@@ -26,9 +28,9 @@ interface SimulatedSend {
 }
 
 const DESCRIBE: Record<Channel, (message: OutboundMessage) => string> = {
-  sms: (sms) => `to ${sms.to} from ${sms.from} body ${JSON.stringify(sms.body)}`,
-  // Subject and addresses say which email it was; the body (a confirm link among it) stays out of the log.
-  email: (email) => `email to ${email.to} from ${email.from} subject ${JSON.stringify(email.subject ?? '')}`,
+  sms: (sms) => `to ${maskAddress(sms.to)} from ${maskAddress(sms.from)} body ${maskText(sms.body)}`,
+  email: (email) =>
+    `email to ${maskAddress(email.to)} from ${maskAddress(email.from)} subject ${maskText(email.subject)} body ${maskText(email.body)}`,
 };
 
 const MATCHES: Record<Channel, (send: SimulatedSend, query: SentMessageQuery) => boolean> = {
@@ -51,7 +53,8 @@ function createSimulator(channel: Channel, log: (line: string) => void): Message
       const providerId = `SIM${randomBytes(16).toString('hex')}`;
       sends.push({ message, providerId, at: new Date() });
       if (sends.length > REMEMBERED_SENDS) sends.shift();
-      log(`SIMULATED, NOT DELIVERED: ${DESCRIBE[channel](message)} (id ${providerId})`);
+      const reference = message.reference === undefined ? '' : `, message ${message.reference}`;
+      log(`SIMULATED, NOT DELIVERED: ${DESCRIBE[channel](message)} (id ${providerId}${reference})`);
       return Promise.resolve({ providerId, status: 'simulated' });
     },
 

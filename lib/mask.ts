@@ -42,3 +42,21 @@ export function maskText(text: string | null | undefined): string {
   if (text === null || text === undefined) return '';
   return `[${Array.from(text).length} chars]`;
 }
+
+// A phone number in E.164 or written with separators ("+39 347 123 5555"), and an email address.
+const PHONE_IN_TEXT = /\+\d[\d ().-]{5,20}\d/g;
+const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+
+/**
+ * Free text that may quote a phone number or an email address (a provider's error message:
+ * "The 'To' number +393331234567 is not a valid phone number"), with each one masked.
+ */
+export function maskContactsIn(text: string): string {
+  return text.replace(EMAIL_IN_TEXT, (email) => maskEmail(email)).replace(PHONE_IN_TEXT, (phone) => maskPhone(phone));
+}
+
+/** A phone number or an email address, whichever it is (a message's `to` or `from`). */
+export function maskAddress(address: string | null | undefined): string {
+  if (!address) return '';
+  return address.includes('@') ? maskEmail(address) : maskPhone(address);
+}

@@ -236,7 +236,10 @@ export async function drainReplyOutbox(options: DrainOptions): Promise<DrainResu
       // Every other message of this round would wait out the same deadline: leave them for the next one.
       const untried = taken.slice(index).map((m) => m.id);
       await retryLater(untried);
-      log.warn({ messages: untried.length, err: error }, 'Temporal is unreachable; the reply outbox tries again later');
+      log.warn(
+        { messages: untried.length, workflowIds: remaining, err: error },
+        'Temporal is unreachable; the reply outbox tries again later',
+      );
       return { taken: taken.length, stillPending: stillPending + untried.length };
     }
     stillPending += 1;

@@ -1,5 +1,4 @@
 import { type ErrorRequestHandler, type Response, Router } from 'express';
-import type { Logger } from '../../lib/logger';
 import type { ConfirmLinkService } from '../../services/confirm-links';
 import { isTemporalUnavailable } from '../../services/temporal-errors';
 import { type ConfirmPage, renderConfirmPage } from '../pages/confirm-page';
@@ -27,7 +26,7 @@ function answer(res: Response, page: ConfirmPage): void {
   res.status(status).set(PAGE_HEADERS).type('text/html; charset=utf-8').send(html);
 }
 
-export function confirmLinkRoutes(links: ConfirmLinkService, log: Logger): Router {
+export function confirmLinkRoutes(links: ConfirmLinkService): Router {
   const router = Router();
   router.get('/:token', async (req, res) => {
     answer(res, await links.show(req.params.token));
@@ -40,7 +39,7 @@ export function confirmLinkRoutes(links: ConfirmLinkService, log: Logger): Route
 
   const pageForError: ErrorRequestHandler = (err, req, res, _next) => {
     if (isTemporalUnavailable(err)) {
-      log.warn({ err, method: req.method }, 'confirm link: Temporal did not answer');
+      req.log.warn({ err, method: req.method }, 'confirm link: Temporal did not answer');
       answer(res, { kind: 'unavailable' });
       return;
     }
@@ -50,7 +49,7 @@ export function confirmLinkRoutes(links: ConfirmLinkService, log: Logger): Route
       answer(res, { kind: 'invalid' });
       return;
     }
-    log.error({ err, method: req.method }, 'confirm link: unhandled error');
+    req.log.error({ err, method: req.method }, 'confirm link: unhandled error');
     answer(res, { kind: 'error' });
   };
   router.use(pageForError);

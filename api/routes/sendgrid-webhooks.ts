@@ -1,7 +1,6 @@
 import { EventWebhook, EventWebhookHeader } from '@sendgrid/eventwebhook';
 import express, { Router } from 'express';
 import type { SendGridEvent } from '../../domain/delivery-status';
-import type { Logger } from '../../lib/logger';
 import type { ProductMetrics } from '../../lib/metrics';
 import type { DeliveryStatusService } from '../../services/delivery-status';
 import { HttpProblem } from '../problem';
@@ -18,7 +17,6 @@ export function sendgridWebhookRoutes(options: {
   publicKey: string | null;
   deliveryStatus: DeliveryStatusService;
   metrics: ProductMetrics;
-  log: Logger;
 }): Router {
   const router = Router();
   const verifier = new EventWebhook();
@@ -50,12 +48,9 @@ export function sendgridWebhookRoutes(options: {
     // retries all of it, which is safe because a repeated report changes nothing.
     const outcome = await options.deliveryStatus.recordSendGridEvents(events);
     if (outcome.unknown.length > 0)
-      options.log.warn(
-        { sgMessageIds: outcome.unknown },
-        'SendGrid events for messages not in the message log; ignored',
-      );
+      req.log.warn({ sgMessageIds: outcome.unknown }, 'SendGrid events for messages not in the message log; ignored');
     if (outcome.deferredBecause)
-      options.log.warn(
+      req.log.warn(
         { err: outcome.deferredBecause },
         'delivery status stored; its reports to the workflows are left to the outbox',
       );

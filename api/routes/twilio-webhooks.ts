@@ -1,6 +1,5 @@
 import express, { Router } from 'express';
 import twilio from 'twilio';
-import type { Logger } from '../../lib/logger';
 import type { ProductMetrics } from '../../lib/metrics';
 import type { DeliveryStatusService } from '../../services/delivery-status';
 import type { InboundSmsService } from '../../services/inbound-sms';
@@ -28,7 +27,6 @@ export function twilioWebhookRoutes(options: {
   inbound: InboundSmsService;
   deliveryStatus: DeliveryStatusService;
   metrics: ProductMetrics;
-  log: Logger;
 }): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '100kb' }));
@@ -81,21 +79,21 @@ export function twilioWebhookRoutes(options: {
       body: params.Body ?? '',
       mediaUrls: Array.from({ length: mediaCount }, (_, i) => params[`MediaUrl${i}`]).filter(Boolean),
     });
-    if (!outcome) options.log.warn({ to: params.To }, 'inbound SMS for a number no practice sends from; ignored');
+    if (!outcome) req.log.warn({ to: params.To }, 'inbound SMS for a number no practice sends from; ignored');
     if (outcome?.deferredBecause) {
-      options.log.warn(
+      req.log.warn(
         { err: outcome.deferredBecause, messageSid: params.MessageSid },
         'inbound SMS stored; its effects are left to the reply outbox',
       );
     }
     if (outcome?.unansweredBecause) {
-      options.log.error(
+      req.log.error(
         { err: outcome.unansweredBecause, messageSid: params.MessageSid },
         "inbound SMS stored with its effects; its answer could not be rendered from the practice's templates",
       );
     }
     if (outcome?.passedOver) {
-      options.log.warn(
+      req.log.warn(
         { to: params.To, messagingServiceSid: params.MessagingServiceSid, passedOver: outcome.passedOver },
         "inbound SMS routed to the messaging service's practice; another practice sends from its To number too",
       );
@@ -122,11 +120,11 @@ export function twilioWebhookRoutes(options: {
     });
     const messageSid = params.MessageSid;
     if (outcome.unknown.length > 0)
-      options.log.warn({ messageSid }, 'status callback for a message not in the message log; ignored');
+      req.log.warn({ messageSid }, 'status callback for a message not in the message log; ignored');
     if (outcome.effects[0] === 'ignored')
-      options.log.info({ messageSid, status: params.MessageStatus }, 'status callback says nothing about delivery');
+      req.log.info({ messageSid, status: params.MessageStatus }, 'status callback says nothing about delivery');
     if (outcome.deferredBecause)
-      options.log.warn(
+      req.log.warn(
         { err: outcome.deferredBecause, messageSid },
         'delivery status stored; its report to the workflow is left to the outbox',
       );

@@ -306,7 +306,7 @@ describe('createSendGridGateway: findSent', () => {
 });
 
 describe('createEmailSimulator', () => {
-  it('logs each email as not delivered, without its body, and finds it by reference', async () => {
+  it('logs each email as not delivered, with its addresses masked and its texts as lengths, and finds it by reference', async () => {
     const lines: string[] = [];
     const simulator = createEmailSimulator((line) => lines.push(line));
     const message = email();
@@ -316,7 +316,8 @@ describe('createEmailSimulator', () => {
     expect(simulator).toMatchObject({ channel: 'email', name: 'simulator', sendTimeoutMs: 0 });
     expect(sent).toEqual({ providerId: match.stringMatching(/^SIM[0-9a-f]{32}$/), status: 'simulated' });
     expect(lines).toEqual([
-      `SIMULATED, NOT DELIVERED: email to ${CLIENT} from ${PRACTICE} subject ${JSON.stringify(message.subject)} (id ${sent.providerId})`,
+      `SIMULATED, NOT DELIVERED: email to m•••@e•••.com from r•••@s•••.example subject [57 chars] ` +
+        `body [100 chars] (id ${sent.providerId}, message ${message.reference})`,
     ]);
     expect(await simulator.findSent(query(message))).toEqual([{ ...sent, createdAt: match.any(Date) }]);
     expect(await simulator.findSent(query({ ...message, reference: randomUUID() }))).toEqual([]);

@@ -329,7 +329,7 @@ describe('fake Twilio', () => {
 });
 
 describe('createSmsSimulator', () => {
-  it('logs each message as not delivered and remembers it for findSent', async () => {
+  it('logs each message as not delivered, with its numbers masked and its text as a length, and remembers it for findSent', async () => {
     const lines: string[] = [];
     const simulator = createSmsSimulator((line) => lines.push(line));
     const sentAfter = new Date();
@@ -338,7 +338,7 @@ describe('createSmsSimulator', () => {
 
     expect(sent).toEqual({ providerId: match.stringMatching(/^SIM[0-9a-f]{32}$/), status: 'simulated' });
     expect(lines).toEqual([
-      `SIMULATED, NOT DELIVERED: to ${CLIENT} from ${PRACTICE} body "Hello \\"Maria\\"" (id ${sent.providerId})`,
+      `SIMULATED, NOT DELIVERED: to +39•••••••567 from +39•••••••678 body [13 chars] (id ${sent.providerId})`,
     ]);
     expect(await simulator.findSent({ to: CLIENT, from: PRACTICE, body: 'Hello "Maria"', sentAfter })).toEqual([
       { ...sent, createdAt: match.any(Date) },

@@ -23,7 +23,7 @@ export interface WorkerProcess {
 
 export function startWorkerProcess(
   target: WorkerTarget,
-  options: { logLevel?: string; captureStderr?: boolean } = {},
+  options: { logLevel?: string; captureStderr?: boolean; env?: Record<string, string> } = {},
 ): WorkerProcess {
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['worker.ts'], {
     cwd: ROOT,
@@ -40,6 +40,7 @@ export function startWorkerProcess(
       LOG_LEVEL: options.logLevel ?? 'error',
       // Several workers may run at once here: each takes a free port for its health and metrics.
       WORKER_HTTP_PORT: '0',
+      ...options.env,
     },
   });
   let output = '';
