@@ -11,6 +11,7 @@ import { CustomMessageService } from '../services/custom-messages';
 import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
 import { MessageLogService } from '../services/message-log';
+import { ReportService } from '../services/reports';
 import { requireApiKey } from './auth';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { appointmentRoutes } from './routes/appointments';
@@ -19,6 +20,7 @@ import { customMessageRoutes } from './routes/custom-messages';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
 import { practiceRoutes } from './routes/practice';
+import { reportRoutes } from './routes/reports';
 import { sendgridWebhookRoutes } from './routes/sendgrid-webhooks';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
@@ -81,6 +83,7 @@ export function createApp({ config, prisma, temporal, log }: ApiDependencies): E
   v1.use('/practice', practiceRoutes(prisma));
   v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
   v1.use(customMessageRoutes(new CustomMessageService({ prisma, temporal, taskQueue: config.temporal.taskQueue })));
+  v1.use(reportRoutes(new ReportService({ prisma })));
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
