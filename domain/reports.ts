@@ -163,8 +163,12 @@ export function buildReminderReport(
   counts: ReminderReportCounts,
 ): ReminderReport {
   const figuresOf = (day: string | null): DayFigures => {
-    const of = (channel: Channel | null) =>
-      counts.messages.find((row) => row.day === day && row.channel === channel) ?? NO_COUNTS;
+    const of = (channel: Channel | null): ChannelCounts => {
+      const row = counts.messages.find((r) => r.day === day && r.channel === channel);
+      if (!row) return NO_COUNTS;
+      const { day: _day, channel: _channel, ...figures } = row;
+      return figures;
+    };
     const both = of(null);
     const confirmations: ConfirmationCounts = { sms: 0, email: 0, staff: 0, total: 0 };
     for (const row of counts.confirmations) {
