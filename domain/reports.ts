@@ -164,10 +164,17 @@ export function buildReminderReport(
 ): ReminderReport {
   const figuresOf = (day: string | null): DayFigures => {
     const of = (channel: Channel | null): ChannelCounts => {
-      const row = counts.messages.find((r) => r.day === day && r.channel === channel);
-      if (!row) return NO_COUNTS;
-      const { day: _day, channel: _channel, ...figures } = row;
-      return figures;
+      const row = counts.messages.find((r) => r.day === day && r.channel === channel) ?? NO_COUNTS;
+      // Only the figures: the row's grouping keys are not part of the report.
+      return {
+        sent: row.sent,
+        delivered: row.delivered,
+        failed: row.failed,
+        fallbacks: row.fallbacks,
+        segments: row.segments,
+        remindedAppointments: row.remindedAppointments,
+        confirmedAppointments: row.confirmedAppointments,
+      };
     };
     const both = of(null);
     const confirmations: ConfirmationCounts = { sms: 0, email: 0, staff: 0, total: 0 };

@@ -9,6 +9,7 @@ import {
   type ReminderReportCounts,
   type ReportRange,
 } from '../../domain/reports';
+import { match } from '../support/matchers';
 
 const ROME = 'Europe/Rome';
 const HOUR = 3_600_000;
@@ -77,7 +78,7 @@ describe('the report range', () => {
     for (const bad of ['2026-02-30', '2026-13-01', '1-12-2026', '2026-12-01T00:00:00Z', '']) {
       const result = reminderReportQuerySchema.safeParse({ from: bad });
       expect(result.success).toBe(false);
-      expect(result.error?.issues[0]).toMatchObject({ path: ['from'], message: expect.stringMatching(/YYYY-MM-DD/) });
+      expect(result.error?.issues[0]).toMatchObject({ path: ['from'], message: match.stringMatching(/YYYY-MM-DD/) });
     }
     expect(reminderReportQuerySchema.safeParse({ from: ['2026-12-01', '2026-12-02'] }).success).toBe(false);
     expect(reminderReportQuerySchema.safeParse({ day: '2026-12-01' }).error?.issues[0].code).toBe('unrecognized_keys');
