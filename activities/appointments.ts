@@ -15,6 +15,13 @@ export function createAppointmentActivities({ prisma }: { prisma: PrismaClient }
         timeZone: input.timeZone,
         clientPhone: input.clientPhone,
         clientEmail: input.clientEmail,
+        // A workflow that does not say (recorded before confirmations were kept) leaves them as they are.
+        ...(input.confirmation === undefined
+          ? {}
+          : {
+              confirmedAt: input.confirmation ? new Date(input.confirmation.at) : null,
+              confirmedVia: input.confirmation?.via ?? null,
+            }),
       },
     });
   }

@@ -1,6 +1,13 @@
 import type { Sinks } from '@temporalio/workflow';
 import type { JournalEntry } from '../domain/appointment-journal';
-import type { AppointmentStatus, AppointmentView, Channel, RecipientRole, ReminderReason } from '../domain/appointment';
+import type {
+  AppointmentStatus,
+  AppointmentView,
+  Channel,
+  Confirmation,
+  RecipientRole,
+  ReminderReason,
+} from '../domain/appointment';
 
 // Activity inputs, results and failure types. Kept free of runtime imports because the
 // workflow bundle includes this file (the activities themselves stay out of it).
@@ -115,6 +122,8 @@ export interface RecordAppointmentInput {
   timeZone: string;
   clientPhone: string | null;
   clientEmail: string | null;
+  /** The confirmation that stands (the reports count it); absent in histories from before it was kept. */
+  confirmation?: Confirmation | null;
 }
 
 export interface RecordFinalViewInput {

@@ -12,6 +12,7 @@ import { CustomMessageService } from '../services/custom-messages';
 import { DeliveryStatusService } from '../services/delivery-status';
 import { InboundSmsService } from '../services/inbound-sms';
 import { MessageLogService } from '../services/message-log';
+import { ReportService } from '../services/reports';
 import { requireApiKey } from './auth';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
@@ -23,6 +24,7 @@ import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { messageLogRoutes } from './routes/message-log';
 import { practiceRoutes } from './routes/practice';
+import { reportRoutes } from './routes/reports';
 import { sendgridWebhookRoutes } from './routes/sendgrid-webhooks';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
@@ -91,6 +93,7 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
   v1.use('/practice', practiceRoutes(prisma));
   v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));
   v1.use(customMessageRoutes(new CustomMessageService({ prisma, temporal, taskQueue: config.temporal.taskQueue })));
+  v1.use(reportRoutes(new ReportService({ prisma })));
   app.use('/v1', v1);
 
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));

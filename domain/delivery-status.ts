@@ -47,7 +47,9 @@ const RANK: Record<string, number> = {
   failed: 4,
 };
 
-const DELIVERED: ReadonlySet<string> = new Set(['delivered', 'read', 'spam_reported']);
+/** Statuses that mean the message arrived (read and spam reports imply it). */
+export const DELIVERED_STATUSES = ['delivered', 'read', 'spam_reported'] as const;
+const DELIVERED: ReadonlySet<string> = new Set(DELIVERED_STATUSES);
 /** Statuses after which no report changes anything (`too_late`: the activity never sent it). */
 const FAILED: ReadonlySet<string> = new Set(['undelivered', 'failed', 'too_late']);
 

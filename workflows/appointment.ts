@@ -206,6 +206,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         timeZone: current.timeZone,
         clientPhone: client.phone ?? null,
         clientEmail: client.email ?? null,
+        confirmation: current.confirmation,
       });
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;

@@ -261,6 +261,7 @@ test('sends each reminder when it is due, with the appointment in the message in
       timeZone: 'Europe/Rome',
       clientPhone: PHONE,
       clientEmail: null,
+      confirmation: null,
     });
   });
 });
@@ -715,6 +716,11 @@ test('a "C" reply confirms: the client reminders left are skipped', async () => 
     expect(view.status).toBe('confirmed');
     expect(calls.sendSms).toHaveLength(1);
     expect(calls.recordFinalView[0].view.status).toBe('confirmed');
+    // The database mirrors the confirmation too: the reports count it.
+    expect(calls.recordAppointment.find((c) => c.status === 'confirmed')?.confirmation).toEqual({
+      at: receivedAt,
+      via: 'sms',
+    });
   });
 });
 
