@@ -245,4 +245,4 @@ export const appointmentPaths: ZodOpenApiPathsObject = {
   },
 };
 
-export { appointmentPath };
+export { appointmentPath, appointmentStatus };
