@@ -1,0 +1,193 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+// How every process reaches Temporal: plain TCP to a local dev server, mTLS to a cluster of
+// one's own, or an API key over TLS to Temporal Cloud. The settings are read and checked here
+// once, at start (files included), and turned into connection options here, for the client
+// (@temporalio/client Connection) and the worker (@temporalio/worker NativeConnection) alike.
+
+/** TLS to the Temporal frontend, as the SDK's `tls` option takes it. */
+export interface TemporalTls {
+  /** TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (PEM): the client certificate for mTLS; null: none is offered. */
+  clientCertPair: { crt: Buffer; key: Buffer } | null;
+  /** TEMPORAL_TLS_CA (PEM, one or more): trusted for the server's certificate; null: the system's roots. */
+  serverRootCACertificate: Buffer | null;
+  /** TEMPORAL_TLS_SERVER_NAME: the name the server's certificate is checked against; null: the address's host. */
+  serverNameOverride: string | null;
+}
+
+export interface TemporalAccess {
+  /** null: plain TCP. */
+  tls: TemporalTls | null;
+  /** TEMPORAL_API_KEY: sent as `authorization: Bearer <key>` on every call (Temporal Cloud); implies TLS. */
+  apiKey: string | null;
+}
+
+type Env = Record<string, string | undefined>;
+
+const setting = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+};
+
+/** The PEM blocks of one kind in a file; the SDK reads PEM only, so DER is refused here, not at the handshake. */
+const pemBlocks = (text: string, label: RegExp): string[] =>
+  [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)]
+    .filter((match) => label.test(match[1] ?? ''))
+    .map((match) => match[0]);
+
+function readText(path: string, problem: (line: string) => void): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    problem(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+}
+
+function certificates(
+  path: string,
+  problem: (line: string) => void,
+  now: Date,
+): { pem: Buffer; parsed: X509Certificate[] } | null {
+  const text = readText(path, problem);
+  if (text === null) return null;
+  const blocks = pemBlocks(text, /^CERTIFICATE$/);
+  if (blocks.length === 0) {
+    problem(`${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return null;
+  }
+  const parsed: X509Certificate[] = [];
+  for (const block of blocks) {
+    try {
+      parsed.push(new X509Certificate(block));
+    } catch (err) {
+      problem(`${path} holds a certificate that does not parse: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+  // An expired certificate fails every handshake with an error that names neither file nor date.
+  for (const cert of parsed) {
+    const subject = cert.subject.replace(/\n/g, ', ');
+    if (now > new Date(cert.validTo)) {
+      problem(`${path}: the certificate for ${subject} expired on ${cert.validTo}`);
+      return null;
+    }
+    if (now < new Date(cert.validFrom)) {
+      problem(`${path}: the certificate for ${subject} is not valid before ${cert.validFrom}`);
+      return null;
+    }
+  }
+  return { pem: Buffer.from(text), parsed };
+}
+
+function privateKey(path: string, problem: (line: string) => void): { pem: Buffer; parsed: KeyObject } | null {
+  const text = readText(path, problem);
+  if (text === null) return null;
+  const [block] = pemBlocks(text, /PRIVATE KEY$/);
+  if (!block) {
+    problem(`${path} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`);
+    return null;
+  }
+  if (/ENCRYPTED/.test(block)) {
+    problem(
+      `${path} holds an encrypted key; the Temporal SDK needs it unencrypted (openssl pkey -in <file> -out <new file>)`,
+    );
+    return null;
+  }
+  try {
+    return { pem: Buffer.from(text), parsed: createPrivateKey(block) };
+  } catch (err) {
+    problem(`${path} holds a private key that does not parse: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+}
+
+/**
+ * Reads and checks TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME
+ * and TEMPORAL_API_KEY: every problem is a line `NAME: what is wrong`.
+ *
+ * TLS is on when a client certificate, a CA or an API key is set (Temporal Cloud takes API keys
+ * over TLS only); a CA alone verifies the server without offering a client certificate.
+ */
+export function readTemporalAccess(env: Env, now = new Date()): { access: TemporalAccess; problems: string[] } {
+  const problems: string[] = [];
+  const problemOf = (name: string) => (line: string) => problems.push(`${name}: ${line}`);
+  const certPath = setting(env, 'TEMPORAL_TLS_CERT');
+  const keyPath = setting(env, 'TEMPORAL_TLS_KEY');
+  const caPath = setting(env, 'TEMPORAL_TLS_CA');
+  const serverName = setting(env, 'TEMPORAL_TLS_SERVER_NAME');
+  const apiKey = setting(env, 'TEMPORAL_API_KEY');
+
+  if (certPath && !keyPath)
+    problems.push('TEMPORAL_TLS_KEY: must be set with TEMPORAL_TLS_CERT (the key of the client certificate)');
+  if (keyPath && !certPath)
+    problems.push('TEMPORAL_TLS_CERT: must be set with TEMPORAL_TLS_KEY (the certificate of that key)');
+  const cert = certPath ? certificates(certPath, problemOf('TEMPORAL_TLS_CERT'), now) : null;
+  const key = keyPath ? privateKey(keyPath, problemOf('TEMPORAL_TLS_KEY')) : null;
+  if (cert?.parsed[0] && key && !cert.parsed[0].checkPrivateKey(key.parsed)) {
+    problems.push(`TEMPORAL_TLS_KEY: ${keyPath} is not the key of the certificate in ${certPath}`);
+  }
+  const ca = caPath ? certificates(caPath, problemOf('TEMPORAL_TLS_CA'), now) : null;
+  if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    problems.push(
+      'TEMPORAL_API_KEY: must be one line of printable characters without spaces (it travels in an HTTP header)',
+    );
+  }
+
+  const tlsWanted = Boolean(certPath || keyPath || caPath || apiKey);
+  if (serverName !== undefined) {
+    if (!tlsWanted)
+      problems.push(
+        'TEMPORAL_TLS_SERVER_NAME: applies to TLS only: set TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY, or TEMPORAL_API_KEY',
+      );
+    else if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(serverName))
+      problems.push('TEMPORAL_TLS_SERVER_NAME: must be a DNS name, e.g. temporal.example.com');
+  }
+  if (tlsWanted && !setting(env, 'TEMPORAL_ADDRESS')) {
+    problems.push(
+      'TEMPORAL_ADDRESS: must be set with TEMPORAL_TLS_* or TEMPORAL_API_KEY (unset, a local dev server without TLS is used)',
+    );
+  }
+
+  const tls: TemporalTls | null = tlsWanted
+    ? {
+        clientCertPair: cert && key ? { crt: cert.pem, key: key.pem } : null,
+        serverRootCACertificate: ca?.pem ?? null,
+        serverNameOverride: serverName ?? null,
+      }
+    : null;
+  return problems.length > 0
+    ? { access: { tls: null, apiKey: null }, problems }
+    : { access: { tls, apiKey: apiKey ?? null }, problems };
+}
+
+/**
+ * Options for `Connection.connect` (client) and `NativeConnection.connect` (worker): the one
+ * place TLS and the API key reach the SDK, so no process connects differently from another.
+ */
+export function temporalConnectionOptions(
+  access: { tls?: TemporalTls | null; apiKey?: string | null },
+  address: string,
+): {
+  address: string;
+  tls?: {
+    clientCertPair?: { crt: Buffer; key: Buffer };
+    serverRootCACertificate?: Buffer;
+    serverNameOverride?: string;
+  };
+  apiKey?: string;
+} {
+  const tls = access.tls;
+  return {
+    address,
+    ...(tls && {
+      tls: {
+        ...(tls.clientCertPair && { clientCertPair: tls.clientCertPair }),
+        ...(tls.serverRootCACertificate && { serverRootCACertificate: tls.serverRootCACertificate }),
+        ...(tls.serverNameOverride && { serverNameOverride: tls.serverNameOverride }),
+      },
+    }),
+    ...(access.apiKey && { apiKey: access.apiKey }),
+  };
+}
