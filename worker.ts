@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { ConfigError, loadConfig } from './config';
-import { temporalConnectionOptions } from './config/temporal-connection';
+import { connectTemporal } from './config/temporal-connection';
 import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { resolveLinkSigningSecret } from './config/link-signing-secret';
@@ -58,12 +58,12 @@ async function main(): Promise<void> {
   );
   const prisma = createPrismaClient(config.databaseUrl);
   const clientConnection = await step(`reach Temporal at ${address}`, () =>
-    Connection.connect(temporalConnectionOptions(config.temporal, address)),
+    connectTemporal(Connection, config.temporal, address),
   );
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (added.length > 0) log.info({ added }, 'registered search attributes');
 
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal, address));
+  const connection = await connectTemporal(NativeConnection, config.temporal, address);
   const worker = await createReminderWorker({
     connection,
     namespace: config.temporal.namespace,

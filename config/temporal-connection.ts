@@ -1,5 +1,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 // How every process reaches Temporal: plain TCP to a local dev server, mTLS to a cluster of
 // one's own, or an API key over TLS to Temporal Cloud. The settings are read and checked here
@@ -22,6 +24,9 @@ export interface TemporalAccess {
   /** TEMPORAL_API_KEY: sent as `authorization: Bearer <key>` on every call (Temporal Cloud); implies TLS. */
   apiKey: string | null;
 }
+
+/** The settings as Config['temporal'] holds them (absent in hand-built configs: plain TCP). */
+type TemporalAccessSettings = { tls?: TemporalTls | null; apiKey?: string | null };
 
 type Env = Record<string, string | undefined>;
 
@@ -167,7 +172,7 @@ export function readTemporalAccess(env: Env, now = new Date()): { access: Tempor
  * place TLS and the API key reach the SDK, so no process connects differently from another.
  */
 export function temporalConnectionOptions(
-  access: { tls?: TemporalTls | null; apiKey?: string | null },
+  access: TemporalAccessSettings,
   address: string,
 ): {
   address: string;
@@ -190,4 +195,97 @@ export function temporalConnectionOptions(
     }),
     ...(access.apiKey && { apiKey: access.apiKey }),
   };
+}
+
+type ConnectionOptions = ReturnType<typeof temporalConnectionOptions>;
+
+/** OpenSSL's reason ("tlsv13 alert certificate required") without its file, line and error number. */
+const opensslReason = (message: string): string => /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message;
+
+/** What an operator does about a handshake error, by OpenSSL's code or alert. */
+function tlsAdvice(err: NodeJS.ErrnoException, options: ConnectionOptions): string {
+  const code = err.code ?? '';
+  const trusted = options.tls?.serverRootCACertificate
+    ? 'the CA in TEMPORAL_TLS_CA'
+    : 'a CA this system trusts (set TEMPORAL_TLS_CA)';
+  if (/SELF_SIGNED|ISSUER|UNABLE_TO_VERIFY|CERT_SIGNATURE/.test(code))
+    return `the server's certificate is not signed by ${trusted}`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "the server's certificate is not for the name checked: set TEMPORAL_TLS_SERVER_NAME to a name it holds";
+  if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/.test(code)) return "the server's certificate is expired or not yet valid";
+  if (/CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE/.test(code) && !options.tls?.clientCertPair)
+    return 'the server demands a client certificate: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY';
+  if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|DECRYPT_ERROR/.test(code))
+    return 'the server refused the client certificate in TEMPORAL_TLS_CERT (not signed by a CA it trusts)';
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG/.test(code))
+    return 'the server does not speak TLS at this address: unset TEMPORAL_TLS_* and TEMPORAL_API_KEY, or fix TEMPORAL_ADDRESS';
+  return 'check TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY and TEMPORAL_TLS_SERVER_NAME';
+}
+
+/**
+ * The TLS handshake on its own, with the connection's settings: the SDK reports a refused
+ * handshake as "Failed to connect before the deadline", which names no certificate. A server
+ * that refuses the client certificate says so only after the handshake (TLS 1.3), hence the wait.
+ */
+function probeTls(options: ConnectionOptions, waitMs: number): Promise<string | null> {
+  const tlsOptions = options.tls;
+  if (!tlsOptions) return Promise.resolve(null);
+  const [host, port] = [options.address.replace(/:\d+$/, ''), Number(options.address.split(':').pop())];
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      servername: tlsOptions.serverNameOverride ?? (isIP(host) ? undefined : host),
+      ...(tlsOptions.serverRootCACertificate && { ca: tlsOptions.serverRootCACertificate }),
+      ...(tlsOptions.clientCertPair && { cert: tlsOptions.clientCertPair.crt, key: tlsOptions.clientCertPair.key }),
+      ALPNProtocols: ['h2'],
+    });
+    const done = (answer: string | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(null), waitMs);
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(`TLS with ${options.address}: ${opensslReason(err.message)}: ${tlsAdvice(err, options)}`),
+    );
+  });
+}
+
+/**
+ * Why a connect to Temporal failed, in words an operator can act on: the SDK's error with its
+ * causes, and with TLS on, what the handshake itself says about the certificates.
+ */
+export async function explainConnectFailure(options: ConnectionOptions, err: unknown, waitMs = 1_000): Promise<string> {
+  const messages: string[] = [];
+  for (let e: unknown = err; e instanceof Error && messages.length < 4; e = e.cause) {
+    if (!messages.some((m) => m.includes(e.message))) messages.push(e.message);
+  }
+  if (messages.length === 0) messages.push(String(err));
+  const tls = await probeTls(options, waitMs);
+  if (tls) messages.push(tls);
+  else if (messages.some((m) => /UNAUTHENTICATED|PERMISSION_DENIED/.test(m)))
+    messages.push(
+      options.apiKey
+        ? 'the server refused TEMPORAL_API_KEY'
+        : 'the server wants credentials: set TEMPORAL_API_KEY or TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY',
+    );
+  return messages.join('; ');
+}
+
+/**
+ * Connects with the SDK's `Connection` (client) or `NativeConnection` (worker) as configured;
+ * a failure is rethrown in explainConnectFailure's words, the SDK's error kept as its cause.
+ */
+export async function connectTemporal<T>(
+  sdk: { connect(options: ConnectionOptions): Promise<T> },
+  access: TemporalAccessSettings,
+  address: string,
+): Promise<T> {
+  const options = temporalConnectionOptions(access, address);
+  try {
+    return await sdk.connect(options);
+  } catch (err) {
+    throw new Error(await explainConnectFailure(options, err), { cause: err });
+  }
 }
