@@ -41,11 +41,16 @@ const pemBlocks = (text: string, label: RegExp): string[] =>
     .filter((match) => label.test(match[1] ?? ''))
     .map((match) => match[0]);
 
+/** An error's message; not `instanceof Error`, which fails for errors made in another realm (node's own, under jest). */
+const reasonOf = (err: unknown): string => String((err as { message?: unknown } | null)?.message ?? err);
+
 function readText(path: string, problem: (line: string) => void): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    problem(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    // fs errors name the path again (", open '<path>'"); once is enough.
+    const reason = reasonOf(err).replace(/, \w+ '.*'$/, '');
+    problem(`cannot read ${path} (${reason})`);
     return null;
   }
 }
@@ -67,7 +72,7 @@ function certificates(
     try {
       parsed.push(new X509Certificate(block));
     } catch (err) {
-      problem(`${path} holds a certificate that does not parse: ${err instanceof Error ? err.message : String(err)}`);
+      problem(`${path} holds a certificate that does not parse: ${reasonOf(err)}`);
       return null;
     }
   }
@@ -103,7 +108,7 @@ function privateKey(path: string, problem: (line: string) => void): { pem: Buffe
   try {
     return { pem: Buffer.from(text), parsed: createPrivateKey(block) };
   } catch (err) {
-    problem(`${path} holds a private key that does not parse: ${err instanceof Error ? err.message : String(err)}`);
+    problem(`${path} holds a private key that does not parse: ${reasonOf(err)}`);
     return null;
   }
 }
