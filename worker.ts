@@ -10,6 +10,7 @@ import { createEmailGateway, createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
 import { startOpsServer } from './lib/ops-server';
 import { startHousekeeping } from './services/housekeeping';
+import { checkReadiness, readinessAnswer, workerRunning } from './services/readiness';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
@@ -84,6 +85,15 @@ async function main(): Promise<void> {
   });
   const ops = await startOpsServer(config.workerHttpPort, {
     '/healthz': () => Promise.resolve({ status: 200, contentType: 'text/plain', body: 'ok\n' }),
+    '/readyz': async () =>
+      readinessAnswer(
+        await checkReadiness({
+          prisma,
+          temporal: clientConnection,
+          namespace: config.temporal.namespace,
+          own: { worker: workerRunning(worker) },
+        }),
+      ),
   });
   log.info(
     { address, httpPort: ops.port, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },

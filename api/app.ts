@@ -42,7 +42,7 @@ export interface ApiDependencies {
 export function createApp({ config, prisma, temporal, log }: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRoutes());
+  app.use(healthRoutes({ prisma, temporal }));
   const deliveryStatus = new DeliveryStatusService({ prisma, temporal });
   app.use(
     '/webhooks/twilio',
