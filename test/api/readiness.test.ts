@@ -17,6 +17,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+const anyMs: unknown = expect.any(Number);
+const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
+
 interface ReadyzBody {
   status: string | number;
   title?: string;
@@ -57,8 +60,8 @@ test('ready: 200 when PostgreSQL and Temporal both answer', async () => {
   expect(answer.body).toEqual({
     status: 'ready',
     checks: {
-      database: { status: 'up', ms: expect.any(Number) },
-      temporal: { status: 'up', ms: expect.any(Number) },
+      database: { status: 'up', ms: anyMs },
+      temporal: { status: 'up', ms: anyMs },
     },
   });
   // Liveness is unchanged.
@@ -75,7 +78,7 @@ test('not ready: 503 naming `database` when PostgreSQL does not answer', async (
   expect(answer.body).toMatchObject({
     status: 503,
     title: 'Not ready',
-    detail: expect.stringMatching(/^database: Can.t reach database server at 127.0.0.1:\d+$/),
+    detail: matching(/^database: Can.t reach database server at 127.0.0.1:\d+$/),
     checks: { database: { status: 'down' }, temporal: { status: 'up' } },
   });
   expect(answer.body.detail).not.toMatch(/temporal/);
@@ -88,7 +91,7 @@ test('not ready: 503 naming `temporal` when Temporal does not answer, within the
   expect(answer.status).toBe(503);
   expect(answer.body).toMatchObject({
     status: 503,
-    detail: expect.stringMatching(/^temporal: /),
+    detail: matching(/^temporal: /),
     checks: { database: { status: 'up' }, temporal: { status: 'down' } },
   });
   expect(answer.body.detail).not.toMatch(/database/);
@@ -97,7 +100,7 @@ test('not ready: 503 naming `temporal` when Temporal does not answer, within the
 
 test("the worker process answers /readyz on its ops server: database, Temporal and the worker's own state", async () => {
   const worker: WorkerProcess = startWorkerProcess(system(), { logLevel: 'info' });
-  cleanups.push(async () => worker.kill());
+  cleanups.push(() => Promise.resolve(worker.kill()));
   let port = 0;
   await eventually(
     () => {
@@ -130,9 +133,9 @@ test("the worker process answers /readyz on its ops server: database, Temporal a
   expect(answer!.body).toEqual({
     status: 'ready',
     checks: {
-      database: { status: 'up', ms: expect.any(Number) },
-      temporal: { status: 'up', ms: expect.any(Number) },
-      worker: { status: 'up', ms: expect.any(Number) },
+      database: { status: 'up', ms: anyMs },
+      temporal: { status: 'up', ms: anyMs },
+      worker: { status: 'up', ms: anyMs },
     },
   });
 });

@@ -87,12 +87,17 @@ export async function startApiKeyProxy(
     session.on('close', () => sessions.delete(session));
   });
   server.on('stream', (stream, headers) => {
-    const authorization = headers.authorization as string | undefined;
+    const authorization = headers.authorization;
     calls.push({ path: String(headers[':path']), authorization });
     stream.on('error', () => {});
     if (authorization !== `Bearer ${apiKey}`) {
       stream.respond(
-        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'API key missing or wrong' },
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': '16',
+          'grpc-message': 'API key missing or wrong',
+        },
         { endStream: true },
       );
       return;
@@ -103,7 +108,9 @@ export async function startApiKeyProxy(
     const call = backend.request(forwarded);
     call.on('error', () => stream.destroy());
     let trailers: http2.IncomingHttpHeaders = {};
-    call.on('trailers', (received) => (trailers = received));
+    call.on('trailers', (received: http2.IncomingHttpHeaders) => {
+      trailers = received;
+    });
     call.on('response', (response) => {
       // A trailers-only answer (an error) already holds grpc-status: pass it on as it is.
       if (response['grpc-status'] !== undefined) {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config';
@@ -264,15 +264,18 @@ describe('Temporal TLS and API key', () => {
     const encrypted = path.join(certs.dir, 'encrypted.key');
     writeFileSync(
       encrypted,
-      require('node:crypto')
-        .createPrivateKey(readFileSync(certs.clientKey))
-        .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'secret' }),
+      createPrivateKey(readFileSync(certs.clientKey)).export({
+        format: 'pem',
+        type: 'pkcs8',
+        cipher: 'aes-256-cbc',
+        passphrase: 'secret',
+      }),
     );
     expect(problems({ ...address, TEMPORAL_TLS_CERT: certs.clientCert, TEMPORAL_TLS_KEY: encrypted })).toEqual([
       `TEMPORAL_TLS_KEY: ${encrypted} holds an encrypted key; the Temporal SDK needs it unencrypted (openssl pkey -in <file> -out <new file>)`,
     ]);
     const der = path.join(certs.dir, 'ca.der');
-    writeFileSync(der, new (require('node:crypto').X509Certificate)(readFileSync(certs.ca)).raw);
+    writeFileSync(der, new X509Certificate(readFileSync(certs.ca)).raw);
     expect(problems({ ...address, TEMPORAL_TLS_CA: der })).toEqual([
       `TEMPORAL_TLS_CA: ${der} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
     ]);
