@@ -213,6 +213,8 @@ function tlsAdvice(err: NodeJS.ErrnoException, options: ConnectionOptions): stri
   const trusted = options.tls?.serverRootCACertificate
     ? 'the CA in TEMPORAL_TLS_CA'
     : 'a CA this system trusts (set TEMPORAL_TLS_CA)';
+  // Not TLS at all: the address (ECONNREFUSED, ENOTFOUND, ETIMEDOUT, ...).
+  if (/^E[A-Z]+$/.test(code)) return 'check TEMPORAL_ADDRESS';
   if (/SELF_SIGNED|ISSUER|UNABLE_TO_VERIFY|CERT_SIGNATURE/.test(code))
     return `the server's certificate is not signed by ${trusted}`;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
