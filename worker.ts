@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import { createActivities, type ActivityDependencies } from './activities';
 import { workflowMetricsSinks } from './activities/workflow-metrics';
 import { ConfigError, loadConfig } from './config';
+import { connectTemporal } from './config/temporal-connection';
 import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { resolveLinkSigningSecret } from './config/link-signing-secret';
@@ -11,6 +12,7 @@ import { createLogger, installTemporalLogger } from './lib/logger';
 import { ProductMetrics, temporalCoreMetricsAddress } from './lib/metrics';
 import { startOpsServer } from './lib/ops-server';
 import { startHousekeeping } from './services/housekeeping';
+import { checkReadiness, readinessAnswer, workerRunning } from './services/readiness';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
@@ -63,11 +65,13 @@ async function main(): Promise<void> {
     applyMigrations(databaseUrl, { log: (line) => log.info(line) }),
   );
   const prisma = createPrismaClient(config.databaseUrl);
-  const clientConnection = await step(`reach Temporal at ${address}`, () => Connection.connect({ address }));
+  const clientConnection = await step(`reach Temporal at ${address}`, () =>
+    connectTemporal(Connection, config.temporal, address),
+  );
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (added.length > 0) log.info({ added }, 'registered search attributes');
 
-  const connection = await NativeConnection.connect({ address });
+  const connection = await connectTemporal(NativeConnection, config.temporal, address);
   const worker = await createReminderWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -90,6 +94,15 @@ async function main(): Promise<void> {
   const ops = await startOpsServer(config.workerHttpPort, {
     '/healthz': () => Promise.resolve({ status: 200, contentType: 'text/plain', body: 'ok\n' }),
     '/metrics': async () => ({ status: 200, ...(await metrics.exposition()) }),
+    '/readyz': async () =>
+      readinessAnswer(
+        await checkReadiness({
+          prisma,
+          temporal: clientConnection,
+          namespace: config.temporal.namespace,
+          own: { worker: workerRunning(worker) },
+        }),
+      ),
   });
   log.info(
     { address, httpPort: ops.port, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },

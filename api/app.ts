@@ -52,7 +52,7 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
   app.disable('x-powered-by');
   app.use(requestLog(log));
   app.use(httpMetrics(metrics));
-  app.use(healthRoutes());
+  app.use(healthRoutes({ prisma, temporal }));
   app.use(metricsRoutes(metrics));
   app.use(docsRoutes());
   const deliveryStatus = new DeliveryStatusService({ prisma, temporal, metrics });

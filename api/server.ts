@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
 import { resolveLinkSigningSecret } from '../config/link-signing-secret';
+import { connectTemporal } from '../config/temporal-connection';
 import { createPrismaClient } from '../db/client';
 import { createLogger } from '../lib/logger';
 import { createApp } from './app';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   if (problems.length > 0) throw new ConfigError(problems);
   const address = config.temporal.address ?? '';
   const prisma = createPrismaClient(config.databaseUrl ?? '');
-  const connection = await Connection.connect({ address }).catch((err: unknown) => {
+  const connection = await connectTemporal(Connection, config.temporal, address).catch((err: unknown) => {
     throw new Error(`could not reach Temporal at ${address}: ${err instanceof Error ? err.message : String(err)}`);
   });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { z } from 'zod';
+import { readTemporalAccess, type TemporalTls } from './temporal-connection';
 
 // Configuration is read from the environment once, at start, into this typed object.
 // Anything invalid stops the process with one line per problem (ConfigError).
@@ -17,6 +18,10 @@ export interface Config {
     cliPath: string | null;
     /** TEMPORAL_UI_URL: the Temporal Web UI staff open; views and the dev banner link each workflow there. */
     uiUrl: string | null;
+    /** TEMPORAL_TLS_*: TLS to the frontend, files read at start (config/temporal-connection.ts); null or absent: plain TCP. */
+    tls?: TemporalTls | null;
+    /** TEMPORAL_API_KEY (Temporal Cloud): sent as a bearer token over TLS; null or absent: none. */
+    apiKey?: string | null;
   };
   /** WORKER_HTTP_PORT: the worker process's own /healthz, /readyz and /metrics; 0 picks a free port. */
   workerHttpPort: number;
@@ -198,8 +203,12 @@ const schema = z
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  const temporalAccess = readTemporalAccess(env);
+  if (!parsed.success || temporalAccess.problems.length > 0) {
+    throw new ConfigError([
+      ...(parsed.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? []),
+      ...temporalAccess.problems,
+    ]);
   }
   const e = parsed.data;
   const port = e.PORT ? Number(e.PORT) : 3000;
@@ -213,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE ?? 'reminders',
       cliPath: e.TEMPORAL_CLI_PATH ?? null,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, '') ?? null,
+      ...temporalAccess.access,
     },
     workerHttpPort: e.WORKER_HTTP_PORT === undefined ? 3001 : Number(e.WORKER_HTTP_PORT),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),

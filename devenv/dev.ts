@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { type Config, ConfigError, loadConfig } from '../config';
+import { connectTemporal } from '../config/temporal-connection';
 import { createPrismaClient, type PrismaClient } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createEmailGateway, createSmsGateway } from '../gateways';
@@ -128,12 +129,12 @@ async function main(): Promise<void> {
       uiUrl = server.uiUrl;
     }
 
-    const connection = await Connection.connect({ address });
+    const connection = await connectTemporal(Connection, config.temporal, address);
     await started(() => connection.close());
     await ensureSearchAttributes(connection, config.temporal.namespace);
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
-    const workerConnection = await NativeConnection.connect({ address });
+    const workerConnection = await connectTemporal(NativeConnection, config.temporal, address);
     await started(() => workerConnection.close());
     const worker = await createReminderWorker({
       connection: workerConnection,

@@ -8,9 +8,24 @@ import { openOperation } from './common';
 const TAG = ['Operations'];
 const HTML = { 'text/html': { schema: z.string() } };
 
-const readiness = z
-  .looseObject({ status: z.string().meta({ description: '`ok`, or what is failing.' }) })
-  .meta({ description: 'The state of each dependency (PostgreSQL, Temporal).' });
+const checks = z
+  .record(
+    z.string(),
+    z.object({
+      status: z.enum(['up', 'down']),
+      ms: z.number().meta({ description: 'How long the check took.' }),
+      reason: z.string().optional().meta({ description: 'Why it is down.' }),
+    }),
+  )
+  .meta({ description: 'Each dependency: `database`, `temporal` (and `worker` on the worker process).' });
+const ready = z.object({ status: z.literal('ready'), checks });
+const notReady = z.object({
+  type: z.string(),
+  status: z.literal(503),
+  title: z.string(),
+  detail: z.string().meta({ description: 'Each failing dependency and why, e.g. `database: …; temporal: …`.' }),
+  checks,
+});
 
 const confirmToken = z.object({
   token: z.string().meta({ description: 'The signed token of the link (it names only the appointment).' }),
@@ -42,10 +57,10 @@ export const operationPaths: ZodOpenApiPathsObject = {
       operationId: 'readyz',
       summary: 'Readiness: PostgreSQL and Temporal answer',
       responses: {
-        200: { description: 'Both dependencies answer.', content: { 'application/json': { schema: readiness } } },
+        200: { description: 'Both dependencies answer.', content: { 'application/json': { schema: ready } } },
         503: {
           description: 'A dependency does not answer; the body names it.',
-          content: { 'application/json': { schema: readiness } },
+          content: { 'application/problem+json': { schema: notReady } },
         },
       },
     }),

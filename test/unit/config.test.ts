@@ -1,5 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config';
+import { readTemporalAccess, temporalConnectionOptions } from '../../config/temporal-connection';
+import { makeTestCertificates } from '../support/tls-certs';
 
 /** A public key as SendGrid's settings page shows it (base64 SPKI DER), and as PEM. */
 function ecKey(namedCurve = 'prime256v1') {
@@ -15,7 +19,15 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
   expect(loadConfig({})).toEqual({
     port: 3000,
     databaseUrl: null,
-    temporal: { address: null, namespace: 'default', taskQueue: 'reminders', cliPath: null, uiUrl: null },
+    temporal: {
+      address: null,
+      namespace: 'default',
+      taskQueue: 'reminders',
+      cliPath: null,
+      uiUrl: null,
+      tls: null,
+      apiKey: null,
+    },
     publicBaseUrl: 'http://localhost:3000',
     twilio: null,
     twilioDevWebhookToken: null,
@@ -153,4 +165,129 @@ test('a SendGrid key that cannot verify signatures stops the start, with one cle
       "SENDGRID_WEBHOOK_PUBLIC_KEY: must be the verification key of SendGrid's Signed Event Webhook (an ECDSA P-256 public key, base64 or PEM)",
     ]);
   }
+});
+
+describe('Temporal TLS and API key', () => {
+  const certs = makeTestCertificates();
+  const address = { TEMPORAL_ADDRESS: 'temporal.example.com:7233' };
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  test('mTLS: the files are read once, at start, into the config, and become the SDK options', () => {
+    const { temporal } = loadConfig({
+      ...address,
+      TEMPORAL_TLS_CERT: certs.clientCert,
+      TEMPORAL_TLS_KEY: certs.clientKey,
+      TEMPORAL_TLS_CA: certs.ca,
+      TEMPORAL_TLS_SERVER_NAME: certs.serverName,
+    });
+    expect(temporal.tls).toEqual({
+      clientCertPair: { crt: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) },
+      serverRootCACertificate: readFileSync(certs.ca),
+      serverNameOverride: certs.serverName,
+    });
+    expect(temporal.apiKey).toBeNull();
+    expect(temporalConnectionOptions(temporal, 'temporal.example.com:7233')).toEqual({
+      address: 'temporal.example.com:7233',
+      tls: {
+        clientCertPair: { crt: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) },
+        serverRootCACertificate: readFileSync(certs.ca),
+        serverNameOverride: certs.serverName,
+      },
+    });
+  });
+
+  test('a CA alone verifies the server without a client certificate; an API key alone is TLS with the system roots', () => {
+    const caOnly = loadConfig({ ...address, TEMPORAL_TLS_CA: certs.ca }).temporal;
+    expect(temporalConnectionOptions(caOnly, 'h:1')).toEqual({
+      address: 'h:1',
+      tls: { serverRootCACertificate: readFileSync(certs.ca) },
+    });
+    const cloud = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key-123' }).temporal;
+    expect(temporalConnectionOptions(cloud, 'ns.acct.tmprl.cloud:7233')).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      tls: {},
+      apiKey: 'key-123',
+    });
+    // Nothing set (and configs built by hand without the fields): plain TCP.
+    expect(temporalConnectionOptions(loadConfig(address).temporal, 'h:1')).toEqual({ address: 'h:1' });
+    expect(temporalConnectionOptions({}, 'h:1')).toEqual({ address: 'h:1' });
+  });
+
+  test('each problem with the settings is one line naming the variable', () => {
+    const notPem = path.join(certs.dir, 'not-pem.txt');
+    writeFileSync(notPem, 'hello');
+    expect(problems({ ...address, TEMPORAL_TLS_CERT: certs.clientCert })).toEqual([
+      'TEMPORAL_TLS_KEY: must be set with TEMPORAL_TLS_CERT (the key of the client certificate)',
+    ]);
+    expect(problems({ ...address, TEMPORAL_TLS_KEY: certs.clientKey })).toEqual([
+      'TEMPORAL_TLS_CERT: must be set with TEMPORAL_TLS_KEY (the certificate of that key)',
+    ]);
+    expect(problems({ ...address, TEMPORAL_TLS_CERT: certs.clientCert, TEMPORAL_TLS_KEY: certs.serverKey })).toEqual([
+      `TEMPORAL_TLS_KEY: ${certs.serverKey} is not the key of the certificate in ${certs.clientCert}`,
+    ]);
+    expect(
+      problems({
+        ...address,
+        TEMPORAL_TLS_CERT: path.join(certs.dir, 'missing.pem'),
+        TEMPORAL_TLS_KEY: certs.clientCert,
+        TEMPORAL_TLS_CA: notPem,
+      }),
+    ).toEqual([
+      `TEMPORAL_TLS_CERT: cannot read ${certs.dir}/missing.pem (ENOENT: no such file or directory)`,
+      `TEMPORAL_TLS_KEY: ${certs.clientCert} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`,
+      `TEMPORAL_TLS_CA: ${notPem} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    ]);
+    expect(problems({ ...address, TEMPORAL_TLS_SERVER_NAME: certs.serverName })).toEqual([
+      'TEMPORAL_TLS_SERVER_NAME: applies to TLS only: set TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY, or TEMPORAL_API_KEY',
+    ]);
+    expect(problems({ ...address, TEMPORAL_TLS_CA: certs.ca, TEMPORAL_TLS_SERVER_NAME: 'not a name' })).toEqual([
+      'TEMPORAL_TLS_SERVER_NAME: must be a DNS name, e.g. temporal.example.com',
+    ]);
+    expect(problems({ ...address, TEMPORAL_API_KEY: 'two words' })).toEqual([
+      'TEMPORAL_API_KEY: must be one line of printable characters without spaces (it travels in an HTTP header)',
+    ]);
+    expect(problems({ TEMPORAL_API_KEY: 'key-123', PORT: 'x' })).toEqual([
+      'PORT: must be a port number between 1 and 65535',
+      'TEMPORAL_ADDRESS: must be set with TEMPORAL_TLS_* or TEMPORAL_API_KEY (unset, a local dev server without TLS is used)',
+    ]);
+  });
+
+  test('an encrypted key, a DER file and a certificate out of its validity are refused before any handshake', () => {
+    const encrypted = path.join(certs.dir, 'encrypted.key');
+    writeFileSync(
+      encrypted,
+      createPrivateKey(readFileSync(certs.clientKey)).export({
+        format: 'pem',
+        type: 'pkcs8',
+        cipher: 'aes-256-cbc',
+        passphrase: 'secret',
+      }),
+    );
+    expect(problems({ ...address, TEMPORAL_TLS_CERT: certs.clientCert, TEMPORAL_TLS_KEY: encrypted })).toEqual([
+      `TEMPORAL_TLS_KEY: ${encrypted} holds an encrypted key; the Temporal SDK needs it unencrypted (openssl pkey -in <file> -out <new file>)`,
+    ]);
+    const der = path.join(certs.dir, 'ca.der');
+    writeFileSync(der, new X509Certificate(readFileSync(certs.ca)).raw);
+    expect(problems({ ...address, TEMPORAL_TLS_CA: der })).toEqual([
+      `TEMPORAL_TLS_CA: ${der} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    ]);
+    const inThreeDays = new Date(Date.now() + 3 * 86_400_000);
+    const { problems: late } = readTemporalAccess(
+      { ...address, TEMPORAL_TLS_CERT: certs.clientCert, TEMPORAL_TLS_KEY: certs.clientKey },
+      inThreeDays,
+    );
+    expect(late).toEqual([
+      expect.stringMatching(
+        new RegExp(`^TEMPORAL_TLS_CERT: ${certs.clientCert}: the certificate for CN=reminders-worker expired on `),
+      ),
+    ]);
+  });
 });
