@@ -28,23 +28,25 @@ else
   echo "Namespace $namespace: created (retention $retention)"
 fi
 
-existing=$(temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" --namespace "$namespace")
+# A namespace created a moment ago is not visible to the frontend until its namespace cache
+# refreshes (a few seconds): wait for it.
+attempt=1
+until existing=$(temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" --namespace "$namespace" 2>&1); do
+  if [ "$attempt" -ge "$attempts" ]; then
+    echo "Namespace $namespace: not usable after $attempts attempts: $existing" >&2
+    exit 1
+  fi
+  attempt=$((attempt + 1))
+  sleep 2
+done
+
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}
   type=${pair#*=}
   if printf '%s\n' "$existing" | grep -qw "$name"; then
     echo "Search attribute $name: registered"
   else
-    # A namespace created a moment ago may not be visible to every frontend yet: retry.
-    attempt=1
-    until temporal operator search-attribute create --address "$TEMPORAL_ADDRESS" --namespace "$namespace" --name "$name" --type "$type"; do
-      if [ "$attempt" -ge "$attempts" ]; then
-        echo "Search attribute $name: could not be registered" >&2
-        exit 1
-      fi
-      attempt=$((attempt + 1))
-      sleep 2
-    done
+    temporal operator search-attribute create --address "$TEMPORAL_ADDRESS" --namespace "$namespace" --name "$name" --type "$type"
     echo "Search attribute $name: registered now ($type)"
   fi
 done
