@@ -35,13 +35,16 @@ export function readComposeFile(file = COMPOSE_FILE): ComposeFile {
 
 /** Compose's interpolation (the subset this file uses): `$$` is a literal `$`. */
 export function interpolate(value: string, env: Record<string, string | undefined> = {}): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced?: string, fallback?: string, bare?: string) => {
-    if (match === '$$') return '$';
-    const name = braced ?? bare ?? '';
-    const set = env[name];
-    // `:-` uses the default when the variable is unset or empty; this file uses only that form.
-    return set === undefined || set === '' ? (fallback ?? '') : set;
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced?: string, fallback?: string, bare?: string) => {
+      if (match === '$$') return '$';
+      const name = braced ?? bare ?? '';
+      const set = env[name];
+      // `:-` uses the default when the variable is unset or empty; this file uses only that form.
+      return set === undefined || set === '' ? (fallback ?? '') : set;
+    },
+  );
 }
 
 /** One service's environment as its container gets it, with `env` standing for the caller's shell. */

@@ -21,7 +21,11 @@ let connection: Connection;
 let cliDirectory: string;
 
 beforeAll(async () => {
-  const cli = await resolveTemporalCli({ projectRoot: ROOT, configuredPath: loadConfig().temporal.cliPath, log: () => {} });
+  const cli = await resolveTemporalCli({
+    projectRoot: ROOT,
+    configuredPath: loadConfig().temporal.cliPath,
+    log: () => {},
+  });
   if (!cli) throw new Error('the temporal CLI is missing: devenv/provision-tools.ts provides it before the tests');
   cliDirectory = path.dirname(cli);
   connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
