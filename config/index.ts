@@ -201,6 +201,9 @@ const schema = z
     }
   });
 
+/** Every environment variable loadConfig reads (test/deploy checks docker-compose.yml against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   const temporalAccess = readTemporalAccess(env);
