@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { z } from 'zod';
-import { readTemporalAccess, type TemporalTls } from './temporal-connection';
+import { readTemporalAccess, TEMPORAL_ACCESS_VARIABLES, type TemporalTls } from './temporal-connection';
 
 // Configuration is read from the environment once, at start, into this typed object.
 // Anything invalid stops the process with one line per problem (ConfigError).
@@ -202,7 +202,7 @@ const schema = z
   });
 
 /** Every environment variable loadConfig reads (test/deploy checks docker-compose.yml against it). */
-export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(schema.shape), ...TEMPORAL_ACCESS_VARIABLES];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);

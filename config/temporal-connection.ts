@@ -30,7 +30,19 @@ type TemporalAccessSettings = { tls?: TemporalTls | null; apiKey?: string | null
 
 type Env = Record<string, string | undefined>;
 
-const setting = (env: Env, name: string): string | undefined => {
+/** The variables readTemporalAccess reads (with TEMPORAL_ADDRESS, which config/index.ts owns). */
+export const TEMPORAL_ACCESS_VARIABLES = [
+  'TEMPORAL_TLS_CERT',
+  'TEMPORAL_TLS_KEY',
+  'TEMPORAL_TLS_CA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_API_KEY',
+] as const;
+
+const setting = (
+  env: Env,
+  name: (typeof TEMPORAL_ACCESS_VARIABLES)[number] | 'TEMPORAL_ADDRESS',
+): string | undefined => {
   const value = env[name]?.trim();
   return value === '' ? undefined : value;
 };
