@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigError, loadConfig } from '../config';
+import { ensureDebianPackage } from './debian-package';
 import { DevSetupError } from './errors';
 import { freePort } from './ports';
 import { resolveTemporalCli } from './temporal-cli';
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   if (!timeSkippingServerOnly && (await resolveTemporalCli({ projectRoot, configuredPath, log })) === null)
     await proveDevServerDownload();
   if ((await resolveTimeSkippingServer({ projectRoot, log })) === null) await proveTestServerDownload();
+  // The Temporal UI test's browser (test/e2e/temporal-ui.test.ts skips without one, or fails in CI).
+  if (!timeSkippingServerOnly) await ensureDebianPackage({ pkg: 'chromium', command: 'chromium', log });
 }
 
 // Without local binaries the tests rely on the SDK's download; doing it once here both proves it

@@ -41,6 +41,11 @@ function practiceLabel(facts: Pick<AppointmentSummaryFacts, 'practiceId' | 'prac
   return facts.practiceName ?? facts.practiceId;
 }
 
+/** Markdown lines kept together (a hard break each): the UI shows the details in a small panel. */
+function markdownLines(lines: string[]): string {
+  return lines.join('  \n');
+}
+
 /** "Studio Bianchi · A-1001 · Tue 1 Dec at 09:30 (Europe/Rome) · client M. R." */
 export function appointmentWorkflowSummary(facts: AppointmentSummaryFacts): string {
   return [
@@ -56,20 +61,19 @@ export function appointmentWorkflowDetails(
   facts: AppointmentSummaryFacts & { reminders: { before: string; channel: Channel }[] },
 ): string {
   const plan = facts.reminders.map((r) => `${CHANNEL_WORDS[r.channel]} ${describeBefore(r.before)} before`);
-  return [
+  return markdownLines([
     `**Practice:** ${practiceLabel(facts)} (\`${facts.practiceId}\`)`,
     `**Appointment:** ${facts.appointmentId}, booked for ${when(facts.startsAt, facts.timeZone)} (${facts.timeZone})`,
     `**Client:** ${initials(facts.clientName) || '?'}`,
     `**Reminders booked:** ${plan.length > 0 ? plan.join(', ') : 'none'}`,
-    '',
-    'Where it stands now: the current details. Find others with `AppointmentId`, `PracticeId`, `AppointmentStatus`.',
-  ].join('\n\n');
+  ]);
 }
 
 /** "reminder r1: 1 day before, SMS to client"; "fallback r1: email to client"; "reminder r3: asked for by staff, …". */
 export function reminderLabel(reminder: Reminder): string {
   const route = `${CHANNEL_WORDS[reminder.channel]} to ${reminder.recipient}`;
-  if (reminder.fallbackFrom) return `fallback ${reminder.id}: ${route} (the ${CHANNEL_WORDS[reminder.fallbackFrom]} failed)`;
+  if (reminder.fallbackFrom)
+    return `fallback ${reminder.id}: ${route} (the ${CHANNEL_WORDS[reminder.fallbackFrom]} failed)`;
   if (reminder.manual) return `reminder ${reminder.id}: asked for by staff, ${route}`;
   return `reminder ${reminder.id}: ${describeBefore(reminder.before)} before, ${route}`;
 }
@@ -91,26 +95,33 @@ export const ACTIVITY_SUMMARIES = {
 export function appointmentCurrentDetails(current: AppointmentView, ended: boolean): string {
   const { timeZone } = current;
   const lines = [
-    `**Status:** \`${current.status}\`${ended ? ' (ended)' : ''}`,
-    `**Starts:** ${when(current.startsAt, timeZone)} (${timeZone})`,
+    `**Status:** \`${current.status}\`${ended ? ' (ended)' : ''}, starts ${when(current.startsAt, timeZone)} (${timeZone})`,
   ];
   const pending = current.reminders
     .filter((r) => r.state === 'pending')
     .sort((a, b) => a.sendAt.localeCompare(b.sendAt))[0];
-  if (!ended) lines.push(`**Next:** ${pending ? `${reminderLabel(pending)}, at ${when(pending.sendAt, timeZone)}` : 'none before the start'}`);
+  if (!ended) {
+    lines.push(
+      `**Next:** ${pending ? `${reminderLabel(pending)}, at ${when(pending.sendAt, timeZone)}` : 'none before the start'}`,
+    );
+  }
   const settled = current.reminders.filter((r) => r.state !== 'pending' && r.state !== 'cancelled');
   const last = settled.sort((a, b) => a.sendAt.localeCompare(b.sendAt)).at(-1);
   if (last) lines.push(`**Last outcome:** ${reminderLabel(last)}: ${outcome(last)}`);
   if (current.confirmation) {
-    lines.push(`**Confirmed:** by ${CONFIRMED_BY[current.confirmation.via]}, ${when(current.confirmation.at, timeZone)}`);
+    lines.push(
+      `**Confirmed:** by ${CONFIRMED_BY[current.confirmation.via]}, ${when(current.confirmation.at, timeZone)}`,
+    );
   }
   if (current.cancellation) {
     const reason = current.cancellation.reason ? `: ${current.cancellation.reason}` : '';
     lines.push(`**Cancelled:** ${when(current.cancellation.at, timeZone)}${reason}`);
   }
-  const reminders = current.reminders.map((r) => `- ${reminderLabel(r)}, ${when(r.sendAt, timeZone)}: ${outcome(r)}`);
-  if (reminders.length > 0) lines.push(`**Reminders:**\n\n${reminders.join('\n')}`);
-  return lines.join('\n\n');
+  const reminders = current.reminders.map(
+    (r) => `${r.id} ${CHANNEL_WORDS[r.channel]} to ${r.recipient}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`,
+  );
+  if (reminders.length > 0) lines.push(`**Reminders:** ${reminders.join(' · ')}`);
+  return markdownLines(lines);
 }
 
 const CONFIRMED_BY: Record<NonNullable<AppointmentView['confirmation']>['via'], string> = {
@@ -162,8 +173,8 @@ export function customMessageCurrentDetails(
   status: CustomMessageStatus,
   reason: Reminder['reason'],
 ): string {
-  return [
+  return markdownLines([
     `**Status:** \`${status}\`${reason ? `, ${REASON_WORDS[reason]}` : ''}`,
     `**Message:** ${customLabel(facts)}, due ${when(facts.scheduledFor, facts.timeZone)} (${facts.timeZone})`,
-  ].join('\n\n');
+  ]);
 }

@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -16,7 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type ActivityOptions, RetryState } from '@temporalio/common';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   SEND_REJECTED,
@@ -114,8 +115,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
    * Whether a change made while appointments were running applies: always in runs started at
    * its revision or later (their histories carry no patch marker), else as patched() recorded.
    */
-  const changed = (patchId: string, revision: number): boolean =>
-    (input.revision ?? 0) >= revision || patched(patchId);
+  const changed = (patchId: string, revision: number): boolean => (input.revision ?? 0) >= revision || patched(patchId);
   logPlan(carried ? 'Continued from the previous run' : 'Reminders planned', view());
 
   setHandler(stateQuery, view);
@@ -372,7 +372,10 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       const result = await sendOn(
         channel,
         Date.now() + 3_600_000,
-        { ...messageInput('cancellation', 'cancellation', 'client'), to: addressFor(lifecycle.appointment, 'client', channel)! },
+        {
+          ...messageInput('cancellation', 'cancellation', 'client'),
+          to: addressFor(lifecycle.appointment, 'client', channel)!,
+        },
         ACTIVITY_SUMMARIES.cancellationNotice(channel),
       );
       if (result.outcome === 'sent') log.info('Cancellation notice sent', { channel });
@@ -385,7 +388,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     }
   }
 
-  function sendOn(channel: Channel, deadlineMs: number, message: SendMessageInput, summary: string): Promise<SendResult> {
+  function sendOn(
+    channel: Channel,
+    deadlineMs: number,
+    message: SendMessageInput,
+    summary: string,
+  ): Promise<SendResult> {
     const activities = sendActivities(deadlineMs, summary);
     return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
   }
@@ -433,8 +441,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const wait = wakeAt - Date.now();
     showProgress();
     const woken =
-      wait > 0 &&
-      (await condition(() => lifecycle.version !== seen, wait, { summary: waitSummary(due, view()) }));
+      wait > 0 && (await condition(() => lifecycle.version !== seen, wait, { summary: waitSummary(due, view()) }));
     if (!woken) {
       if (!due) lifecycle.end();
       // A timer that fires after the start (the worker was down) sends nothing; histories from

@@ -8,7 +8,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/common';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { RecordCustomMessageEndInput, SendMessageInput, SendResult } from '../activities/contracts';
 import { cancelRefusal, NOT_SENT_WORDS } from '../domain/custom-message';
 import { CUSTOM_MESSAGE_SUMMARIES, customMessageCurrentDetails } from '../domain/workflow-summaries';
@@ -73,7 +73,8 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
   );
 
   const wait = Date.parse(input.scheduledFor) - Date.now();
-  if (wait > 0) await condition(() => state.status === 'cancelled', wait, { summary: CUSTOM_MESSAGE_SUMMARIES.wait(facts) });
+  if (wait > 0)
+    await condition(() => state.status === 'cancelled', wait, { summary: CUSTOM_MESSAGE_SUMMARIES.wait(facts) });
   if (state.status === 'cancelled') {
     await recordEnd({ status: 'cancelled', errorCode: null, explanation: null });
   } else {
