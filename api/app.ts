@@ -88,7 +88,12 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
     }
     next();
   });
-  const appointments = new AppointmentService({ prisma, temporal, taskQueue: config.temporal.taskQueue });
+  const appointments = new AppointmentService({
+    prisma,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    temporalUiUrl: config.temporal.uiUrl,
+  });
   v1.use('/appointments', appointmentRoutes(appointments));
   v1.use('/practice', practiceRoutes(prisma));
   v1.use(messageLogRoutes(new MessageLogService({ prisma }), new ContactService({ prisma })));

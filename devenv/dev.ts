@@ -12,6 +12,7 @@ import { createEmailGateway, createSmsGateway } from '../gateways';
 import { ensureDevWebhookToken, ensureLinkSigningSecret } from './dev-secrets';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { ProductMetrics, temporalCoreMetricsAddress } from '../lib/metrics';
+import { temporalUiWorkflowUrl } from '../lib/temporal-ui';
 import { createApiKey, practiceForApiKey } from '../services/api-keys';
 import { createPractice } from '../services/practices';
 import { startHousekeeping } from '../services/housekeeping';
@@ -155,13 +156,10 @@ async function main(): Promise<void> {
     const stopHousekeeping = startHousekeeping({ prisma, temporal, taskQueue: config.temporal.taskQueue, log });
     await started(stopHousekeeping);
 
-    const app = createApp({
-      config: { ...config, linkSigningSecret, twilioDevWebhookToken },
-      prisma,
-      temporal,
-      log,
-      metrics,
-    });
+    // The dev server's UI, unless TEMPORAL_UI_URL names another: views link each workflow there.
+    const temporalConfig = { ...config.temporal, uiUrl: config.temporal.uiUrl ?? uiUrl };
+    const devConfig = { ...config, temporal: temporalConfig, linkSigningSecret, twilioDevWebhookToken };
+    const app = createApp({ config: devConfig, prisma, temporal, log, metrics });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
     }).catch(async (err: NodeJS.ErrnoException) => {
@@ -173,7 +171,8 @@ async function main(): Promise<void> {
     const apiKey = await demoApiKey(prisma);
     printBanner({
       apiUrl: `http://localhost:${config.port}`,
-      uiUrl,
+      uiUrl: temporalConfig.uiUrl,
+      namespace: config.temporal.namespace,
       apiKey,
       simulated: !config.twilio,
       emailSimulated: !config.sendgrid,
@@ -240,6 +239,7 @@ async function demoApiKey(prisma: PrismaClient): Promise<string> {
 function printBanner(info: {
   apiUrl: string;
   uiUrl: string | null;
+  namespace: string;
   apiKey: string;
   simulated: boolean;
   emailSimulated: boolean;
@@ -259,7 +259,12 @@ function printBanner(info: {
       -H 'Authorization: Bearer ${info.apiKey}' -H 'Content-Type: application/json' \\
       -d '{"appointmentId":"A-1001","startsAt":"${startsAt}","client":{"name":"Maria Rossi","phone":"+393471234567","smsConsent":true}}'
 
-  Then find it in the Temporal UI: Workflows, filter  AppointmentId = "A-1001"
+  Then read its story in the Temporal UI${
+    info.uiUrl
+      ? `:
+    ${temporalUiWorkflowUrl(info.uiUrl, info.namespace, 'appointment/demo/A-1001')}`
+      : ': Workflows, filter  AppointmentId = "A-1001"'
+  }
   Play the client (C, STOP, START, HELP) through the real webhook:
     npm run cli -- simulate reply --from +393471234567 --body C
   Press Ctrl-C to stop.

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   if ((await resolveTimeSkippingServer({ projectRoot, log })) === null) await proveTestServerDownload();
   // test/deploy validates docker-compose.yml with it; a missing one is that test's to report.
   if (!timeSkippingServerOnly) await ensureDebianPackage({ pkg: 'docker-compose', command: 'docker-compose', log });
+  // The Temporal UI test's browser (test/e2e/temporal-ui.test.ts skips without one, or fails in CI).
+  if (!timeSkippingServerOnly) await ensureDebianPackage({ pkg: 'chromium', command: 'chromium', log });
 }
 
 // Without local binaries the tests rely on the SDK's download; doing it once here both proves it

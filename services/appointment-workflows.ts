@@ -6,8 +6,13 @@ import { isOptedOut } from '../db/opt-outs';
 import type { AppointmentDetails } from '../domain/appointment';
 import { quietHoursOf } from '../domain/practice';
 import { DELIVERABLE_CHANNELS } from '../domain/reminder-plan';
+import { appointmentWorkflowDetails, appointmentWorkflowSummary } from '../domain/workflow-summaries';
 import type { appointmentWorkflow } from '../workflows/appointment';
-import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../workflows/messages';
+import {
+  APPOINTMENT_WORKFLOW_REVISION,
+  APPOINTMENT_WORKFLOW_TYPE,
+  type AppointmentWorkflowInput,
+} from '../workflows/messages';
 import {
   AppointmentIdKey,
   AppointmentStartsAtKey,
@@ -23,7 +28,8 @@ import {
 
 export type AppointmentRow = NonNullable<Awaited<ReturnType<PrismaClient['appointment']['findUnique']>>>;
 
-type PracticeQuietHours = Parameters<typeof quietHoursOf>[0];
+/** What a start needs of the practice: its quiet hours, and its name for the Temporal UI. */
+type PracticeForStart = Parameters<typeof quietHoursOf>[0] & { name: string };
 
 export interface WorkflowStartDeps {
   prisma: PrismaClient;
@@ -43,7 +49,7 @@ export async function ensureWorkflowStarted(
   deps: WorkflowStartDeps,
   row: AppointmentRow,
   /** The row's practice when the caller has it at hand (a create); else it is read. */
-  known?: PracticeQuietHours,
+  known?: PracticeForStart,
 ): Promise<void> {
   if (row.workflowStartedAt) return;
   if (!row.details) {
@@ -56,7 +62,7 @@ export async function ensureWorkflowStarted(
     known ??
     (await deps.prisma.practice.findUniqueOrThrow({
       where: { id: row.practiceId },
-      select: { id: true, quietHoursStart: true, quietHoursEnd: true },
+      select: { id: true, name: true, quietHoursStart: true, quietHoursEnd: true },
     }));
   const input: AppointmentWorkflowInput = {
     practiceId: row.practiceId,
@@ -66,6 +72,15 @@ export async function ensureWorkflowStarted(
     optedOut: details.client.phone ? await isOptedOut(deps.prisma, row.practiceId, details.client.phone) : false,
     channels: [...DELIVERABLE_CHANNELS],
     quietHours: quietHoursOf(practice),
+    revision: APPOINTMENT_WORKFLOW_REVISION,
+  };
+  const facts = {
+    practiceId: row.practiceId,
+    practiceName: practice.name,
+    appointmentId: row.externalId,
+    startsAt: details.startsAt,
+    timeZone: details.timeZone,
+    clientName: details.client.name,
   };
   try {
     await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -75,6 +90,8 @@ export async function ensureWorkflowStarted(
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: appointmentWorkflowSummary(facts),
+        staticDetails: appointmentWorkflowDetails({ ...facts, reminders: details.reminders }),
         typedSearchAttributes: [
           { key: PracticeIdKey, value: input.practiceId },
           { key: AppointmentIdKey, value: input.appointmentId },

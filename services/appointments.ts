@@ -13,6 +13,7 @@ import { quietHoursOf, reminderPolicyOf, remindersWithRecipients } from '../doma
 import { planReminders } from '../domain/reminder-plan';
 import type { QuietHours } from '../domain/quiet-hours';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
+import { temporalUiWorkflowUrl } from '../lib/temporal-ui';
 import {
   cancelUpdate,
   confirmUpdate,
@@ -29,6 +30,7 @@ import { ensureWorkflowStarted, type AppointmentRow, type WorkflowStartDeps } fr
 
 interface Practice {
   id: string;
+  name: string;
   timeZone: string;
   reminderPolicy: unknown;
   quietHoursStart: string | null;
@@ -43,13 +45,16 @@ interface Practice {
  * carried out without answering, is completed by the next use of the appointment or by the
  * worker's repair (services/appointment-workflows.ts).
  */
+/** The view as the API answers it: with a link to its workflow in the Temporal UI, when the UI's address is configured. */
+export type AppointmentViewWithLink = AppointmentView & { temporalUiUrl: string | null };
+
 export class AppointmentService {
-  constructor(private readonly deps: WorkflowStartDeps) {}
+  constructor(private readonly deps: WorkflowStartDeps & { temporalUiUrl?: string | null }) {}
 
   async create(
     practice: Practice,
     request: CreateAppointmentRequest,
-  ): Promise<{ created: boolean; view: AppointmentView }> {
+  ): Promise<{ created: boolean; view: AppointmentViewWithLink }> {
     const { prisma } = this.deps;
     const where = { practiceId_externalId: { practiceId: practice.id, externalId: request.appointmentId } };
     const requestHash = hashRequest(request);
@@ -88,7 +93,7 @@ export class AppointmentService {
     return { created: true, view: await this.viewOf(row) };
   }
 
-  private async retried(row: AppointmentRow, requestHash: string): Promise<AppointmentView> {
+  private async retried(row: AppointmentRow, requestHash: string): Promise<AppointmentViewWithLink> {
     if (row.requestHash !== requestHash) {
       throw new ConflictError(
         `Appointment "${row.externalId}" already exists with different details; use PATCH to change it.`,
@@ -99,16 +104,17 @@ export class AppointmentService {
   }
 
   /** The workflow's own answer; once Temporal has dropped a finished workflow, its final view. */
-  async view(practiceId: string, appointmentId: string): Promise<AppointmentView> {
+  async view(practiceId: string, appointmentId: string): Promise<AppointmentViewWithLink> {
     return this.viewOf(await this.row(practiceId, appointmentId));
   }
 
-  private async viewOf(row: AppointmentRow): Promise<AppointmentView> {
+  private async viewOf(row: AppointmentRow): Promise<AppointmentViewWithLink> {
     try {
-      return await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery);
+      return this.withLink(await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      if (row.finalView) return row.finalView as unknown as AppointmentView;
+      // Temporal no longer keeps the workflow: there is nothing to link to.
+      if (row.finalView) return { ...(row.finalView as unknown as AppointmentView), temporalUiUrl: null };
       // It ran (its start was confirmed) and ended without recording its view, and Temporal's
       // retention has removed it: starting it again from its first input would undo its changes.
       throw new ConflictError(
@@ -145,7 +151,7 @@ export class AppointmentService {
     practiceId: string,
     appointmentId: string,
     change: RescheduleAppointmentRequest,
-  ): Promise<AppointmentView> {
+  ): Promise<AppointmentViewWithLink> {
     const row = await this.row(practiceId, appointmentId);
     const handle = this.deps.temporal.workflow.getHandle(row.workflowId);
     const current = await this.viewOf(row);
@@ -169,7 +175,7 @@ export class AppointmentService {
   }
 
   /** Idempotent: cancelling a cancelled appointment answers with its view. */
-  async cancel(practiceId: string, appointmentId: string, request: CancelRequest): Promise<AppointmentView> {
+  async cancel(practiceId: string, appointmentId: string, request: CancelRequest): Promise<AppointmentViewWithLink> {
     const row = await this.row(practiceId, appointmentId);
     const handle = this.deps.temporal.workflow.getHandle(row.workflowId);
     try {
@@ -186,7 +192,7 @@ export class AppointmentService {
     practiceId: string,
     appointmentId: string,
     via: ConfirmRequest['via'] = 'staff',
-  ): Promise<AppointmentView> {
+  ): Promise<AppointmentViewWithLink> {
     const row = await this.row(practiceId, appointmentId);
     return this.update(row, () =>
       this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(confirmUpdate, { args: [{ via }] }),
@@ -194,7 +200,7 @@ export class AppointmentService {
   }
 
   /** Staff send a reminder now (ignoring the reminders switch, never consent or opt-outs); the view shows it pending. */
-  async remind(practiceId: string, appointmentId: string, request: RemindRequest): Promise<AppointmentView> {
+  async remind(practiceId: string, appointmentId: string, request: RemindRequest): Promise<AppointmentViewWithLink> {
     const row = await this.row(practiceId, appointmentId);
     return this.update(row, () =>
       this.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(remindUpdate, { args: [request] }),
@@ -212,9 +218,17 @@ export class AppointmentService {
     return row;
   }
 
-  private async update(row: AppointmentRow, run: () => Promise<AppointmentView>): Promise<AppointmentView> {
+  private withLink(view: AppointmentView): AppointmentViewWithLink {
+    const { temporalUiUrl: ui, temporal } = this.deps;
+    return {
+      ...view,
+      temporalUiUrl: ui ? temporalUiWorkflowUrl(ui, temporal.options.namespace, view.workflowId) : null,
+    };
+  }
+
+  private async update(row: AppointmentRow, run: () => Promise<AppointmentView>): Promise<AppointmentViewWithLink> {
     try {
-      return await run();
+      return this.withLink(await run());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // The workflow has ended and Temporal no longer keeps it; its final view says why.

@@ -20,6 +20,7 @@ import {
 import { isUuid } from '../domain/fields';
 import { quietHoursOf } from '../domain/practice';
 import { countSegments } from '../domain/segments';
+import { customMessageWorkflowSummary } from '../domain/workflow-summaries';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../lib/errors';
 import type { customMessageWorkflow } from '../workflows/custom-message';
 import {
@@ -199,6 +200,10 @@ export async function ensureCustomMessageStarted(deps: WorkflowStartDeps, row: M
   const appointment = row.appointmentId
     ? await deps.prisma.appointment.findUnique({ where: { id: row.appointmentId } })
     : null;
+  const practice = await deps.prisma.practice.findUniqueOrThrow({
+    where: { id: row.practiceId },
+    select: { name: true, timeZone: true },
+  });
   const input: CustomMessageWorkflowInput = {
     practiceId: row.practiceId,
     messageId: row.id,
@@ -211,6 +216,7 @@ export async function ensureCustomMessageStarted(deps: WorkflowStartDeps, row: M
     appointment: appointment
       ? { appointmentId: appointment.externalId, startsAt: appointment.startsAt.toISOString() }
       : null,
+    timeZone: practice.timeZone,
   };
   try {
     await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -220,6 +226,15 @@ export async function ensureCustomMessageStarted(deps: WorkflowStartDeps, row: M
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: customMessageWorkflowSummary({
+          practiceId: row.practiceId,
+          practiceName: practice.name,
+          channel: input.channel,
+          recipient: input.recipient,
+          scheduledFor: input.scheduledFor,
+          timeZone: practice.timeZone,
+          appointmentId: appointment?.externalId ?? null,
+        }),
         typedSearchAttributes: [
           { key: PracticeIdKey, value: row.practiceId },
           ...(appointment ? [{ key: AppointmentIdKey, value: appointment.externalId }] : []),

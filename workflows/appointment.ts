@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -12,6 +13,7 @@ import {
   patched,
   proxyActivities,
   proxySinks,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -31,11 +33,18 @@ import type { AppointmentView, Channel, RecipientRole, Reminder, ReminderReason 
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
 import {
+  ACTIVITY_SUMMARIES,
+  appointmentCurrentDetails,
+  reminderLabel,
+  waitSummary,
+} from '../domain/workflow-summaries';
+import {
   type AppointmentWorkflowInput,
   type CancelRequest,
   type ConfirmRequest,
   type RemindRequest,
   type RescheduleRequest,
+  APPOINTMENT_WORKFLOW_REVISION,
   cancelUpdate,
   confirmUpdate,
   deliveryReportSignal,
@@ -49,16 +58,21 @@ import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attribute
 
 // The projection is retried for about ten minutes, not forever: a row the database refuses
 // must not keep the workflow from its reminders (the next change writes it again).
-const { recordAppointment, recordFinalView } = proxyActivities<Activities>({
+const PROJECTION: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 15 },
-});
+};
 
 // Asking the provider about a send that ended unanswered: a few tries over a few minutes.
-const { settleUnknownSend } = proxyActivities<Activities>({
+const SETTLEMENT: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
-});
+};
+
+/** Activities whose every call carries `summary`, the line staff read in the Temporal UI. */
+export function activitiesWith(options: ActivityOptions, summary: string) {
+  return proxyActivities<Activities>({ ...options, summary });
+}
 
 /**
  * Gateway sends retry transient failures with backoff until the appointment starts, and no
@@ -66,8 +80,9 @@ const { settleUnknownSend } = proxyActivities<Activities>({
  * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
  * are sized like SMS: one provider call, the same reconciliation before a retry.
  */
-export function sendActivities(deadlineMs: number) {
+export function sendActivities(deadlineMs: number, summary: string) {
   return proxyActivities<Activities>({
+    summary,
     startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
     // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
     // only with a whole gateway call left of that span, so a retry never overlaps it.
@@ -106,6 +121,11 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   );
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = carried?.notifyClientOfCancellation ?? false;
+  /**
+   * Whether a change made while appointments were running applies: always in runs started at
+   * its revision or later (their histories carry no patch marker), else as patched() recorded.
+   */
+  const changed = (patchId: string, revision: number): boolean => (input.revision ?? 0) >= revision || patched(patchId);
   logPlan(carried ? 'Continued from the previous run' : 'Reminders planned', view());
 
   setHandler(stateQuery, view);
@@ -180,9 +200,14 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
    */
   function fallBackIfAllowed(reminder: Reminder): void {
     const now = new Date();
-    if (!lifecycle.canFallBack(reminder.id, now) || !patched('email-fallback')) return;
+    if (!lifecycle.canFallBack(reminder.id, now) || !changed('email-fallback', 1)) return;
     lifecycle.fallBack(reminder.id, now);
     log.info('Reminder falls back to email', { reminderId: reminder.id });
+  }
+
+  /** The current details staff read in the Temporal UI (no contact details: see domain/workflow-summaries.ts). */
+  function showProgress(): void {
+    setCurrentDetails(appointmentCurrentDetails(view(), lifecycle.isClosed));
   }
 
   let recorded = '';
@@ -199,7 +224,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       { key: AppointmentStartsAtKey, value: new Date(current.startsAt) },
     ]);
     try {
-      await recordAppointment({
+      await activitiesWith(PROJECTION, ACTIVITY_SUMMARIES.recordStatus(current.status)).recordAppointment({
         workflowId,
         status: current.status,
         startsAt: current.startsAt,
@@ -219,7 +244,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   async function send(reminder: Reminder): Promise<void> {
     log.info('Sending reminder', { reminderId: reminder.id, channel: reminder.channel, recipient: reminder.recipient });
     // Histories from before this patch sent once, whatever changed meanwhile.
-    const stoppable = patched('stop-superseded-send');
+    const stoppable = changed('stop-superseded-send', 1);
     try {
       for (;;) {
         const result = await sendOnce(reminder, stoppable);
@@ -274,7 +299,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         );
     }
     try {
-      return await sending.run(() => sendOn(reminder.channel, lifecycle.startsAtMs, input));
+      return await sending.run(() => sendOn(reminder.channel, lifecycle.startsAtMs, input, reminderLabel(reminder)));
     } catch (err) {
       // Only our own stop; a cancellation of the whole workflow goes on up. An attempt that
       // was running when we stopped it and then failed is not retried (CANCEL_REQUESTED).
@@ -292,9 +317,12 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
    * meanwhile. Histories from before this patch keep what they recorded.
    */
   async function settleUnknown(reminder: Reminder): Promise<boolean> {
-    if (!patched('settle-unknown-send')) return false;
+    if (!changed('settle-unknown-send', 1)) return false;
     try {
-      const found = await settleUnknownSend({ idempotencyKey: reminderInput(reminder).idempotencyKey });
+      const found = await activitiesWith(
+        SETTLEMENT,
+        ACTIVITY_SUMMARIES.settleUnknown(reminderLabel(reminder)),
+      ).settleUnknownSend({ idempotencyKey: reminderInput(reminder).idempotencyKey });
       if (found.outcome !== 'sent') return false;
       lifecycle.markSent(reminder.id, found.messageId);
       log.warn('Reminder went out although its send never answered: the provider has it', {
@@ -336,7 +364,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     } else {
       lifecycle.markSkipped(reminder.id, 'opted_out');
       // A practitioner's opt-out is theirs alone; before this patch it opted the client out too.
-      if (reminder.recipient === 'client' || !patched('practitioner-opt-out-is-theirs')) lifecycle.optOut('gateway');
+      if (reminder.recipient === 'client' || !changed('practitioner-opt-out-is-theirs', 1)) lifecycle.optOut('gateway');
       log.info('Reminder skipped: the number is opted out', { reminderId: reminder.id });
     }
   }
@@ -352,10 +380,15 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const channel = lifecycle.noticeChannel;
     if (!channel) return;
     try {
-      const result = await sendOn(channel, Date.now() + 3_600_000, {
-        ...messageInput('cancellation', 'cancellation', 'client'),
-        to: addressFor(lifecycle.appointment, 'client', channel)!,
-      });
+      const result = await sendOn(
+        channel,
+        Date.now() + 3_600_000,
+        {
+          ...messageInput('cancellation', 'cancellation', 'client'),
+          to: addressFor(lifecycle.appointment, 'client', channel)!,
+        },
+        ACTIVITY_SUMMARIES.cancellationNotice(channel),
+      );
       if (result.outcome === 'sent') log.info('Cancellation notice sent', { channel });
       else log.warn('Cancellation notice not sent', { channel, outcome: result.outcome });
     } catch (err) {
@@ -366,8 +399,13 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     }
   }
 
-  function sendOn(channel: Channel, deadlineMs: number, message: SendMessageInput): Promise<SendResult> {
-    const activities = sendActivities(deadlineMs);
+  function sendOn(
+    channel: Channel,
+    deadlineMs: number,
+    message: SendMessageInput,
+    summary: string,
+  ): Promise<SendResult> {
+    const activities = sendActivities(deadlineMs, summary);
     return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
   }
 
@@ -403,6 +441,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       log.info('Continuing as new to keep the history short', { events: workflowInfo().historyLength });
       return continueAsNew<typeof appointmentWorkflow>({
         ...input,
+        // The next run starts on today's code: every change so far applies to it.
+        revision: APPOINTMENT_WORKFLOW_REVISION,
         carried: { lifecycle: lifecycle.snapshot(), notifyClientOfCancellation },
       });
     }
@@ -410,12 +450,14 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     const wakeAt = due ? Date.parse(due.sendAt) : lifecycle.startsAtMs;
     const seen = lifecycle.version;
     const wait = wakeAt - Date.now();
-    const changed = wait > 0 && (await condition(() => lifecycle.version !== seen, wait));
-    if (!changed) {
+    showProgress();
+    const woken =
+      wait > 0 && (await condition(() => lifecycle.version !== seen, wait, { summary: waitSummary(due, view()) }));
+    if (!woken) {
       if (!due) lifecycle.end();
       // A timer that fires after the start (the worker was down) sends nothing; histories from
       // before this check keep the send they made.
-      else if (lifecycle.hasStarted(new Date()) && patched('no-send-after-start')) skipTooLate(due.id);
+      else if (lifecycle.hasStarted(new Date()) && changed('no-send-after-start', 1)) skipTooLate(due.id);
       else if (lifecycle.beginSend(due.id)) await send(due);
       else log.info('Reminder skipped when due', { reminderId: due.id, reason: reasonOf(view(), due.id) });
     }
@@ -425,11 +467,16 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   if (lifecycle.isCancelled && notifyClientOfCancellation) await sendCancellationNotice();
   lifecycle.recordEnd();
   log.info('Ended', { status: view().status });
+  showProgress();
   await recordProjection();
   // Added after the first histories were recorded: patched() keeps those replaying.
-  if (patched('record-final-view')) {
+  if (changed('record-final-view', 1)) {
     try {
-      await recordFinalView({ workflowId, view: view(), journal: lifecycle.decisions });
+      await activitiesWith(PROJECTION, ACTIVITY_SUMMARIES.recordFinalView(view().status)).recordFinalView({
+        workflowId,
+        view: view(),
+        journal: lifecycle.decisions,
+      });
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       log.error('Could not record the final view; it is served while Temporal keeps this workflow', {

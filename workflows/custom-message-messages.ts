@@ -30,6 +30,8 @@ export interface CustomMessageWorkflowInput {
    * appointment's current start.
    */
   appointment: { appointmentId: string; startsAt: string } | null;
+  /** The practice's time zone, for the times staff read in the Temporal UI; runs from before lack it. */
+  timeZone?: string;
 }
 
 /** Where the message stands; the API answers with the message row, which the send keeps current. */

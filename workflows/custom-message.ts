@@ -4,14 +4,15 @@ import {
   allHandlersFinished,
   condition,
   log,
-  proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { RecordCustomMessageEndInput, SendMessageInput, SendResult } from '../activities/contracts';
 import { cancelRefusal, NOT_SENT_WORDS } from '../domain/custom-message';
-import { sendActivities, sendFailure } from './appointment';
+import { CUSTOM_MESSAGE_SUMMARIES, customMessageCurrentDetails } from '../domain/workflow-summaries';
+import { activitiesWith, sendActivities, sendFailure } from './appointment';
 import {
   cancelCustomMessageUpdate,
   customMessageStateQuery,
@@ -27,15 +28,15 @@ import {
 /** How long an unlinked message keeps retrying a provider that is down; a linked one stops at its appointment's start. */
 const UNLINKED_SEND_WINDOW_MS = 24 * 3_600_000;
 
-const { recordCustomMessageEnd } = proxyActivities<Activities>({
+const RECORDING: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 15 },
-});
+};
 
-const { settleUnknownSend } = proxyActivities<Activities>({
+const SETTLEMENT: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
-});
+};
 
 export async function customMessageWorkflow(input: CustomMessageWorkflowInput): Promise<CustomMessageState> {
   const { workflowId } = workflowInfo();
@@ -46,6 +47,10 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
     reason: null,
   };
   const view = (): CustomMessageState => ({ ...state });
+  // Runs started before summaries existed carry no time zone: their times read in UTC.
+  const facts = { ...input, timeZone: input.timeZone ?? 'UTC' };
+  const showProgress = (): void => setCurrentDetails(customMessageCurrentDetails(facts, state.status, state.reason));
+  showProgress();
 
   setHandler(customMessageStateQuery, view);
   setHandler(
@@ -53,6 +58,7 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
     () => {
       if (state.status === 'scheduled') {
         state.status = 'cancelled';
+        showProgress();
         log.info('Cancelled before it was due');
       }
       return view();
@@ -67,13 +73,16 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
   );
 
   const wait = Date.parse(input.scheduledFor) - Date.now();
-  if (wait > 0) await condition(() => state.status === 'cancelled', wait);
+  if (wait > 0)
+    await condition(() => state.status === 'cancelled', wait, { summary: CUSTOM_MESSAGE_SUMMARIES.wait(facts) });
   if (state.status === 'cancelled') {
     await recordEnd({ status: 'cancelled', errorCode: null, explanation: null });
   } else {
     state.status = 'sending';
+    showProgress();
     await send();
   }
+  showProgress();
   log.info('Ended', { status: state.status, reason: state.reason });
   await condition(allHandlersFinished);
   return view();
@@ -94,7 +103,7 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
       ? Date.parse(input.appointment.startsAt)
       : Date.parse(input.scheduledFor) + UNLINKED_SEND_WINDOW_MS;
     try {
-      const activities = sendActivities(deadlineMs);
+      const activities = sendActivities(deadlineMs, CUSTOM_MESSAGE_SUMMARIES.send(facts));
       await settle(await (input.channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message)));
     } catch (err) {
       const failure = sendFailure(err);
@@ -136,7 +145,9 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
   /** A send that ran out of time may still have reached the provider; if it did, it was sent. */
   async function sentAfterAll(): Promise<boolean> {
     try {
-      const found = await settleUnknownSend({ idempotencyKey: workflowId });
+      const found = await activitiesWith(SETTLEMENT, CUSTOM_MESSAGE_SUMMARIES.settleUnknown(facts)).settleUnknownSend({
+        idempotencyKey: workflowId,
+      });
       if (found.outcome !== 'sent') return false;
       state.status = 'sent';
       return true;
@@ -148,7 +159,10 @@ export async function customMessageWorkflow(input: CustomMessageWorkflowInput): 
 
   async function recordEnd(end: Omit<RecordCustomMessageEndInput, 'messageId'>): Promise<void> {
     try {
-      await recordCustomMessageEnd({ messageId: input.messageId, ...end });
+      await activitiesWith(RECORDING, CUSTOM_MESSAGE_SUMMARIES.recordEnd(end.status)).recordCustomMessageEnd({
+        messageId: input.messageId,
+        ...end,
+      });
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       // The workflow's answer stays right; the row says `scheduled` until a cancel repeats it.

@@ -15,6 +15,15 @@ import {
 
 export const APPOINTMENT_WORKFLOW_TYPE = 'appointmentWorkflow';
 
+/**
+ * The workflow code's revision that starts record in their input. Runs started at revision 1
+ * or later have every change guarded by patched() so far without asking (no `core_patch`
+ * markers in their histories); runs from before keep asking patched(), so their histories
+ * replay as recorded. Bump it, and give the change's patched() this number, only for a change
+ * that must not apply to runs already under way.
+ */
+export const APPOINTMENT_WORKFLOW_REVISION = 1;
+
 export interface AppointmentWorkflowInput {
   practiceId: string;
   appointmentId: string;
@@ -27,6 +36,8 @@ export interface AppointmentWorkflowInput {
   quietHours?: QuietHours | null;
   /** Set by the workflow itself when it continues as new: where the previous run stood. */
   carried?: { lifecycle: LifecycleSnapshot; notifyClientOfCancellation: boolean };
+  /** See APPOINTMENT_WORKFLOW_REVISION; absent in runs started before it existed. */
+  revision?: number;
   /** History events after which the workflow continues as new (default 2,000); lowered in tests. */
   historyEventLimit?: number;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import type { AppointmentView } from '../../domain/appointment';
 import type { AppointmentLogEntry } from '../../domain/appointment-log';
 import {
   cancelAppointmentSchema,
@@ -9,6 +8,7 @@ import {
   remindAppointmentSchema,
   rescheduleAppointmentSchema,
 } from '../../domain/appointment-request';
+import type { AppointmentViewWithLink } from '../../services/appointments';
 import { documents, jsonContent, v1Operation } from './common';
 
 // The appointment operations (api/routes/appointments.ts): request bodies are the routes' own
@@ -74,7 +74,7 @@ const clientSchema = z.object({
   locale: z.string().optional(),
 });
 
-export const appointmentViewSchema = documents<AppointmentView>()(
+export const appointmentViewSchema = documents<AppointmentViewWithLink>()(
   z
     .object({
       appointmentId: z.string().meta({ examples: ['A-1001'] }),
@@ -96,6 +96,12 @@ export const appointmentViewSchema = documents<AppointmentView>()(
       reminders: z.array(reminderSchema),
       workflowId: z.string().meta({ examples: ['appointment/demo/A-1001'] }),
       runId: z.string(),
+      temporalUiUrl: z
+        .string()
+        .nullable()
+        .meta({
+          description: 'The workflow in the Temporal UI, when TEMPORAL_UI_URL is set and Temporal still keeps it.',
+        }),
     })
     .meta({ id: 'AppointmentView', description: 'Where the appointment stands: the workflow answers it.' }),
 );

@@ -3,7 +3,11 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { workflowIdFor, type AppointmentDetails } from '../../domain/appointment';
 import { DELIVERABLE_CHANNELS } from '../../domain/reminder-plan';
 import type { appointmentWorkflow } from '../../workflows/appointment';
-import { APPOINTMENT_WORKFLOW_TYPE, type AppointmentWorkflowInput } from '../../workflows/messages';
+import {
+  APPOINTMENT_WORKFLOW_REVISION,
+  APPOINTMENT_WORKFLOW_TYPE,
+  type AppointmentWorkflowInput,
+} from '../../workflows/messages';
 
 // The appointment workflow started directly, without the API: for tests of the workflow
 // itself (time-skipping, replay recording, the real server with stubbed activities).
@@ -35,6 +39,7 @@ export function startAppointmentWorkflow(
         appointmentId,
         optedOut: false,
         channels: [...DELIVERABLE_CHANNELS],
+        revision: APPOINTMENT_WORKFLOW_REVISION,
         ...options.input,
         details: {
           startsAt: new Date(options.startsAt).toISOString(),

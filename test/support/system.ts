@@ -96,8 +96,15 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
-  const address = process.env.TEST_TEMPORAL_ADDRESS;
+export interface TestSystemOptions {
+  worker?: boolean;
+  /** A Temporal of the test's own (e.g. a dev server with its Web UI) instead of globalSetup's. */
+  temporal?: () => { address: string; uiUrl: string | null };
+}
+
+async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
+  const own = options.temporal?.();
+  const address = own?.address ?? process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
     throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
   const database = await createTestDatabase('system');
@@ -114,7 +121,7 @@ async function startTestSystem(options: { worker?: boolean } = {}): Promise<Test
   const config: Config = {
     port,
     databaseUrl: database.url,
-    temporal: { address, namespace: 'default', taskQueue, cliPath: null, uiUrl: null },
+    temporal: { address, namespace: 'default', taskQueue, cliPath: null, uiUrl: own?.uiUrl ?? null },
     publicBaseUrl: baseUrl,
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
     sendgrid: { apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl },
@@ -298,7 +305,7 @@ export async function eventually<T>(
 }
 
 /** Starts one system for a test file (beforeAll) and stops it after (afterAll). */
-export function useTestSystem(options: { worker?: boolean } = {}): () => TestSystem {
+export function useTestSystem(options: TestSystemOptions = {}): () => TestSystem {
   let system: TestSystem | undefined;
   beforeAll(async () => {
     system = await startTestSystem(options);
