@@ -87,7 +87,10 @@ export async function resolveTemporalServer(options: {
     await goInstall({
       go,
       binDir: path.dirname(tools.server),
-      packages: [`go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`],
+      packages: [
+        `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+        `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+      ],
       what: 'Temporal server',
       log,
     });
@@ -131,7 +134,14 @@ export async function freeLowPort(): Promise<number> {
  */
 export function localTemporalServerEnv(options: {
   postgres: { host: string; port: number; user: string; password: string };
-  ports: { frontend: number; frontendHttp: number; history: number; matching: number; worker: number; membership: number[] };
+  ports: {
+    frontend: number;
+    frontendHttp: number;
+    history: number;
+    matching: number;
+    worker: number;
+    membership: number[];
+  };
   dynamicConfigFile: string;
 }): TemporalServerEnv {
   const { postgres, ports } = options;
@@ -176,7 +186,11 @@ export async function setUpTemporalSchemas(
   const run = promisify(execFile);
   const databases = [
     { name: env.DBNAME ?? 'temporal', schema: 'temporal', port: env.DB_PORT },
-    { name: env.VISIBILITY_DBNAME ?? 'temporal_visibility', schema: 'visibility', port: env.VISIBILITY_DB_PORT ?? env.DB_PORT },
+    {
+      name: env.VISIBILITY_DBNAME ?? 'temporal_visibility',
+      schema: 'visibility',
+      port: env.VISIBILITY_DB_PORT ?? env.DB_PORT,
+    },
   ];
   for (const database of databases) {
     const base = [

@@ -93,8 +93,11 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-async function startTestSystem(options: { worker?: boolean } = {}): Promise<TestSystem> {
-  const address = process.env.TEST_TEMPORAL_ADDRESS;
+/** `temporalAddress`: another Temporal than the run's dev server (read once the system starts). */
+type SystemOptions = { worker?: boolean; temporalAddress?: () => string };
+
+async function startTestSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const address = options.temporalAddress?.() ?? process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
     throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the tests through jest (globalSetup starts Temporal).');
   const database = await createTestDatabase('system');
@@ -292,7 +295,7 @@ export async function eventually<T>(
 }
 
 /** Starts one system for a test file (beforeAll) and stops it after (afterAll). */
-export function useTestSystem(options: { worker?: boolean } = {}): () => TestSystem {
+export function useTestSystem(options: SystemOptions = {}): () => TestSystem {
   let system: TestSystem | undefined;
   beforeAll(async () => {
     system = await startTestSystem(options);
