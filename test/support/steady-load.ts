@@ -197,6 +197,9 @@ export function startSteadyLoad(options: SteadyLoadOptions): SteadyLoad {
   };
 }
 
+/** How a request the client gave up waiting for is recorded among the connection errors. */
+export const NO_ANSWER = 'no answer';
+
 export const isSuccess = (status: number | null): boolean => status !== null && status >= 200 && status < 300;
 
 /** One connection per request (no keep-alive): an error here means no answer came, never a stale pooled socket. */
@@ -211,7 +214,7 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
         res.once('error', reject);
       },
     );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${NO_ANSWER} within ${REQUEST_TIMEOUT_MS} ms`)));
     req.once('error', reject);
     req.end(body);
   });
