@@ -11,6 +11,7 @@ import { createEmailGateway, createSmsGateway } from './gateways';
 import { createLogger, installTemporalLogger } from './lib/logger';
 import { ProductMetrics, temporalCoreMetricsAddress } from './lib/metrics';
 import { startOpsServer } from './lib/ops-server';
+import { ACTIVITY_GRACE_MS, stopOnSignals, WORKER_FORCE_MS } from './lib/shutdown';
 import { startHousekeeping } from './services/housekeeping';
 import { checkReadiness, readinessAnswer, workerRunning } from './services/readiness';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
@@ -44,6 +45,9 @@ export function createReminderWorker({
     // throttle (30 s) would hold that answer back for longer than an attempt lasts.
     defaultHeartbeatThrottleInterval: '1 second',
     maxHeartbeatThrottleInterval: '1 second',
+    // On shutdown, activities under way (an SMS being sent) finish rather than being cut and retried.
+    shutdownGraceTime: ACTIVITY_GRACE_MS,
+    shutdownForceTime: WORKER_FORCE_MS,
   });
 }
 
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const temporalMetrics = await temporalCoreMetricsAddress();
-  installTemporalLogger(log, { handleSignals: true, metricsBindAddress: temporalMetrics.bindAddress });
+  installTemporalLogger(log, { handleSignals: false, metricsBindAddress: temporalMetrics.bindAddress });
   const metrics = new ProductMetrics({ temporalCore: temporalMetrics });
   if (!config.databaseUrl) {
     throw new ConfigError([
@@ -108,13 +112,22 @@ async function main(): Promise<void> {
     { address, httpPort: ops.port, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
     'worker started',
   );
-  // Worker.run() shuts down gracefully on SIGINT/SIGTERM.
-  await worker.run();
-  await stopHousekeeping();
-  await ops.close();
-  await connection.close();
-  await clientConnection.close();
-  await prisma.$disconnect();
+  const running = worker.run();
+  stopOnSignals(log, 'worker', async () => {
+    await stopHousekeeping();
+    log.info('housekeeping stopped');
+    worker.shutdown();
+    log.info({ graceMs: ACTIVITY_GRACE_MS }, 'worker: polling stopped, finishing activities under way');
+    await running;
+    log.info('worker: activities finished');
+    await ops.close();
+    await connection.close();
+    await clientConnection.close();
+    log.info('Temporal connections closed');
+    await prisma.$disconnect();
+    log.info('database connections closed');
+  });
+  await running;
 }
 
 /** Names what was being attempted, so an operator reads "could not reach X", not a bare errno. */

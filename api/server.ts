@@ -5,6 +5,7 @@ import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import { connectTemporal } from '../config/temporal-connection';
 import { createPrismaClient } from '../db/client';
 import { createLogger } from '../lib/logger';
+import { drainableHttpServer, stopOnSignals } from '../lib/shutdown';
 import { createApp } from './app';
 
 // The API process as a deployment runs it (one of several replicas behind a load balancer):
@@ -30,17 +31,16 @@ async function main(): Promise<void> {
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
   });
+  const http = drainableHttpServer(server);
   log.info({ port: config.port, temporal: address, namespace: config.temporal.namespace }, 'API started');
 
-  const stop = async (): Promise<void> => {
-    log.info('API stopping');
-    await new Promise((resolve) => server.close(resolve));
+  stopOnSignals(log, 'API', async () => {
+    await http.close(log);
     await connection.close();
+    log.info('Temporal connection closed');
     await prisma.$disconnect();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+    log.info('database connections closed');
+  });
 }
 
 main().catch((err: unknown) => {

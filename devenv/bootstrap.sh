@@ -73,8 +73,11 @@ fi
 
 case "$action" in
   dev) exec npx tsx devenv/dev.ts "$@" ;;
-  worker) exec npx tsx worker.ts "$@" ;;
-  api) exec npx tsx api/server.ts "$@" ;;
+  # One node process with tsx as its loader, not the tsx command: that one runs the script in a
+  # child and SIGKILLs it when a SIGTERM is not acknowledged within 30 ms (a busy event loop),
+  # which would cut the graceful shutdown short (lib/shutdown.ts).
+  worker) exec node --import tsx worker.ts "$@" ;;
+  api) exec node --import tsx api/server.ts "$@" ;;
   cli) exec npx tsx devenv/cli.ts "$@" ;;
   format) exec npx prettier --write "${@:-.}" ;;
   lint)

@@ -8,6 +8,7 @@ import { DevSetupError } from './errors';
 import { freePort } from './ports';
 import { resolveTemporalCli } from './temporal-cli';
 import { rootCause, startTemporalDevServer, TemporalUnavailableError } from './temporal-dev-server';
+import { resolveTemporalServer } from './temporal-server';
 import { resolveTimeSkippingServer, TIME_SKIPPING_SERVER_INSTALL_HINT } from './temporal-test-server';
 
 const projectRoot = path.resolve(__dirname, '..');
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
   const configuredPath = loadConfig().temporal.cliPath;
   if (!timeSkippingServerOnly && (await resolveTemporalCli({ projectRoot, configuredPath, log })) === null)
     await proveDevServerDownload();
+  // Only test/e2e/cluster.test.ts runs the full server (on PostgreSQL); without Go it is skipped.
+  if (!timeSkippingServerOnly && (await resolveTemporalServer({ projectRoot, log })) === null)
+    log('Temporal server: test/e2e/cluster.test.ts will be skipped (install Go to build the full server)');
   if ((await resolveTimeSkippingServer({ projectRoot, log })) === null) await proveTestServerDownload();
   // test/deploy validates docker-compose.yml with it; a missing one is that test's to report.
   if (!timeSkippingServerOnly) await ensureDebianPackage({ pkg: 'docker-compose', command: 'docker-compose', log });

@@ -32,12 +32,14 @@ export interface FakeTwilioMessage {
  * `hang` records the message and never answers (the client's timeout ends the request); with
  * `trickle` it starts a 201 answer and then sends a space every 100 ms without ever
  * finishing it, like a congested link: no pause long enough for an idle timeout to notice.
- * `dropConnection` closes the socket without accepting anything.
+ * `dropConnection` closes the socket without accepting anything. `delayMs` accepts the
+ * message at once and answers 201 that much later, like a slow provider.
  */
 export type FakeTwilioFailure =
   | { status: number; code?: number; message?: string; accepted?: boolean }
   | { hang: true; trickle?: boolean }
-  | { dropConnection: true };
+  | { dropConnection: true }
+  | { delayMs: number };
 
 export interface FakeTwilioOptions {
   accountSid?: string;
@@ -157,6 +159,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     if (failure && 'status' in failure) {
       const text = failure.message ?? STATUS_CODES[failure.status] ?? 'Error';
       return sendTwilioError(res, failure.status, failure.code, text);
+    }
+    if (failure && 'delayMs' in failure) {
+      setTimeout(() => sendJson(res, 201, toResource(message, null)), failure.delayMs);
+      return;
     }
     // A hung request stays open until the client gives up or stop() closes every connection.
     if (failure) {

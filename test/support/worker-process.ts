@@ -17,15 +17,45 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** Everything the worker printed on stdout so far (its JSON log lines), and stderr with `captureStderr`. */
   stdout(): string;
-  /** SIGKILL the whole process group: tsx runs the worker in a child node process. */
+  /** SIGKILL the whole process group. */
   kill(): void;
+  /** SIGTERM, as an orchestrator stops it; resolves with how it exited. */
+  terminate(): Promise<ProcessExit>;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From the SIGTERM to the exit. */
+  ms: number;
+}
+
+/**
+ * node with tsx as its loader, one process: the `tsx` command runs the script in a child and
+ * relays signals to it, but SIGKILLs that child when it does not acknowledge a SIGTERM within
+ * 30 ms (a busy event loop on a loaded machine), which would defeat a graceful shutdown.
+ */
+export const TSX_LOADER = ['--import', 'tsx'];
+
+/** Sends SIGTERM to the process, as Docker and Kubernetes signal a container's first process, and waits for its exit. */
+export function terminateProcess(child: ChildProcess): Promise<ProcessExit> {
+  const sent = Date.now();
+  const exited = new Promise<ProcessExit>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode, ms: 0 });
+      return;
+    }
+    child.once('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - sent }));
+  });
+  child.kill('SIGTERM');
+  return exited;
 }
 
 export function startWorkerProcess(
   target: WorkerTarget,
   options: { logLevel?: string; captureStderr?: boolean; env?: Record<string, string> } = {},
 ): WorkerProcess {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['worker.ts'], {
+  const child = spawn(process.execPath, [...TSX_LOADER, 'worker.ts'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', options.captureStderr ? 'pipe' : 'inherit'],
@@ -52,6 +82,7 @@ export function startWorkerProcess(
   return {
     child,
     stdout: () => output,
+    terminate: () => terminateProcess(child),
     kill() {
       try {
         process.kill(-child.pid!, 'SIGKILL');
