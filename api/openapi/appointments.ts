@@ -96,12 +96,9 @@ export const appointmentViewSchema = documents<AppointmentViewWithLink>()(
       reminders: z.array(reminderSchema),
       workflowId: z.string().meta({ examples: ['appointment/demo/A-1001'] }),
       runId: z.string(),
-      temporalUiUrl: z
-        .string()
-        .nullable()
-        .meta({
-          description: 'The workflow in the Temporal UI, when TEMPORAL_UI_URL is set and Temporal still keeps it.',
-        }),
+      temporalUiUrl: z.string().nullable().meta({
+        description: 'The workflow in the Temporal UI, when TEMPORAL_UI_URL is set and Temporal still keeps it.',
+      }),
     })
     .meta({ id: 'AppointmentView', description: 'Where the appointment stands: the workflow answers it.' }),
 );
