@@ -17,6 +17,7 @@ import { requireApiKey } from './auth';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { HttpProblem, notFoundRoute, problemHandler } from './problem';
 import { requestLog } from './request-log';
+import { captureRouteTemplate } from './route-template';
 import { appointmentRoutes } from './routes/appointments';
 import { confirmLinkRoutes } from './routes/confirm-links';
 import { customMessageRoutes } from './routes/custom-messages';
@@ -51,6 +52,7 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(log));
+  app.use(captureRouteTemplate);
   app.use(httpMetrics(metrics));
   app.use(healthRoutes({ prisma, temporal }));
   app.use(metricsRoutes(metrics));

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { Logger } from '../lib/logger';
 import { maskContactsIn, maskPhone } from '../lib/mask';
+import { routeTemplateOf } from './route-template';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -22,15 +23,13 @@ export function requestIdFor(header: string | string[] | undefined): string {
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * The route that answered, as declared ("/v1/contacts/:phone"), never the path itself: paths
- * and query strings carry phone numbers and confirm tokens. A request no route took is shown
- * by its path with email addresses and anything that could be a phone number masked.
+ * The route that answered, as declared (api/route-template.ts). A request no route took is
+ * shown by its path with email addresses and anything that could be a phone number masked.
  */
-function routeOf(req: IncomingMessage): string {
-  const { baseUrl, path } = req as Request;
-  const route = (req as Request).route as { path?: unknown } | undefined;
-  const declared = route?.path;
-  if (typeof declared === 'string') return `${baseUrl}${declared}`;
+function routeOf(req: IncomingMessage, res: ServerResponse): string {
+  const template = routeTemplateOf(res as Response);
+  if (template !== null) return template;
+  const { path } = req as Request;
   return `unmatched ${maskContactsIn(decoded(path ?? '')).replace(/\d{6,}/g, (digits) => maskPhone(digits))}`;
 }
 
@@ -43,7 +42,7 @@ function decoded(path: string): string {
 }
 
 function accessFields(req: IncomingMessage, res: ServerResponse, durationMs: number) {
-  return { method: req.method, route: routeOf(req), status: res.statusCode, durationMs };
+  return { method: req.method, route: routeOf(req, res), status: res.statusCode, durationMs };
 }
 
 /**
@@ -73,7 +72,7 @@ export function requestLog(log: Logger): HttpLogger {
       ...accessFields(req, res, fields.responseTime),
       err,
     }),
-    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req)} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${routeOf(req)} ${res.statusCode}`,
+    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req, res)} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${routeOf(req, res)} ${res.statusCode}`,
   });
 }

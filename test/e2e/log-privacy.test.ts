@@ -243,7 +243,7 @@ test('a whole lifecycle at LOG_LEVEL=trace logs no phone number, email address, 
   const accessLines = lines.filter((line) => typeof line.route === 'string' && typeof line.status === 'number');
   expect(accessLines.map((line) => line.route)).toEqual(
     expect.arrayContaining([
-      '/v1/appointments/',
+      '/v1/appointments',
       '/v1/appointments/:appointmentId',
       '/webhooks/twilio/sms',
       '/webhooks/twilio/status',

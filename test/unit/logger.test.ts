@@ -1,5 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { requestIdFor } from '../../api/request-log';
+import express, { Router } from 'express';
+import { HttpProblem, notFoundRoute, problemHandler } from '../../api/problem';
+import { requestIdFor, requestLog } from '../../api/request-log';
+import { captureRouteTemplate } from '../../api/route-template';
 import { createLogger, withoutPayloads } from '../../lib/logger';
 import { match } from '../support/matchers';
 
@@ -121,5 +125,43 @@ describe('requestIdFor', () => {
     expect(requestIdFor(undefined)).toMatch(uuid);
     for (const unfit of ['', PHONE, EMAIL, 'a'.repeat(129), 'two words', 'line\nbreak', '<script>'])
       expect(requestIdFor(unfit)).toMatch(uuid);
+  });
+});
+
+describe('the access line names the declared route', () => {
+  // The same template as the metrics' route label (api/route-template.ts), also when the route
+  // threw and the problem handler at the top answered (Express has reset req.baseUrl by then).
+  async function accessLine(path: string, method = 'GET') {
+    const { log, parsed } = capture('info');
+    const app = express();
+    app.use(requestLog(log));
+    app.use(captureRouteTemplate);
+    const things = Router();
+    things.post('/', (_req, res) => {
+      res.status(201).json({});
+    });
+    things.get('/:thingId', () => {
+      throw new HttpProblem({ status: 404, title: 'Not found', detail: 'No such thing.' });
+    });
+    app.use('/v1/things', things);
+    app.use(notFoundRoute);
+    app.use(problemHandler);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await (await fetch(`http://127.0.0.1:${port}${path}`, { method })).text();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    return parsed().find((line) => typeof line.status === 'number');
+  }
+
+  test('of a route that threw, with its mount path', async () => {
+    expect(await accessLine('/v1/things/t-1')).toMatchObject({ route: '/v1/things/:thingId', status: 404 });
+  });
+
+  test("of a router's root, as its mount path", async () => {
+    expect(await accessLine('/v1/things', 'POST')).toMatchObject({ route: '/v1/things', status: 201 });
   });
 });
