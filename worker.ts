@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const temporalMetrics = await temporalCoreMetricsAddress();
-  installTemporalLogger(log, { handleSignals: false, metricsBindAddress: temporalMetrics.bindAddress });
+  installTemporalLogger(log, { metricsBindAddress: temporalMetrics.bindAddress });
   const metrics = new ProductMetrics({ temporalCore: temporalMetrics });
   if (!config.databaseUrl) {
     throw new ConfigError([
@@ -69,9 +69,7 @@ async function main(): Promise<void> {
     applyMigrations(databaseUrl, { log: (line) => log.info(line) }),
   );
   const prisma = createPrismaClient(config.databaseUrl);
-  const clientConnection = await step(`reach Temporal at ${address}`, () =>
-    connectTemporal(Connection, config.temporal, address),
-  );
+  const clientConnection = await connectTemporal(Connection, config.temporal, address);
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (added.length > 0) log.info({ added }, 'registered search attributes');
 

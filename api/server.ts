@@ -22,9 +22,7 @@ async function main(): Promise<void> {
   if (problems.length > 0) throw new ConfigError(problems);
   const address = config.temporal.address ?? '';
   const prisma = createPrismaClient(config.databaseUrl ?? '');
-  const connection = await connectTemporal(Connection, config.temporal, address).catch((err: unknown) => {
-    throw new Error(`could not reach Temporal at ${address}: ${err instanceof Error ? err.message : String(err)}`);
-  });
+  const connection = await connectTemporal(Connection, config.temporal, address);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
   const app = createApp({ config: { ...config, linkSigningSecret }, prisma, temporal, log });

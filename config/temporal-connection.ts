@@ -294,7 +294,8 @@ export async function explainConnectFailure(options: ConnectionOptions, err: unk
 
 /**
  * Connects with the SDK's `Connection` (client) or `NativeConnection` (worker) as configured;
- * a failure is rethrown in explainConnectFailure's words, the SDK's error kept as its cause.
+ * a failure is rethrown as "could not reach Temporal at <address>" in explainConnectFailure's
+ * words, the SDK's error kept as its cause.
  */
 export async function connectTemporal<T>(
   sdk: { connect(options: ConnectionOptions): Promise<T> },
@@ -305,6 +306,8 @@ export async function connectTemporal<T>(
   try {
     return await sdk.connect(options);
   } catch (err) {
-    throw new Error(await explainConnectFailure(options, err), { cause: err });
+    throw new Error(`could not reach Temporal at ${address}: ${await explainConnectFailure(options, err)}`, {
+      cause: err,
+    });
   }
 }

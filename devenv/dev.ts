@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   // API and worker in one process: one /metrics (the API's) shows both, the SDK's included.
   const temporalCore = await temporalCoreMetricsAddress();
-  installTemporalLogger(log, { handleSignals: false, metricsBindAddress: temporalCore.bindAddress });
+  installTemporalLogger(log, { metricsBindAddress: temporalCore.bindAddress });
   const metrics = new ProductMetrics({ temporalCore });
 
   const stops: Array<() => Promise<unknown>> = [];

@@ -136,9 +136,8 @@ function payloadSize(data: unknown): number {
 export function installTemporalLogger(
   log: Logger,
   options: {
-    handleSignals: boolean;
-    /** Where the SDK's own Prometheus exporter listens (lib/metrics.ts); none without it. */
-    metricsBindAddress?: string;
+    /** Where the SDK's own Prometheus exporter listens (lib/metrics.ts). */
+    metricsBindAddress: string;
   },
 ): void {
   const detailed = log.isLevelEnabled('debug');
@@ -153,10 +152,9 @@ export function installTemporalLogger(
   };
   Runtime.install({
     logger: new DefaultLogger('TRACE', forward),
-    // A process that orders its own shutdown (the dev launcher) must be the only one reacting to Ctrl-C.
-    ...(options.handleSignals ? {} : { shutdownSignals: [] }),
-    ...(options.metricsBindAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } }
-      : {}),
+    // Every process orders its own shutdown (lib/shutdown.ts, the dev launcher): the SDK must not
+    // react to SIGTERM or Ctrl-C on its own.
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } },
   });
 }
