@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { freePort } from '../../devenv/ports';
 import { workflowIdFor } from '../../domain/appointment';
 import { signTwilioRequest } from '../support/fake-twilio';
 import { match } from '../support/matchers';
-import { eventually, inFuture, useTestSystem } from '../support/system';
+import { startApiProcess, type ApiProcess } from '../support/api-process';
+import { eventually, inFuture, TEST_LINK_SIGNING_SECRET, useTestSystem } from '../support/system';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 // CONTRACT.md "Operations": phone numbers, email addresses, names and message bodies never
@@ -16,7 +15,6 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 // worker has no SendGrid key) and the Temporal SDK's own workflow and activity lines. One client
 // goes through a whole lifecycle; then the capture is searched for anything of theirs.
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const system = useTestSystem({ worker: false });
 
 const PHONE = '+393471239876';
@@ -25,49 +23,8 @@ const EMAIL = 'ottavia.zanardelli@example.org';
 const NAME = 'Ottavia Zanardelli';
 const FREE_TEXT = 'Arrivo con dieci minuti di ritardo, Ottavia';
 const CUSTOM_TEXT = 'Gentile cliente, portate le lastre del ginocchio sinistro';
-const SECRET = randomBytes(16).toString('hex');
 
-interface Process {
-  output(): string;
-  kill(): void;
-}
-
-/** `npm run api`: the API process, pointed at the test system's database, Temporal and fake Twilio. */
-function startApiProcess(port: number, baseUrl: string): Process {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['api/server.ts'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      PUBLIC_BASE_URL: baseUrl,
-      DATABASE_URL: system().databaseUrl,
-      TEMPORAL_ADDRESS: system().config.temporal.address!,
-      TEMPORAL_TASK_QUEUE: system().config.temporal.taskQueue,
-      TWILIO_ACCOUNT_SID: system().twilio.accountSid,
-      TWILIO_AUTH_TOKEN: system().twilio.authToken,
-      TWILIO_API_BASE_URL: system().twilio.baseUrl,
-      LINK_SIGNING_SECRET: SECRET,
-      LOG_LEVEL: 'trace',
-    },
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return {
-    output: () => output,
-    kill() {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    },
-  };
-}
-
-let api: Process | undefined;
+let api: ApiProcess | undefined;
 let worker: WorkerProcess | undefined;
 afterAll(() => {
   api?.kill();
@@ -83,12 +40,12 @@ interface Reply {
 test('a whole lifecycle at LOG_LEVEL=trace logs no phone number, email address, name or message body in full', async () => {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  api = startApiProcess(port, baseUrl);
   worker = startWorkerProcess(system(), {
     logLevel: 'trace',
     captureStderr: true,
-    env: { PUBLIC_BASE_URL: baseUrl, LINK_SIGNING_SECRET: SECRET },
+    env: { PUBLIC_BASE_URL: baseUrl, LINK_SIGNING_SECRET: TEST_LINK_SIGNING_SECRET },
   });
+  api = await startApiProcess(system(), { publicBaseUrl: baseUrl, port, logLevel: 'trace' });
   const requestIds: string[] = [];
   const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${baseUrl}${route}`, {
@@ -133,8 +90,6 @@ test('a whole lifecycle at LOG_LEVEL=trace logs no phone number, email address, 
   };
   const client = { name: NAME, phone: PHONE, email: EMAIL, smsConsent: true, emailConsent: true };
   const stateOf = async (id: string) => (await call('GET', `/v1/appointments/${id}`)).body as AppointmentJson;
-
-  await eventually(() => fetch(`${baseUrl}/healthz`).then((r) => r.ok), 60_000, 'the API process to listen');
 
   // An SMS reminder, sent and delivered; the caller's own request id is kept.
   const created = await call(
@@ -210,14 +165,14 @@ test('a whole lifecycle at LOG_LEVEL=trace logs no phone number, email address, 
     () =>
       Promise.resolve(
         workflowIds.every((id) => worker!.stdout().includes(`"workflowId":"${id}"`)) &&
-          requestIds.every((id) => api!.output().includes(`"requestId":"${id}"`)),
+          requestIds.every((id) => api!.stdout().includes(`"requestId":"${id}"`)),
       ),
     30_000,
     'the API and the worker to log every request and both workflows',
   ).catch(() => {
     // Searched all the same: the assertions below name what is missing.
   });
-  const capture = `${api.output()}\n${worker.stdout()}`;
+  const capture = `${api.stdout()}\n${worker.stdout()}`;
   // LOG_PRIVACY_CAPTURE=<file> keeps the capture, to read what a failure found.
   if (process.env.LOG_PRIVACY_CAPTURE) writeFileSync(process.env.LOG_PRIVACY_CAPTURE, capture);
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../devenv/ports';
-import { eventually } from './system';
+import { eventually, TEST_LINK_SIGNING_SECRET } from './system';
 import { terminateProcess, TSX_LOADER, type ProcessExit, type WorkerTarget } from './worker-process';
 
 // The API as a deployment runs it: `api/server.ts` in a process of its own (one replica behind
@@ -41,7 +41,7 @@ export async function startApiProcess(
       TWILIO_ACCOUNT_SID: target.twilio.accountSid,
       TWILIO_AUTH_TOKEN: target.twilio.authToken,
       TWILIO_API_BASE_URL: target.twilio.baseUrl,
-      LINK_SIGNING_SECRET: 'test-link-signing-secret-0123456789abcdef',
+      LINK_SIGNING_SECRET: TEST_LINK_SIGNING_SECRET,
       LOG_LEVEL: options.logLevel ?? 'info',
     },
   });

@@ -96,6 +96,9 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
+/** Signs confirm links in the test system and in the API and worker processes tests start beside it. */
+export const TEST_LINK_SIGNING_SECRET = 'test-link-signing-secret-0123456789abcdef';
+
 export interface TestSystemOptions {
   worker?: boolean;
   /** A Temporal of the test's own (e.g. a dev server with its Web UI) instead of globalSetup's. */
@@ -126,7 +129,7 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
     twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
     sendgrid: { apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl },
     sendgridWebhookPublicKey: null,
-    linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
+    linkSigningSecret: TEST_LINK_SIGNING_SECRET,
     logLevel: 'silent',
     workerHttpPort: 0,
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
