@@ -1,17 +1,13 @@
 import {
-  ActivityCancellationType,
-  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   isCancellation,
   log,
   patched,
-  proxyActivities,
   proxySinks,
   setCurrentDetails,
   setHandler,
@@ -19,16 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
-import type { Activities } from '../activities';
-import {
-  SEND_REJECTED,
-  SMS_SEND_ATTEMPT_TIMEOUT_MS,
-  SMS_SEND_HEARTBEAT_TIMEOUT_MS,
-  type MetricsSinks,
-  type SendMessageInput,
-  type SendRejection,
-  type SendResult,
-} from '../activities/contracts';
+import { type MetricsSinks, type SendMessageInput, type SendResult } from '../activities/contracts';
 import type { AppointmentView, Channel, RecipientRole, Reminder, ReminderReason } from '../domain/appointment';
 import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
@@ -54,44 +41,8 @@ import {
   rescheduleUpdate,
   stateQuery,
 } from './messages';
+import { activitiesWith, RECORDING, sendActivities, sendFailure, SETTLEMENT } from './activity-calls';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
-
-// The projection is retried for about ten minutes, not forever: a row the database refuses
-// must not keep the workflow from its reminders (the next change writes it again).
-const PROJECTION: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 15 },
-};
-
-// Asking the provider about a send that ended unanswered: a few tries over a few minutes.
-const SETTLEMENT: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
-};
-
-/** Activities whose every call carries `summary`, the line staff read in the Temporal UI. */
-export function activitiesWith(options: ActivityOptions, summary: string) {
-  return proxyActivities<Activities>({ ...options, summary });
-}
-
-/**
- * Gateway sends retry transient failures with backoff until the appointment starts, and no
- * longer. A send the workflow stops (the reminder is no longer wanted, or its details
- * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
- * are sized like SMS: one provider call, the same reconciliation before a retry.
- */
-export function sendActivities(deadlineMs: number, summary: string) {
-  return proxyActivities<Activities>({
-    summary,
-    startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
-    // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
-    // only with a whole gateway call left of that span, so a retry never overlaps it.
-    heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS,
-    scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
-    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
-}
 
 const { metrics } = proxySinks<MetricsSinks>();
 
@@ -224,7 +175,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       { key: AppointmentStartsAtKey, value: new Date(current.startsAt) },
     ]);
     try {
-      await activitiesWith(PROJECTION, ACTIVITY_SUMMARIES.recordStatus(current.status)).recordAppointment({
+      await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordStatus(current.status)).recordAppointment({
         workflowId,
         status: current.status,
         startsAt: current.startsAt,
@@ -472,7 +423,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   // Added after the first histories were recorded: patched() keeps those replaying.
   if (changed('record-final-view', 1)) {
     try {
-      await activitiesWith(PROJECTION, ACTIVITY_SUMMARIES.recordFinalView(view().status)).recordFinalView({
+      await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordFinalView(view().status)).recordFinalView({
         workflowId,
         view: view(),
         journal: lifecycle.decisions,
@@ -518,43 +469,4 @@ function asFailure<T>(action: () => T): T {
     if (err instanceof LifecycleError) throw ApplicationFailure.nonRetryable(err.message, err.type, err.field);
     throw err;
   }
-}
-
-interface SendFailure {
-  reason: ReminderReason;
-  explanation: string;
-  messageId: string | null;
-  /** The provider refused it for good (a retry or a later attempt would be refused too). */
-  permanent: boolean;
-}
-
-/**
- * The ends of a send the workflow records instead of failing: the gateway refused the message
- * for good, or it stayed unreachable until the appointment started. Anything else is a bug.
- */
-export function sendFailure(err: unknown): SendFailure | null {
-  if (!(err instanceof ActivityFailure)) return null;
-  const rejectionTypes: (string | null | undefined)[] = Object.values(SEND_REJECTED);
-  if (err.cause instanceof ApplicationFailure && rejectionTypes.includes(err.cause.type)) {
-    const rejection = err.cause.details?.[0] as SendRejection | undefined;
-    if (rejection) {
-      return {
-        reason: rejection.reason,
-        explanation: rejection.explanation,
-        messageId: rejection.messageId,
-        permanent: true,
-      };
-    }
-  }
-  // An attempt still running at the deadline ends as a TimeoutFailure; attempts that kept
-  // failing fast end with the last one's failure and retryState TIMEOUT.
-  if (err.cause instanceof TimeoutFailure || err.retryState === RetryState.TIMEOUT) {
-    return {
-      reason: 'gateway_unavailable',
-      explanation: 'the gateway could not be reached in time',
-      messageId: null,
-      permanent: false,
-    };
-  }
-  return null;
 }

@@ -8,11 +8,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
 import type { RecordCustomMessageEndInput, SendMessageInput, SendResult } from '../activities/contracts';
 import { cancelRefusal, NOT_SENT_WORDS } from '../domain/custom-message';
 import { CUSTOM_MESSAGE_SUMMARIES, customMessageCurrentDetails } from '../domain/workflow-summaries';
-import { activitiesWith, sendActivities, sendFailure } from './appointment';
+import { activitiesWith, RECORDING, sendActivities, sendFailure, SETTLEMENT } from './activity-calls';
 import {
   cancelCustomMessageUpdate,
   customMessageStateQuery,
@@ -27,16 +26,6 @@ import {
 
 /** How long an unlinked message keeps retrying a provider that is down; a linked one stops at its appointment's start. */
 const UNLINKED_SEND_WINDOW_MS = 24 * 3_600_000;
-
-const RECORDING: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 15 },
-};
-
-const SETTLEMENT: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
-};
 
 export async function customMessageWorkflow(input: CustomMessageWorkflowInput): Promise<CustomMessageState> {
   const { workflowId } = workflowInfo();

@@ -11,8 +11,7 @@ import {
   type RunningTemporalServer,
 } from '../../devenv/temporal-server';
 import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { PUBLIC_BASE_URL, startProcessCluster, type ProcessCluster } from '../support/process-cluster';
-import { startSteadyLoad } from '../support/steady-load';
+import { startClusterLoad, startProcessCluster, type ProcessCluster } from '../support/process-cluster';
 import { judgeSteadyLoad, KEPT_EVERY_PROMISE } from '../support/steady-load-verdict';
 import { useTestSystem } from '../support/system';
 
@@ -85,25 +84,11 @@ describeWithServer('two workers and two API replicas on the full Temporal server
 
   test('every reminder is sent once, every reply applied, and both workers and both replicas did the work', async () => {
     const processes = cluster!;
-    const load = startSteadyLoad({
-      backends: () => processes.backends(),
-      publicBaseUrl: PUBLIC_BASE_URL,
-      apiKey: system().apiKey,
-      twilio: system().twilio,
-      practiceNumber: system().smsFrom,
-      createsPerSecond: 2,
-      reminderDueMs: 6_000,
-      idPrefix: 'CLUSTER',
-    });
+    const load = startClusterLoad(processes, system(), 'CLUSTER');
     await new Promise((resolve) => setTimeout(resolve, 25_000));
     await load.finish(90_000);
 
-    const verdict = await judgeSteadyLoad(load, {
-      twilio: system().twilio,
-      prisma: system().prisma,
-      temporal: system().temporal,
-      status: async (id) => (await system().api('GET', `/v1/appointments/${id}`)).body.status,
-    });
+    const verdict = await judgeSteadyLoad(load, system());
     expect(verdict).toMatchObject(KEPT_EVERY_PROMISE);
     expect(verdict.creates).toBeGreaterThanOrEqual(30);
     expect(verdict.replies).toBe(verdict.creates);

@@ -1,6 +1,6 @@
 import { SHUTDOWN_DEADLINE_MS } from '../../lib/shutdown';
-import { PUBLIC_BASE_URL, startProcessCluster, type ProcessCluster } from '../support/process-cluster';
-import { NO_ANSWER, startSteadyLoad } from '../support/steady-load';
+import { startClusterLoad, startProcessCluster, type ProcessCluster } from '../support/process-cluster';
+import { NO_ANSWER } from '../support/steady-load';
 import { judgeSteadyLoad, KEPT_EVERY_PROMISE } from '../support/steady-load-verdict';
 import { inFuture, useTestSystem } from '../support/system';
 import type { ProcessExit } from '../support/worker-process';
@@ -31,16 +31,7 @@ function expectGraceful(exit: ProcessExit): void {
 
 test('a rolling restart of every API replica and worker under steady creates and replies loses and doubles nothing', async () => {
   const processes = cluster!;
-  const load = startSteadyLoad({
-    backends: () => processes.backends(),
-    publicBaseUrl: PUBLIC_BASE_URL,
-    apiKey: system().apiKey,
-    twilio: system().twilio,
-    practiceNumber: system().smsFrom,
-    createsPerSecond: 2,
-    reminderDueMs: 6_000,
-    idPrefix: 'ROLL',
-  });
+  const load = startClusterLoad(processes, system(), 'ROLL');
   await sleep(4_000);
   const exits = [];
   exits.push(await processes.restartWorker(0));
@@ -51,12 +42,7 @@ test('a rolling restart of every API replica and worker under steady creates and
   await load.finish(90_000);
 
   for (const exit of exits) expectGraceful(exit);
-  const verdict = await judgeSteadyLoad(load, {
-    twilio: system().twilio,
-    prisma: system().prisma,
-    temporal: system().temporal,
-    status: async (id) => (await system().api('GET', `/v1/appointments/${id}`)).body.status,
-  });
+  const verdict = await judgeSteadyLoad(load, system());
   expect(verdict).toMatchObject(KEPT_EVERY_PROMISE);
   // Each replica left the load balancer before its SIGTERM: no request was refused or cut (a
   // client giving up on a slow answer, on a loaded machine, is retried and is not a cut).

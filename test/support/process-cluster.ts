@@ -1,4 +1,5 @@
-import { eventually } from './system';
+import { startSteadyLoad, type SteadyLoad } from './steady-load';
+import { eventually, type TestSystem } from './system';
 import { startApiProcess, type ApiProcess } from './api-process';
 import { startWorkerProcess, type ProcessExit, type WorkerProcess, type WorkerTarget } from './worker-process';
 
@@ -83,4 +84,18 @@ export async function startProcessCluster(
       for (const process of [...apis, ...workers]) process.kill();
     },
   };
+}
+
+/** The steady stream both multi-process tests run: 2 creates/s, each reminder due 6 s later and answered "C", over the live replicas. */
+export function startClusterLoad(cluster: ProcessCluster, system: TestSystem, idPrefix: string): SteadyLoad {
+  return startSteadyLoad({
+    backends: () => cluster.backends(),
+    publicBaseUrl: PUBLIC_BASE_URL,
+    apiKey: system.apiKey,
+    twilio: system.twilio,
+    practiceNumber: system.smsFrom,
+    createsPerSecond: 2,
+    reminderDueMs: 6_000,
+    idPrefix,
+  });
 }

@@ -1,7 +1,5 @@
-import type { Client } from '@temporalio/client';
-import type { PrismaClient } from '../../db/client';
-import type { FakeTwilio } from './fake-twilio';
 import { isSuccess, type SteadyLoad } from './steady-load';
+import type { TestSystem } from './system';
 
 // What a steady load proves at its end, from the fake Twilio's records, the database and
 // Temporal: each list names the appointments that broke a promise, so a failing test says which.
@@ -27,13 +25,7 @@ export interface LoadVerdict {
 
 export async function judgeSteadyLoad(
   load: SteadyLoad,
-  deps: {
-    twilio: FakeTwilio;
-    prisma: PrismaClient;
-    temporal: Client;
-    /** The appointment's status as the API reports it. */
-    status(appointmentId: string): Promise<string | undefined>;
-  },
+  deps: Pick<TestSystem, 'twilio' | 'prisma' | 'temporal' | 'api'>,
 ): Promise<LoadVerdict> {
   const creates = load.requests.filter((r) => r.kind === 'create');
   const replies = load.requests.filter((r) => r.kind === 'reply');
@@ -64,7 +56,8 @@ export async function judgeSteadyLoad(
 
   const replyNotApplied: string[] = [];
   for (const reply of replies.filter((r) => isSuccess(r.status))) {
-    const status = await deps.status(reply.appointmentId);
+    // The appointment's status as the API reports it.
+    const { status } = (await deps.api('GET', `/v1/appointments/${reply.appointmentId}`)).body;
     if (status !== 'confirmed') replyNotApplied.push(`${reply.appointmentId} (${status ?? 'unknown'})`);
   }
 
