@@ -106,7 +106,7 @@ export class CustomMessageService {
         idempotencyKey: customMessageWorkflowId(practice.id, id),
       },
     });
-    await ensureCustomMessageStarted(this.deps, row);
+    await ensureCustomMessageStarted(this.deps, row, { practice, appointment: linked });
     return this.json(row.id);
   }
 
@@ -194,16 +194,26 @@ export class CustomMessageService {
  * it. Safe to repeat and to race: a running workflow with the id is adopted (USE_EXISTING),
  * and a closed one is never started again (REJECT_DUPLICATE).
  */
-export async function ensureCustomMessageStarted(deps: WorkflowStartDeps, row: MessageRow): Promise<void> {
+export async function ensureCustomMessageStarted(
+  deps: WorkflowStartDeps,
+  row: MessageRow,
+  /** The row's practice and appointment when the caller has them at hand (a send); else they are read. */
+  known?: {
+    practice: { name: string; timeZone: string };
+    appointment: { externalId: string; startsAt: Date } | null;
+  },
+): Promise<void> {
   if (row.workflowId) return;
   const workflowId = customMessageWorkflowId(row.practiceId, row.id);
-  const appointment = row.appointmentId
-    ? await deps.prisma.appointment.findUnique({ where: { id: row.appointmentId } })
-    : null;
-  const practice = await deps.prisma.practice.findUniqueOrThrow({
-    where: { id: row.practiceId },
-    select: { name: true, timeZone: true },
-  });
+  const { practice, appointment } = known ?? {
+    practice: await deps.prisma.practice.findUniqueOrThrow({
+      where: { id: row.practiceId },
+      select: { name: true, timeZone: true },
+    }),
+    appointment: row.appointmentId
+      ? await deps.prisma.appointment.findUnique({ where: { id: row.appointmentId } })
+      : null,
+  };
   const input: CustomMessageWorkflowInput = {
     practiceId: row.practiceId,
     messageId: row.id,
