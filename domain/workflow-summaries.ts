@@ -3,7 +3,7 @@ import { initials } from '../lib/mask';
 import type { AppointmentView, Channel, RecipientRole, Reminder } from './appointment';
 import { REASON_WORDS } from './appointment-log';
 import type { CustomMessageStatus } from './custom-message';
-import { formatAppointmentTime } from './date-format';
+import { formatAppointmentTime as when } from './date-format';
 
 // What staff read in the Temporal UI: the one-line summary of each workflow (fixed at start),
 // a summary on every timer and activity, and the current details (markdown, kept up to date
@@ -11,8 +11,7 @@ import { formatAppointmentTime } from './date-format';
 
 export interface AppointmentSummaryFacts {
   practiceId: string;
-  /** null: the practice row was not at hand; its id stands in. */
-  practiceName: string | null;
+  practiceName: string;
   appointmentId: string;
   startsAt: string;
   timeZone: string;
@@ -33,14 +32,6 @@ export function describeBefore(before: string): string {
   return words.length === 0 ? 'at once' : words.join(' ');
 }
 
-function when(iso: string, timeZone: string): string {
-  return formatAppointmentTime(iso, timeZone);
-}
-
-function practiceLabel(facts: Pick<AppointmentSummaryFacts, 'practiceId' | 'practiceName'>): string {
-  return facts.practiceName ?? facts.practiceId;
-}
-
 /** Markdown lines kept together (a hard break each): the UI shows the details in a small panel. */
 function markdownLines(lines: string[]): string {
   return lines.join('  \n');
@@ -49,7 +40,7 @@ function markdownLines(lines: string[]): string {
 /** "Studio Bianchi · A-1001 · Tue 1 Dec at 09:30 (Europe/Rome) · client M. R." */
 export function appointmentWorkflowSummary(facts: AppointmentSummaryFacts): string {
   return [
-    practiceLabel(facts),
+    facts.practiceName,
     facts.appointmentId,
     `${when(facts.startsAt, facts.timeZone)} (${facts.timeZone})`,
     `client ${initials(facts.clientName) || '?'}`,
@@ -62,7 +53,7 @@ export function appointmentWorkflowDetails(
 ): string {
   const plan = facts.reminders.map((r) => `${CHANNEL_WORDS[r.channel]} ${describeBefore(r.before)} before`);
   return markdownLines([
-    `**Practice:** ${practiceLabel(facts)} (\`${facts.practiceId}\`)`,
+    `**Practice:** ${facts.practiceName} (\`${facts.practiceId}\`)`,
     `**Appointment:** ${facts.appointmentId}, booked for ${when(facts.startsAt, facts.timeZone)} (${facts.timeZone})`,
     `**Client:** ${initials(facts.clientName) || '?'}`,
     `**Reminders booked:** ${plan.length > 0 ? plan.join(', ') : 'none'}`,
@@ -136,7 +127,7 @@ function outcome(reminder: Reminder): string {
 
 export interface CustomMessageSummaryFacts {
   practiceId: string;
-  practiceName: string | null;
+  practiceName: string;
   channel: Channel;
   recipient: RecipientRole;
   scheduledFor: string;
@@ -151,7 +142,7 @@ function customLabel(facts: Pick<CustomMessageSummaryFacts, 'channel' | 'recipie
 /** "Studio Bianchi · custom SMS to client · due Tue 1 Dec at 09:30 (Europe/Rome) · appointment A-1001" */
 export function customMessageWorkflowSummary(facts: CustomMessageSummaryFacts): string {
   return [
-    practiceLabel(facts),
+    facts.practiceName,
     customLabel(facts),
     `due ${when(facts.scheduledFor, facts.timeZone)} (${facts.timeZone})`,
     ...(facts.appointmentId ? [`appointment ${facts.appointmentId}`] : []),

@@ -61,7 +61,6 @@ test('the workflow summary names practice, appointment, local start and initials
   expect(appointmentWorkflowSummary(facts)).toBe(
     'Studio Bianchi · A-1001 · Tue 1 Dec at 09:30 (Europe/Rome) · client M. R.',
   );
-  expect(appointmentWorkflowSummary({ ...facts, practiceName: null })).toContain('clinic · A-1001');
   const details = appointmentWorkflowDetails({
     ...facts,
     reminders: [
