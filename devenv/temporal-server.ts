@@ -4,11 +4,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import { TemporalUnavailableError, findExecutable, isExecutableFile } from './temporal-cli';
 import { elapsed, goInstall } from './go-install';
 import { isPortFree } from './ports';
+import { ensureSearchAttributes } from '../workflows/search-attribute-registration';
+import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 // The full Temporal server (frontend, history, matching and worker services in one process)
 // persisted in PostgreSQL: what a production cluster and our compose file's `temporal` service
@@ -247,11 +248,11 @@ export async function startTemporalServer(options: {
   env: TemporalServerEnv;
   /** The server's root: config/docker.yaml is written here. */
   workDir: string;
+  /** Created if missing, with the contract's search attributes registered. */
   namespace: string;
-  searchAttributes: ReadonlyArray<{ name: string; type: SearchAttributeType }>;
   log: (line: string) => void;
 }): Promise<RunningTemporalServer> {
-  const { tools, env, workDir, namespace, searchAttributes, log } = options;
+  const { tools, env, workDir, namespace, log } = options;
   mkdirSync(path.join(workDir, 'config'), { recursive: true });
   cpSync(tools.configTemplate, path.join(workDir, 'config', 'docker.yaml'));
   if (env.DYNAMIC_CONFIG_FILE_PATH && !existsSync(env.DYNAMIC_CONFIG_FILE_PATH)) {
@@ -294,7 +295,7 @@ export async function startTemporalServer(options: {
   const address = `127.0.0.1:${env.FRONTEND_GRPC_PORT ?? '7233'}`;
   try {
     await Promise.race([
-      prepare(address, namespace, searchAttributes),
+      prepare(address, namespace),
       exit.then(() => {
         throw new Error('exited before it was ready');
       }),
@@ -309,11 +310,7 @@ export async function startTemporalServer(options: {
   return { address, output: () => output, stop };
 }
 
-async function prepare(
-  address: string,
-  namespace: string,
-  searchAttributes: ReadonlyArray<{ name: string; type: SearchAttributeType }>,
-): Promise<void> {
+async function prepare(address: string, namespace: string): Promise<void> {
   const connection = await retry(() => Connection.connect({ address, connectTimeout: 1_000 }));
   try {
     await retry(async () => {
@@ -327,16 +324,9 @@ async function prepare(
       }
     });
     await retry(async () => {
-      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-      const missing = searchAttributes.filter((key) => !(key.name in (customAttributes ?? {})));
-      if (missing.length === 0) return;
-      await connection.operatorService.addSearchAttributes({
-        namespace,
-        searchAttributes: Object.fromEntries(
-          missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
-        ),
-      });
-      throw new Error(`search attributes just added: ${missing.map((key) => key.name).join(', ')}`);
+      // The worker's own registration; a repeat proves the ones it just added are listed.
+      const added = await ensureSearchAttributes(connection, namespace);
+      if (added.length > 0) throw new Error(`search attributes just added: ${added.join(', ')}`);
     });
     // Started and terminated at once: proves the namespace and its search attributes are live
     // on the history service, not only in the frontend's answers.
@@ -345,9 +335,9 @@ async function prepare(
       const handle = await client.workflow.start('ReadinessProbe', {
         taskQueue: 'readiness-probe',
         workflowId: `readiness-probe-${Date.now()}`,
-        typedSearchAttributes: searchAttributes
-          .filter((key) => key.type === SearchAttributeType.KEYWORD)
-          .map((key) => ({ key: defineSearchAttributeKey(key.name, SearchAttributeType.KEYWORD), value: 'probe' })),
+        typedSearchAttributes: APPOINTMENT_SEARCH_ATTRIBUTES.filter(
+          (key) => key.type === SearchAttributeType.KEYWORD,
+        ).map((key) => ({ key: defineSearchAttributeKey(key.name, SearchAttributeType.KEYWORD), value: 'probe' })),
       });
       await handle.terminate('readiness probe');
     });

@@ -10,7 +10,6 @@ import {
   startTemporalServer,
   type RunningTemporalServer,
 } from '../../devenv/temporal-server';
-import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { startClusterLoad, startProcessCluster, type ProcessCluster } from '../support/process-cluster';
 import { judgeSteadyLoad, KEPT_EVERY_PROMISE } from '../support/steady-load-verdict';
 import { useTestSystem } from '../support/system';
@@ -64,7 +63,6 @@ describeWithServer('two workers and two API replicas on the full Temporal server
       env,
       workDir,
       namespace: 'default',
-      searchAttributes: APPOINTMENT_SEARCH_ATTRIBUTES,
       log: () => {},
     });
   }, 120_000);
