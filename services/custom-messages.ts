@@ -5,8 +5,8 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { PrismaClient } from '../db/client';
 import { endUnsentMessage } from '../db/custom-messages';
+import { practiceMessage, type MessageRow } from '../db/practice-message';
 import type { AppointmentDetails, Channel, RecipientRole } from '../domain/appointment';
 import {
   addressProblem,
@@ -17,7 +17,6 @@ import {
   type CustomMessageRequest,
   type ResendMessageRequest,
 } from '../domain/custom-message';
-import { isUuid } from '../domain/fields';
 import { quietHoursOf } from '../domain/practice';
 import { countSegments } from '../domain/segments';
 import { customMessageWorkflowSummary } from '../domain/workflow-summaries';
@@ -39,8 +38,6 @@ import { messageColumns, messageJson, type MessageJson } from './message-log';
 // and its `workflowId` is set only once Temporal confirmed the start. Until then, a cancel of
 // the message and the worker's periodic repair start it, so a request that stopped between
 // the two still sends its message, once (the workflow id is the message's).
-
-type MessageRow = NonNullable<Awaited<ReturnType<PrismaClient['message']['findUnique']>>>;
 
 interface Practice {
   id: string;
@@ -112,12 +109,12 @@ export class CustomMessageService {
 
   /** Any message of the practice; another practice's is a 404. */
   async message(practiceId: string, messageId: string): Promise<MessageJson> {
-    return this.json((await this.row(practiceId, messageId)).id);
+    return this.json((await practiceMessage(this.deps.prisma, practiceId, messageId)).id);
   }
 
   /** Cancels a custom message that has not begun to go out; repeating it answers the same. */
   async cancel(practiceId: string, messageId: string): Promise<MessageJson> {
-    const row = await this.row(practiceId, messageId);
+    const row = await practiceMessage(this.deps.prisma, practiceId, messageId);
     if (row.direction !== 'outbound' || row.purpose !== 'custom') {
       throw new ConflictError(
         'Only custom messages can be cancelled; a reminder follows its appointment (change or cancel the appointment).',
@@ -145,7 +142,7 @@ export class CustomMessageService {
 
   /** The same text again as a new message, now, to `to` when given (a client who changed numbers). */
   async resend(practice: Practice, messageId: string, request: ResendMessageRequest): Promise<MessageJson> {
-    const original = await this.row(practice.id, messageId);
+    const original = await practiceMessage(this.deps.prisma, practice.id, messageId);
     if (original.direction !== 'outbound') {
       throw new ConflictError('Only messages the practice sent can be resent; this one was received.');
     }
@@ -171,14 +168,6 @@ export class CustomMessageService {
     });
     // Another practice's appointment is indistinguishable from a missing one.
     if (!row) throw new NotFoundError(`No appointment "${appointmentId}".`);
-    return row;
-  }
-
-  private async row(practiceId: string, messageId: string): Promise<MessageRow> {
-    const row = isUuid(messageId)
-      ? await this.deps.prisma.message.findFirst({ where: { id: messageId, practiceId } })
-      : null;
-    if (!row) throw new NotFoundError(`No message "${messageId}".`);
     return row;
   }
 

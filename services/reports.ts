@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import type { PrismaClient } from '../db/client';
+import { practiceMessage } from '../db/practice-message';
 import { attentionRows, countReminderReport, type AttentionAppointmentRow } from '../db/reports';
 import type { AppointmentStatus } from '../domain/appointment';
-import { isUuid } from '../domain/fields';
 import {
   ATTENTION_HORIZON_MS,
   appointmentAttention,
@@ -13,7 +13,7 @@ import {
   type ReminderReport,
   type ReminderReportQuery,
 } from '../domain/reports';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
+import { ConflictError, ValidationError } from '../lib/errors';
 
 // The staff reports: counted and listed in SQL (db/reports.ts), judged and ordered by the rules
 // of domain/reports.ts.
@@ -128,10 +128,7 @@ export class ReportService {
     messageId: string,
     now = new Date(),
   ): Promise<{ id: string; needsReview: false; reviewedAt: string }> {
-    const row = isUuid(messageId)
-      ? await this.deps.prisma.message.findFirst({ where: { id: messageId, practiceId } })
-      : null;
-    if (!row) throw new NotFoundError(`No message ${messageId}.`);
+    const row = await practiceMessage(this.deps.prisma, practiceId, messageId);
     if (row.direction !== 'inbound') throw new ConflictError('Only a received reply can be marked reviewed.');
     // Conditional, so marking it twice keeps the first time; a reply flagged again after a
     // review (a late "C" the appointment refused) is reviewed anew.
