@@ -61,6 +61,12 @@ export interface SendMessageInput {
   custom?: { text: string; subject: string | null };
   /** Null for a custom message linked to no appointment. */
   appointment: MessageAppointment | null;
+  /**
+   * The appointment's status moves from `from` to `to` once this message is sent: the send
+   * writes the workflow's projection with the message, which spares the workflow an activity
+   * (a billed action) of its own. Absent: the send leaves the appointment as it is.
+   */
+  statusOnSent?: { from: AppointmentStatus; to: AppointmentStatus };
 }
 
 /** The appointment a message is about, as its texts name it. */
@@ -131,6 +137,8 @@ export interface RecordFinalViewInput {
   view: AppointmentView;
   /** The decisions for the appointment log; absent in histories from before it was kept. */
   journal?: JournalEntry[];
+  /** The projection as the workflow ended, when it changed since last recorded: one write, one activity. */
+  projection?: Omit<RecordAppointmentInput, 'workflowId'>;
 }
 
 /**

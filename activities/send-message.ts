@@ -135,7 +135,7 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
       return { outcome: 'credit_exhausted' };
     if (existing && (existing.status === SENDING || existing.status === RETRYING)) {
       context.heartbeat('reconciling');
-      const adopted = await adoptOrRefuse(gateway, existing);
+      const adopted = await adoptOrRefuse(gateway, existing, input);
       if (adopted) return adopted;
     }
     // Opt-outs are replies to texts: they stop SMS, not email.
@@ -220,7 +220,7 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
         channel === 'sms' ? 'SmsGatewayUnavailable' : 'EmailGatewayUnavailable',
       );
     }
-    const recorded = await recordSent(row.id, sent);
+    const recorded = await recordSent(row.id, sent, input);
     if (recorded) return recorded;
     // Another row's reconciliation adopted this very message between the provider's answer
     // and this write (it had seen it unowned). The row stays `sending`, so the next attempt
@@ -238,7 +238,12 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
    * same text to the same number, so which row records which changes nothing the client
    * sees, and each row still ends with exactly one message of its own.
    */
-  async function adoptProviderMessage(gateway: MessageGateway, row: MessageRow): Promise<SendResult | null> {
+  async function adoptProviderMessage(
+    gateway: MessageGateway,
+    row: MessageRow,
+    /** The send asking, whose projection is written with the adoption; none when only settling. */
+    input?: SendMessageInput,
+  ): Promise<SendResult | null> {
     const candidates = await gateway.findSent({
       to: row.to,
       from: row.from,
@@ -263,7 +268,7 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
     // A candidate can be taken by a concurrent reconciliation between the read above and
     // the write: then the next one is tried, so the loop ends with the candidates.
     for (const candidate of unowned) {
-      const adopted = await recordSent(row.id, candidate);
+      const adopted = await recordSent(row.id, candidate, input);
       if (adopted) return adopted;
     }
     return null;
@@ -274,9 +279,13 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
    * asked (SendGrid without its Email Activity add-on) gets no second attempt: the row is
    * refused, since a message that may have gone out must never go out twice.
    */
-  async function adoptOrRefuse(gateway: MessageGateway, row: MessageRow): Promise<SendResult | null> {
+  async function adoptOrRefuse(
+    gateway: MessageGateway,
+    row: MessageRow,
+    input: SendMessageInput,
+  ): Promise<SendResult | null> {
     try {
-      return await adoptProviderMessage(gateway, row);
+      return await adoptProviderMessage(gateway, row, input);
     } catch (err) {
       if (!(err instanceof GatewayError) || !err.permanent) throw err;
       await markRefused(row, err.code, err.explanation);
@@ -352,27 +361,43 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
   }
 
   /** Records the provider's message on the row; null when another row already owns it. */
-  async function recordSent(messageId: string, sent: SentMessage): Promise<SendResult | null> {
+  async function recordSent(
+    messageId: string,
+    sent: SentMessage,
+    input?: Pick<SendMessageInput, 'workflowId' | 'statusOnSent'>,
+  ): Promise<SendResult | null> {
     const row = await prisma.message.findUniqueOrThrow({ where: { id: messageId } });
     // A provider report can beat this write (SendGrid's events find the row by its id before
     // the provider id is on it): the status it set is newer than the send's answer, so it stays.
     const reported = statusHistoryOf(row.statusHistory).length > 0;
+    // Only from the status the workflow last recorded: a retried attempt never moves it back.
+    const projection = input?.statusOnSent
+      ? [
+          prisma.appointment.updateMany({
+            where: { workflowId: input.workflowId, status: input.statusOnSent.from },
+            data: { status: input.statusOnSent.to },
+          }),
+        ]
+      : [];
     try {
-      await prisma.message.update({
-        where: { id: messageId },
-        data: {
-          providerId: sent.providerId,
-          sentAt: new Date(),
-          ...(reported
-            ? {}
-            : {
-                status: sent.status,
-                errorCode: null,
-                errorMessage: null,
-                statusHistory: appended(row, { status: sent.status, errorCode: null }),
-              }),
-        },
-      });
+      await prisma.$transaction([
+        prisma.message.update({
+          where: { id: messageId },
+          data: {
+            providerId: sent.providerId,
+            sentAt: new Date(),
+            ...(reported
+              ? {}
+              : {
+                  status: sent.status,
+                  errorCode: null,
+                  errorMessage: null,
+                  statusHistory: appended(row, { status: sent.status, errorCode: null }),
+                }),
+          },
+        }),
+        ...projection,
+      ]);
     } catch (err) {
       // provider_id is the only unique column this write sets.
       if (isUniqueViolation(err)) return null;

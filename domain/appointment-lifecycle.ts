@@ -595,12 +595,24 @@ export class AppointmentLifecycle {
   }
 
   private get status(): AppointmentStatus {
+    return this.statusWith(this.currentPlan());
+  }
+
+  /**
+   * The status the appointment will have once this reminder is sent, as things stand: the
+   * send records it with its message, so the move costs the workflow no activity of its own.
+   */
+  statusIfSent(reminderId: string): AppointmentStatus {
+    return this.statusWith(this.currentPlan().map((r) => (r.id === reminderId ? { ...r, state: 'sent' } : r)));
+  }
+
+  private statusWith(reminders: Reminder[]): AppointmentStatus {
     return deriveStatus({
       cancellation: this.cancellation,
       confirmation: this.confirmation,
       optedOut: this.optedOut,
       over: this.over,
-      reminders: this.currentPlan(),
+      reminders,
     });
   }
 

@@ -7,8 +7,12 @@
 //
 // `delivered`, `undelivered` and `failed` end the delivery: after `delivered` only `read` and
 // `spam_reported` can still be recorded (they do not undo the delivery), and after a failure
-// nothing is. Each status is recorded at most once, and the workflow is told the outcome once:
-// when the message first reaches `delivered` (or a status that implies it) or a failure.
+// nothing is. Each status is recorded at most once. The workflow is told of a reminder's
+// failure once, when it is first reported (a failure decides a fallback); a delivery decides
+// nothing, so the workflow is not told (a signal is a billed action) and the view shows it
+// from the message log (`withDeliveries`).
+
+import type { AppointmentView } from './appointment';
 
 /** A message status a provider report can set. */
 export type DeliveryStatus =
@@ -233,4 +237,22 @@ function providerText(value: unknown): string | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
   const text = value.trim();
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
+}
+
+/**
+ * The workflow's view with each sent reminder that its message's status reports delivered
+ * shown as `delivered`. `statuses` maps message ids to their status in the message log.
+ */
+export function withDeliveries(view: AppointmentView, statuses: ReadonlyMap<string, string>): AppointmentView {
+  const delivered = (messageId: string | null): boolean => {
+    const status = messageId === null ? undefined : statuses.get(messageId);
+    return status !== undefined && deliveryOutcome(status) === 'delivered';
+  };
+  if (!view.reminders.some((r) => r.state === 'sent' && delivered(r.messageId))) return view;
+  return {
+    ...view,
+    reminders: view.reminders.map((r) =>
+      r.state === 'sent' && delivered(r.messageId) ? { ...r, state: 'delivered' } : r,
+    ),
+  };
 }

@@ -13,12 +13,7 @@ import {
   APPOINTMENT_WORKFLOW_TYPE,
   type AppointmentWorkflowInput,
 } from '../workflows/messages';
-import {
-  AppointmentIdKey,
-  AppointmentStartsAtKey,
-  AppointmentStatusKey,
-  PracticeIdKey,
-} from '../workflows/search-attributes';
+import { startingSearchAttributes } from '../workflows/search-attributes';
 
 // An appointment is a row and a workflow, written in that order and not atomically: the row
 // keeps what the workflow is started with (`details`) and whether its start was confirmed
@@ -50,8 +45,8 @@ export async function ensureWorkflowStarted(
   row: AppointmentRow,
   /** The row's practice when the caller has it at hand (a create); else it is read. */
   known?: PracticeForStart,
-): Promise<void> {
-  if (row.workflowStartedAt) return;
+): Promise<StartedRun | null> {
+  if (row.workflowStartedAt) return null;
   if (!row.details) {
     // Only rows from before `details` existed lack it, and the migration confirmed their starts.
     throw new Error(`Appointment row ${row.id} has neither a confirmed workflow start nor the details to start one.`);
@@ -82,8 +77,9 @@ export async function ensureWorkflowStarted(
     timeZone: details.timeZone,
     clientName: details.client.name,
   };
+  let runId: string | null = null;
   try {
-    await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+    const handle = await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
       deps.temporal.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
         workflowId: row.workflowId,
         taskQueue: deps.taskQueue,
@@ -92,14 +88,10 @@ export async function ensureWorkflowStarted(
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: appointmentWorkflowSummary(facts),
         staticDetails: appointmentWorkflowDetails({ ...facts, reminders: details.reminders }),
-        typedSearchAttributes: [
-          { key: PracticeIdKey, value: input.practiceId },
-          { key: AppointmentIdKey, value: input.appointmentId },
-          { key: AppointmentStatusKey, value: 'scheduled' },
-          { key: AppointmentStartsAtKey, value: new Date(details.startsAt) },
-        ],
+        typedSearchAttributes: startingSearchAttributes(input),
       }),
     );
+    runId = handle.firstExecutionRunId;
   } catch (err) {
     // Only a closed workflow with this id refuses the start: it ran, which is all we need to know.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -110,6 +102,13 @@ export async function ensureWorkflowStarted(
     data: { workflowStartedAt: startedAt },
   });
   row.workflowStartedAt = startedAt;
+  return runId === null ? null : { input, runId };
+}
+
+/** The run a start began (or adopted: a run of this appointment already under way) and its input. */
+export interface StartedRun {
+  input: AppointmentWorkflowInput;
+  runId: string;
 }
 
 export interface RepairOptions extends WorkflowStartDeps {
@@ -141,7 +140,9 @@ export async function repairOrphanedAppointments(options: RepairOptions): Promis
   return startEach(
     rows,
     (row) => row.workflowId,
-    (row) => ensureWorkflowStarted(options, row),
+    async (row) => {
+      await ensureWorkflowStarted(options, row);
+    },
   );
 }
 

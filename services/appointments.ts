@@ -6,7 +6,7 @@ import { isOptedOut } from '../db/opt-outs';
 import { workflowIdFor, type AppointmentDetails, type AppointmentView } from '../domain/appointment';
 import type { JournalEntry } from '../domain/appointment-journal';
 import { composeAppointmentLog, type AppointmentLogEntry } from '../domain/appointment-log';
-import { statusHistoryOf } from '../domain/delivery-status';
+import { statusHistoryOf, withDeliveries } from '../domain/delivery-status';
 import type { CreateAppointmentRequest, RescheduleAppointmentRequest } from '../domain/appointment-request';
 import { normalizeStartsAt, STARTS_IN_PAST, startsInFuture } from '../domain/appointment-time';
 import { quietHoursOf, reminderPolicyOf, remindersWithRecipients } from '../domain/practice';
@@ -26,6 +26,7 @@ import {
   UPDATE_REJECTION,
   type CancelRequest,
 } from '../workflows/messages';
+import { startingLifecycle } from '../workflows/starting-lifecycle';
 import { ensureWorkflowStarted, type AppointmentRow, type WorkflowStartDeps } from './appointment-workflows';
 
 interface Practice {
@@ -58,18 +59,18 @@ export class AppointmentService {
     const { prisma } = this.deps;
     const where = { practiceId_externalId: { practiceId: practice.id, externalId: request.appointmentId } };
     const requestHash = hashRequest(request);
-    // A retry answers with what it created, even when the request would no longer pass the
-    // checks below (the client texted STOP since, the practice's policy changed).
-    const existing = await prisma.appointment.findUnique({ where });
-    if (existing) return { created: false, view: await this.retried(existing, requestHash) };
-
     const details = toDetails(practice, request);
-    const now = new Date();
-    if (!startsInFuture(details.startsAt, now))
-      throw new ValidationError([{ path: 'startsAt', message: STARTS_IN_PAST }]);
-    const optedOut = details.client.phone ? await isOptedOut(prisma, practice.id, details.client.phone) : false;
-    if (details.remindersEnabled) assertSendable(details, { now, optedOut, quietHours: quietHoursOf(practice) });
-    const { count } = await prisma.appointment.createMany({
+    const refusal = await this.refusal(practice, details);
+    if (refusal) {
+      // A retry answers with what it created, even when the request would no longer pass the
+      // checks (the client texted STOP since, the start time has passed).
+      const existing = await prisma.appointment.findUnique({ where });
+      if (existing) return { created: false, view: await this.retried(existing, requestHash) };
+      throw refusal;
+    }
+    // One round trip: the new row, or none when the appointment exists already (a retry, or
+    // identical creates at once, of which one inserts).
+    const [row] = await prisma.appointment.createManyAndReturn({
       data: {
         practiceId: practice.id,
         externalId: request.appointmentId,
@@ -83,14 +84,36 @@ export class AppointmentService {
         requestHash,
         details: details as unknown as Prisma.InputJsonValue,
       },
-      // Identical creates at once all get past the read above; one inserts, the others retry.
       skipDuplicates: true,
     });
-    const row = await prisma.appointment.findUniqueOrThrow({ where });
-    if (count === 0) return { created: false, view: await this.retried(row, requestHash) };
-    await this.rememberContact(practice.id, details);
-    await ensureWorkflowStarted(this.deps, row, practice);
-    return { created: true, view: await this.viewOf(row) };
+    if (!row) {
+      return {
+        created: false,
+        view: await this.retried(await prisma.appointment.findUniqueOrThrow({ where }), requestHash),
+      };
+    }
+    const [started] = await Promise.all([
+      ensureWorkflowStarted(this.deps, row, practice),
+      this.rememberContact(practice.id, details),
+    ]);
+    // The plan the workflow starts from, computed here from its input: waiting for the worker
+    // to run the new workflow and answer a query would make every create as slow as the
+    // busiest worker.
+    if (!started) return { created: true, view: await this.viewOf(row) };
+    const planned = startingLifecycle(started.input, () => new Date()).view(row.workflowId, started.runId);
+    return { created: true, view: this.withLink(planned) };
+  }
+
+  /** Why the appointment cannot be made as asked (its start has passed, nothing could be sent), or null. */
+  private async refusal(practice: Practice, details: AppointmentDetails): Promise<ValidationError | null> {
+    const now = new Date();
+    if (!startsInFuture(details.startsAt, now))
+      return new ValidationError([{ path: 'startsAt', message: STARTS_IN_PAST }]);
+    if (!details.remindersEnabled) return null;
+    const optedOut = details.client.phone
+      ? await isOptedOut(this.deps.prisma, practice.id, details.client.phone)
+      : false;
+    return unsendable(details, { now, optedOut, quietHours: quietHoursOf(practice) });
   }
 
   private async retried(row: AppointmentRow, requestHash: string): Promise<AppointmentViewWithLink> {
@@ -110,11 +133,11 @@ export class AppointmentService {
 
   private async viewOf(row: AppointmentRow): Promise<AppointmentViewWithLink> {
     try {
-      return this.withLink(await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery));
+      return await this.present(await this.deps.temporal.workflow.getHandle(row.workflowId).query(stateQuery));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // Temporal no longer keeps the workflow: there is nothing to link to.
-      if (row.finalView) return { ...(row.finalView as unknown as AppointmentView), temporalUiUrl: null };
+      if (row.finalView) return this.present(row.finalView as unknown as AppointmentView, false);
       // It ran (its start was confirmed) and ended without recording its view, and Temporal's
       // retention has removed it: starting it again from its first input would undo its changes.
       throw new ConflictError(
@@ -226,9 +249,20 @@ export class AppointmentService {
     };
   }
 
+  /** The view as the API answers it: deliveries from the message log (the workflow hears only of failures), and its link. */
+  private async present(view: AppointmentView, link = true): Promise<AppointmentViewWithLink> {
+    const sent = view.reminders.flatMap((r) => (r.state === 'sent' && r.messageId ? [r.messageId] : []));
+    const messages =
+      sent.length === 0
+        ? []
+        : await this.deps.prisma.message.findMany({ where: { id: { in: sent } }, select: { id: true, status: true } });
+    const shown = withDeliveries(view, new Map(messages.map((m) => [m.id, m.status])));
+    return link ? this.withLink(shown) : { ...shown, temporalUiUrl: null };
+  }
+
   private async update(row: AppointmentRow, run: () => Promise<AppointmentView>): Promise<AppointmentViewWithLink> {
     try {
-      return this.withLink(await run());
+      return await this.present(await run());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // The workflow has ended and Temporal no longer keeps it; its final view says why.
@@ -279,14 +313,14 @@ function toDetails(practice: Practice, request: CreateAppointmentRequest): Appoi
 }
 
 /** The plan the workflow will make must contain something it can actually send. */
-function assertSendable(
+function unsendable(
   details: AppointmentDetails,
   options: { now: Date; optedOut: boolean; quietHours: QuietHours | null },
-): void {
+): ValidationError | null {
   const plan = planReminders(details, { ...options, firstSeq: 1 });
-  if (plan.some((r) => r.state === 'pending')) return;
+  if (plan.some((r) => r.state === 'pending')) return null;
   const reasons = [...new Set(plan.map((r) => r.reason))].join(', ');
-  throw new ValidationError([
+  return new ValidationError([
     {
       path: 'reminders',
       message: `no reminder can be sent (${reasons}): check consents and contact details`,

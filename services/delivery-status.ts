@@ -113,9 +113,11 @@ export class DeliveryStatusService {
         at: (report.at ?? now).toISOString(),
         errorCode: report.errorCode,
       };
-      // Only a reminder's outcome matters to its workflow; other messages (replies,
-      // cancellation notices, custom messages) are for the message log alone.
-      const target = decision.outcome && current.reminderId && current.workflowId ? current.workflowId : null;
+      // Only a reminder's failure matters to its workflow (it may fall back to email); a
+      // delivery, and other messages (replies, cancellation notices, custom messages), are for
+      // the message log alone, which the view reads deliveries from.
+      const target =
+        decision.outcome === 'failed' && current.reminderId && current.workflowId ? current.workflowId : null;
       const updated = await tx.message.update({
         where: { id: current.id },
         data: {

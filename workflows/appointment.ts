@@ -15,9 +15,23 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
-import { type MetricsSinks, type SendMessageInput, type SendResult } from '../activities/contracts';
-import type { AppointmentView, Channel, RecipientRole, Reminder, ReminderReason } from '../domain/appointment';
-import { AppointmentLifecycle, LifecycleError } from '../domain/appointment-lifecycle';
+import {
+  type MetricsSinks,
+  type RecordAppointmentInput,
+  type SendMessageInput,
+  type SendResult,
+} from '../activities/contracts';
+import type {
+  AppointmentDetails,
+  AppointmentStatus,
+  AppointmentView,
+  Channel,
+  Confirmation,
+  RecipientRole,
+  Reminder,
+  ReminderReason,
+} from '../domain/appointment';
+import { LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
 import {
   ACTIVITY_SUMMARIES,
@@ -43,6 +57,7 @@ import {
 } from './messages';
 import { activitiesWith, RECORDING, sendActivities, sendFailure, SETTLEMENT } from './activity-calls';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
+import { startingLifecycle } from './starting-lifecycle';
 
 const { metrics } = proxySinks<MetricsSinks>();
 
@@ -56,19 +71,11 @@ const HISTORY_EVENT_LIMIT = 2_000;
 export async function appointmentWorkflow(input: AppointmentWorkflowInput): Promise<AppointmentView> {
   const { workflowId, runId } = workflowInfo();
   const { carried } = input;
-  const lifecycle = new AppointmentLifecycle(
-    input.appointmentId,
-    input.details,
-    input.optedOut,
-    new Date(),
-    carried?.lifecycle,
-    {
-      clock: () => new Date(),
-      channels: input.channels ?? ['sms'],
-      quietHours: input.quietHours ?? null,
-      // Sinks produce no commands: counting changes nothing a history replays.
-      onRecord: (entry) => metrics.decided(entry),
-    },
+  const lifecycle = startingLifecycle(
+    input,
+    () => new Date(),
+    // Sinks produce no commands: counting changes nothing a history replays.
+    (entry) => metrics.decided(entry),
   );
   const view = (): AppointmentView => lifecycle.view(workflowId, runId);
   let notifyClientOfCancellation = carried?.notifyClientOfCancellation ?? false;
@@ -161,35 +168,70 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     setCurrentDetails(appointmentCurrentDetails(view(), lifecycle.isClosed));
   }
 
-  let recorded = '';
-  // The database row and the search attributes mirror the workflow; they are written when
-  // what they show changes, not on every wake-up, to keep histories short.
-  async function recordProjection(): Promise<void> {
+  // The database row and the search attributes mirror the workflow. Each write is a billed
+  // action, so they are written when what they show changes, not on every wake-up, and in
+  // runs at revision 2 (`lean`) the least often: the start writes both; a send that moves the
+  // status (to `awaiting_confirmation`) writes it with its message; the end writes the final
+  // view and the projection together; and the search attribute shows `awaiting_confirmation`
+  // as `scheduled` (the API, the row and the current details say which).
+  const lean = changed('lean-projection', 2);
+  let recorded: Projection | null = !carried && lean ? projectionOf('scheduled', input.details) : null;
+  let shown: string | null = !carried && lean ? attributesOf('scheduled', input.details.startsAt) : null;
+
+  /** The projection as it stands, written if it changed (with the final view when the run ends). */
+  async function recordProjection(final = false): Promise<void> {
     const current = view();
-    const { client } = lifecycle.appointment;
-    const snapshot = JSON.stringify([current.status, current.startsAt, current.timeZone, client.phone, client.email]);
-    if (snapshot === recorded) return;
-    recorded = snapshot;
-    upsertSearchAttributes([
-      { key: AppointmentStatusKey, value: current.status },
-      { key: AppointmentStartsAtKey, value: new Date(current.startsAt) },
-    ]);
+    const projection = projectionOf(current.status, lifecycle.appointment, current.confirmation);
+    const attributes = lean ? attributesOf(current.status, current.startsAt) : JSON.stringify(projection);
+    const changedProjection = !sameProjection(projection, recorded);
+    if (attributes !== shown && (lean || changedProjection)) {
+      shown = attributes;
+      upsertSearchAttributes([
+        { key: AppointmentStatusKey, value: lean ? shownStatus(current.status) : current.status },
+        { key: AppointmentStartsAtKey, value: new Date(current.startsAt) },
+      ]);
+    }
+    if (final && lean) return recordFinalView(changedProjection ? projection : undefined);
+    if (!changedProjection) return;
+    recorded = projection;
     try {
       await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordStatus(current.status)).recordAppointment({
         workflowId,
-        status: current.status,
-        startsAt: current.startsAt,
-        timeZone: current.timeZone,
-        clientPhone: client.phone ?? null,
-        clientEmail: client.email ?? null,
-        confirmation: current.confirmation,
+        ...projection,
       });
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       // The reminders matter more than the mirror; the next change writes it again.
-      recorded = '';
+      recorded = null;
+      // Runs from before revision 2 wrote both again after a failed write.
+      if (!lean) shown = null;
       log.error('Could not record the appointment in the database', { error: err.cause?.message ?? err.message });
     }
+  }
+
+  /** The view as the run ends, for when Temporal no longer keeps it (with the projection, if it changed). */
+  async function recordFinalView(projection?: Projection): Promise<void> {
+    try {
+      await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordFinalView(view().status)).recordFinalView({
+        workflowId,
+        view: view(),
+        journal: lifecycle.decisions,
+        ...(projection ? { projection } : {}),
+      });
+      if (projection) recorded = projection;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.error('Could not record the final view; it is served while Temporal keeps this workflow', {
+        error: err.cause?.message ?? err.message,
+      });
+    }
+  }
+
+  /** The status move a send of this reminder writes with its message, if it moves it. */
+  function statusOnSent(reminder: Reminder): SendMessageInput['statusOnSent'] {
+    if (!lean || !recorded) return undefined;
+    const to = lifecycle.statusIfSent(reminder.id);
+    return to === recorded.status ? undefined : { from: recorded.status, to };
   }
 
   async function send(reminder: Reminder): Promise<void> {
@@ -249,8 +291,18 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
           () => undefined,
         );
     }
+    const move = statusOnSent(reminder);
     try {
-      return await sending.run(() => sendOn(reminder.channel, lifecycle.startsAtMs, input, reminderLabel(reminder)));
+      const result = await sending.run(() =>
+        sendOn(
+          reminder.channel,
+          lifecycle.startsAtMs,
+          move ? { ...input, statusOnSent: move } : input,
+          reminderLabel(reminder),
+        ),
+      );
+      if (move && recorded && result.outcome === 'sent') recorded = { ...recorded, status: move.to };
+      return result;
     } catch (err) {
       // Only our own stop; a cancellation of the whole workflow goes on up. An attempt that
       // was running when we stopped it and then failed is not retried (CANCEL_REQUESTED).
@@ -412,32 +464,54 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       else if (lifecycle.beginSend(due.id)) await send(due);
       else log.info('Reminder skipped when due', { reminderId: due.id, reason: reasonOf(view(), due.id) });
     }
-    await recordProjection();
+    // A run that just ended writes its projection once, with its final view (below).
+    if (!lean || !lifecycle.isClosed) await recordProjection();
   }
 
   if (lifecycle.isCancelled && notifyClientOfCancellation) await sendCancellationNotice();
   lifecycle.recordEnd();
   log.info('Ended', { status: view().status });
   showProgress();
-  await recordProjection();
-  // Added after the first histories were recorded: patched() keeps those replaying.
-  if (changed('record-final-view', 1)) {
-    try {
-      await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordFinalView(view().status)).recordFinalView({
-        workflowId,
-        view: view(),
-        journal: lifecycle.decisions,
-      });
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      log.error('Could not record the final view; it is served while Temporal keeps this workflow', {
-        error: err.cause?.message ?? err.message,
-      });
-    }
+  if (lean) await recordProjection(true);
+  else {
+    await recordProjection();
+    // Added after the first histories were recorded: patched() keeps those replaying.
+    if (changed('record-final-view', 1)) await recordFinalView();
   }
   // Updates accepted just before the end still get their answer.
   await condition(allHandlersFinished);
   return view();
+}
+
+/** What the appointments row mirrors of the workflow (activities/appointments.ts writes it). */
+type Projection = Omit<RecordAppointmentInput, 'workflowId'>;
+
+function projectionOf(
+  status: AppointmentStatus,
+  details: AppointmentDetails,
+  confirmation: Confirmation | null = null,
+): Projection {
+  return {
+    status,
+    startsAt: details.startsAt,
+    timeZone: details.timeZone,
+    clientPhone: details.client.phone ?? null,
+    clientEmail: details.client.email ?? null,
+    confirmation,
+  };
+}
+
+function sameProjection(a: Projection, b: Projection | null): boolean {
+  return b !== null && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** `awaiting_confirmation` is progress, not an outcome: not worth an upsert of its own (see `lean`). */
+function shownStatus(status: AppointmentStatus): AppointmentStatus {
+  return status === 'awaiting_confirmation' ? 'scheduled' : status;
+}
+
+function attributesOf(status: AppointmentStatus, startsAt: string): string {
+  return JSON.stringify([shownStatus(status), startsAt]);
 }
 
 /** Temporal's own suggestion, or the input's lower limit (a long run of reschedules and replies). */

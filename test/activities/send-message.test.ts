@@ -122,6 +122,32 @@ test('no row yet: claims one, sends once and records the provider id', async () 
   expect(gateway.queries).toHaveLength(0);
 });
 
+test("a send that moves the appointment's status writes it with its message, and only from the status it names", async () => {
+  const gateway = new InMemoryGateway();
+  const input = reminderInput();
+  const appointment = await prisma.appointment.create({
+    data: {
+      practiceId: 'clinic',
+      externalId: input.appointmentId!,
+      startsAt: new Date(input.appointment.startsAt),
+      timeZone: 'Europe/Rome',
+      status: 'scheduled',
+      workflowId: input.workflowId,
+      requestHash: 'x',
+    },
+  });
+  const move = { from: 'scheduled', to: 'awaiting_confirmation' } as const;
+  await sendSmsWith(gateway)({ ...input, statusOnSent: move });
+  const read = () => prisma.appointment.findUniqueOrThrow({ where: { id: appointment.id } });
+  expect((await read()).status).toBe('awaiting_confirmation');
+
+  // A later attempt of another reminder naming a status the row no longer has moves nothing.
+  await prisma.appointment.update({ where: { id: appointment.id }, data: { status: 'confirmed' } });
+  await sendSmsWith(gateway)({ ...input, idempotencyKey: `${input.workflowId}/r2`, statusOnSent: move });
+  expect((await read()).status).toBe('confirmed');
+  expect(gateway.sent).toHaveLength(2);
+});
+
 test('row already sent: answers with it and sends nothing', async () => {
   const gateway = new InMemoryGateway();
   const input = reminderInput();

@@ -12,6 +12,7 @@ import { signTwilioRequest } from '../support/fake-twilio';
 import { match } from '../support/matchers';
 import { createSendGridEventSigner } from '../support/sendgrid-events';
 import { eventually, inFuture, useTestSystem } from '../support/system';
+import { stateQuery } from '../../workflows/messages';
 
 // Delivery status through the real app, PostgreSQL and Temporal: Twilio's status callbacks
 // posted by the fake Twilio to the StatusCallback a message was sent with, and SendGrid's
@@ -375,6 +376,9 @@ async function book(): Promise<{ appointmentId: string; workflowId: string }> {
     reminders: [{ before: 'P1D', channel: 'sms' }],
   });
   expect(res.status).toBe(201);
+  // A create does not wait for the worker, and a signal that arrives while the workflow's first
+  // task runs reaches its history only when the task completes: these tests read histories.
+  await system().temporal.workflow.getHandle(res.body.workflowId).query(stateQuery);
   const appointment = await system().prisma.appointment.findFirstOrThrow({
     where: { externalId: res.body.appointmentId },
   });

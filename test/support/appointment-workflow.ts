@@ -8,6 +8,7 @@ import {
   APPOINTMENT_WORKFLOW_TYPE,
   type AppointmentWorkflowInput,
 } from '../../workflows/messages';
+import { startingSearchAttributes } from '../../workflows/search-attributes';
 
 // The appointment workflow started directly, without the API: for tests of the workflow
 // itself (time-skipping, replay recording, the real server with stubbed activities).
@@ -30,30 +31,31 @@ export function startAppointmentWorkflow(
   },
 ): Promise<AppointmentHandle> {
   const appointmentId = `W-${randomBytes(3).toString('hex')}`;
+  const input: AppointmentWorkflowInput = {
+    practiceId: 'clinic',
+    appointmentId,
+    optedOut: false,
+    channels: [...DELIVERABLE_CHANNELS],
+    revision: APPOINTMENT_WORKFLOW_REVISION,
+    ...options.input,
+    details: {
+      startsAt: new Date(options.startsAt).toISOString(),
+      timeZone: 'Europe/Rome',
+      client: { name: 'Maria Rossi', phone: CLIENT_PHONE, smsConsent: true, emailConsent: false },
+      reminders: [
+        { before: 'P1D', channel: 'sms' },
+        { before: 'PT2H', channel: 'sms' },
+      ],
+      recipients: 'client',
+      remindersEnabled: true,
+      ...options.details,
+    },
+  };
+  // As services/appointment-workflows.ts starts it: the workflow relies on what the start shows.
   return client.workflow.start<typeof appointmentWorkflow>(APPOINTMENT_WORKFLOW_TYPE, {
     taskQueue: options.taskQueue,
     workflowId: workflowIdFor('clinic', appointmentId),
-    args: [
-      {
-        practiceId: 'clinic',
-        appointmentId,
-        optedOut: false,
-        channels: [...DELIVERABLE_CHANNELS],
-        revision: APPOINTMENT_WORKFLOW_REVISION,
-        ...options.input,
-        details: {
-          startsAt: new Date(options.startsAt).toISOString(),
-          timeZone: 'Europe/Rome',
-          client: { name: 'Maria Rossi', phone: CLIENT_PHONE, smsConsent: true, emailConsent: false },
-          reminders: [
-            { before: 'P1D', channel: 'sms' },
-            { before: 'PT2H', channel: 'sms' },
-          ],
-          recipients: 'client',
-          remindersEnabled: true,
-          ...options.details,
-        },
-      },
-    ],
+    args: [input],
+    typedSearchAttributes: startingSearchAttributes(input),
   });
 }

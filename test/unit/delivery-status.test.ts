@@ -5,7 +5,9 @@ import {
   fromTwilioCallback,
   statusHistoryOf,
   type DeliveryStatus,
+  withDeliveries,
 } from '../../domain/delivery-status';
+import type { AppointmentView, Reminder } from '../../domain/appointment';
 import { explainTwilioErrorCode } from '../../gateways/twilio-errors';
 import { match } from '../support/matchers';
 
@@ -220,4 +222,34 @@ test('statusHistoryOf reads the stored history and leaves out what is not an ent
     { status: 'undelivered', at: '2026-11-27T10:01:00.000Z', errorCode: '30003' },
   ]);
   expect(statusHistoryOf({ not: 'a list' })).toEqual([]);
+});
+
+test('withDeliveries shows a sent reminder delivered once its message says so, and nothing else', () => {
+  const reminder = (id: string, state: Reminder['state'], messageId: string | null): Reminder =>
+    ({ id, state, messageId }) as Reminder;
+  const view = {
+    status: 'awaiting_confirmation',
+    reminders: [
+      reminder('r1', 'sent', 'm1'),
+      reminder('r2', 'sent', 'm2'),
+      reminder('r3', 'failed', 'm3'),
+      reminder('r4', 'pending', null),
+    ],
+  } as AppointmentView;
+  const shown = withDeliveries(
+    view,
+    new Map([
+      ['m1', 'delivered'],
+      ['m2', 'sent'],
+      ['m3', 'delivered'],
+    ]),
+  );
+  expect(shown.reminders.map((r) => [r.id, r.state])).toEqual([
+    ['r1', 'delivered'],
+    ['r2', 'sent'],
+    ['r3', 'failed'],
+    ['r4', 'pending'],
+  ]);
+  expect(view.reminders[0].state).toBe('sent');
+  expect(withDeliveries(view, new Map([['m2', 'queued']]))).toBe(view);
 });

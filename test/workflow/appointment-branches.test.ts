@@ -244,6 +244,8 @@ test('sends each reminder when it is due, with the appointment in the message in
         location: null,
         clientLocale: null,
       },
+      // The send writes the status it moves to with its message: no activity of its own.
+      statusOnSent: { from: 'scheduled', to: 'awaiting_confirmation' },
     });
     const view = await handle.query(stateQuery);
     expect(view.status).toBe('awaiting_confirmation');
@@ -252,17 +254,15 @@ test('sends each reminder when it is due, with the appointment in the message in
       ['r2', 'pending', null],
     ]);
     expect(view.reminders[0].messageId).toBe(`msg-${workflowId}/r1`);
-    expect(await statusAttribute(handle)).toBe('awaiting_confirmation');
-    expect(calls.recordAppointment.map((c) => c.status)).toEqual(['scheduled', 'awaiting_confirmation']);
-    expect(calls.recordAppointment[1]).toEqual({
-      workflowId,
-      status: 'awaiting_confirmation',
-      startsAt: before.startsAt,
-      timeZone: 'Europe/Rome',
-      clientPhone: PHONE,
-      clientEmail: null,
-      confirmation: null,
-    });
+    // Progress, not an outcome: the search attribute keeps `scheduled` rather than pay an upsert.
+    expect(await statusAttribute(handle)).toBe('scheduled');
+    expect(calls.recordAppointment).toEqual([]);
+
+    await env.sleep(DAY);
+    expect(calls.sendSms.map((c) => c.statusOnSent)).toEqual([
+      { from: 'scheduled', to: 'awaiting_confirmation' },
+      undefined,
+    ]);
   });
 });
 
@@ -278,7 +278,16 @@ test('ends when the appointment starts: unconfirmed, every reminder sent, the fi
     expect(calls.sendSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r1`, `${handle.workflowId}/r2`]);
     expect(calls.recordFinalView).toEqual([expect.objectContaining({ workflowId: handle.workflowId, view })]);
     expect(calls.recordFinalView[0].journal?.at(-1)).toMatchObject({ event: 'ended', status: 'unconfirmed' });
-    expect(calls.recordAppointment.at(-1)?.status).toBe('unconfirmed');
+    // One write at the end: the final view with the projection.
+    expect(calls.recordAppointment).toEqual([]);
+    expect(calls.recordFinalView[0].projection).toEqual({
+      status: 'unconfirmed',
+      startsAt: view.startsAt,
+      timeZone: 'Europe/Rome',
+      clientPhone: PHONE,
+      clientEmail: null,
+      confirmation: null,
+    });
     expect(await statusAttribute(handle)).toBe('unconfirmed');
   });
 });
@@ -795,7 +804,7 @@ test('reschedule cancels what was pending, plans afresh and clears the confirmat
     expect(view.status).toBe('unconfirmed');
     expect(calls.sendSms.map((c) => c.idempotencyKey)).toEqual([`${handle.workflowId}/r5`, `${handle.workflowId}/r6`]);
     // The row and the search attributes followed the appointment to its final time.
-    expect(calls.recordAppointment.at(-1)).toMatchObject({ status: 'unconfirmed', startsAt: finalStart });
+    expect(calls.recordFinalView.at(-1)?.projection).toMatchObject({ status: 'unconfirmed', startsAt: finalStart });
     expect(calls.recordAppointment.map((c) => c.startsAt)).toContain(finalStart);
     const attributes = (await handle.describe()).typedSearchAttributes;
     expect(attributes.get(AppointmentStartsAtKey)?.toISOString()).toBe(finalStart);
