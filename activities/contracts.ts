@@ -26,9 +26,23 @@ export const SMS_SEND_ATTEMPT_TIMEOUT_MS = 60_000;
  * not after the whole start-to-close, so a reminder due shortly before its appointment still
  * goes out. The server may also declare it for a live attempt whose heartbeats do not get
  * through, so the activity starts a create only with a whole gateway timeout left of this
- * span too (counted from its first heartbeat, sent as it starts).
+ * span too (counted from the attempt's start, which starts the server's heartbeat clock).
  */
 export const SMS_SEND_HEARTBEAT_TIMEOUT_MS = 30_000;
+
+/**
+ * How long before a reminder is due the workflow hands it to a send, which prepares it (the
+ * message row, the text, the budget) and then waits inside the activity for the due instant.
+ * Temporal takes seconds to fire a thousand timers due at once and start their activities
+ * (the morning batch at 09:00); a send that is already waiting goes out on time. The attempt's
+ * timeouts grow by this much, and it heartbeats once shortly before the instant (not while
+ * waiting: a heartbeat that reaches the server is a billed action) to hear whether the workflow
+ * stopped it meanwhile.
+ */
+export const SEND_AHEAD_MS = 20_000;
+
+/** How long before the due instant a waiting send heartbeats to hear of a stop. */
+export const FINAL_LOOK_MS = 1_500;
 
 /**
  * What a send is for; the message log shows it. A fallback is a reminder sent on another
@@ -67,6 +81,11 @@ export interface SendMessageInput {
    * (a billed action) of its own. Absent: the send leaves the appointment as it is.
    */
   statusOnSent?: { from: AppointmentStatus; to: AppointmentStatus };
+  /**
+   * ISO 8601: the instant the message is due. A send handed over ahead of it (SEND_AHEAD_MS)
+   * prepares everything and calls the gateway at this instant. Absent: at once.
+   */
+  notBefore?: string;
 }
 
 /** The appointment a message is about, as its texts name it. */

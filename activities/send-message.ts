@@ -11,6 +11,7 @@ import { withStatusChange } from '../db/status-history';
 import type { ProductMetrics } from '../lib/metrics';
 import { compose as composeMessage, type ComposedMessage } from './compose-message';
 import {
+  FINAL_LOOK_MS,
   SEND_REJECTED,
   type SendMessageInput,
   type SendRejection,
@@ -109,13 +110,36 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
     // generous; SEND_RESERVE_MS covers that.
     const { startToCloseTimeoutMs, heartbeatTimeoutMs } = context.info;
     const deadline = Date.now() + Math.min(startToCloseTimeoutMs, heartbeatTimeoutMs || Infinity);
-    context.heartbeat('started');
-    // A live attempt keeps saying so (the worker flushes heartbeats within a second).
-    const alive = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    // A live attempt that takes a while keeps saying so (the worker flushes heartbeats within
+    // a second); a quick one, the usual, sends none: a heartbeat that reaches the server is a
+    // billed action. None while it waits for its due instant, but one just before (waitUntilDue).
+    const pacing = { waiting: false };
+    const alive = setInterval(() => {
+      if (!pacing.waiting) context.heartbeat();
+    }, HEARTBEAT_EVERY_MS);
     try {
-      return await attempt(gateways[channel], input, context, deadline);
+      return await attempt(gateways[channel], input, context, deadline, pacing);
     } finally {
       clearInterval(alive);
+    }
+  }
+
+  /**
+   * A send handed over ahead of its due instant waits for it here, with everything prepared,
+   * so the gateway is called on time however many fall due at once. Shortly before the
+   * instant it heartbeats once: the answer says whether the workflow stopped the send meanwhile
+   * (a change, a cancellation), which the check after this wait then honours.
+   */
+  async function waitUntilDue(dueMs: number, context: Context, pacing: { waiting: boolean }): Promise<void> {
+    pacing.waiting = true;
+    try {
+      if (dueMs - FINAL_LOOK_MS > Date.now()) {
+        await sleepUnlessCancelled(dueMs - FINAL_LOOK_MS - Date.now(), context);
+        context.heartbeat('final look');
+      }
+      await sleepUnlessCancelled(dueMs - Date.now(), context);
+    } finally {
+      pacing.waiting = false;
     }
   }
 
@@ -124,6 +148,7 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
     input: SendMessageInput,
     context: Context,
     deadline: number,
+    pacing: { waiting: boolean },
   ): Promise<SendResult> {
     const channel = gateway.channel;
     const existing = await prisma.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
@@ -173,8 +198,10 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
       }
     }
 
-    context.heartbeat('sending');
     await prisma.message.update({ where: { id: row.id }, data: { ...content, from, status: SENDING } });
+    // Marked `sending` before the wait: at the instant only the gateway call remains. An attempt
+    // that dies waiting leaves the row `sending`, so its retry asks the provider first.
+    if (input.notBefore) await waitUntilDue(Date.parse(input.notBefore), context, pacing);
     // Last look before the provider: the workflow may have cancelled this send (the reminder
     // is no longer wanted, or its details changed), and a create must end before Temporal
     // could start the next attempt, or the two could overlap.
@@ -451,5 +478,19 @@ function rejection(channel: Channel, messageId: string, code: string, explanatio
     message: explanation,
     nonRetryable: true,
     details: [details],
+  });
+}
+
+/** Resolves after `ms`, or at once when the activity is cancelled (the caller checks for that). */
+function sleepUnlessCancelled(ms: number, context: Context): Promise<void> {
+  if (ms <= 0 || context.cancellationSignal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      context.cancellationSignal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    context.cancellationSignal.addEventListener('abort', done);
   });
 }

@@ -18,6 +18,7 @@ import { RetryState } from '@temporalio/common';
 import {
   type MetricsSinks,
   type RecordAppointmentInput,
+  SEND_AHEAD_MS,
   type SendMessageInput,
   type SendResult,
 } from '../activities/contracts';
@@ -175,6 +176,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   // view and the projection together; and the search attribute shows `awaiting_confirmation`
   // as `scheduled` (the API, the row and the current details say which).
   const lean = changed('lean-projection', 2);
+  /** Reminders are handed to their send SEND_AHEAD_MS before they are due, to go out on time (revision 2). */
+  const sendAhead = changed('send-ahead', 2);
   let recorded: Projection | null = !carried && lean ? projectionOf('scheduled', input.details) : null;
   let shown: string | null = !carried && lean ? attributesOf('scheduled', input.details.startsAt) : null;
 
@@ -292,13 +295,20 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         );
     }
     const move = statusOnSent(reminder);
+    // Handed over before its due instant (see SEND_AHEAD_MS), the send waits for it.
+    const ahead = sendAhead && Date.parse(reminder.sendAt) > Date.now();
     try {
       const result = await sending.run(() =>
         sendOn(
           reminder.channel,
           lifecycle.startsAtMs,
-          move ? { ...input, statusOnSent: move } : input,
+          {
+            ...input,
+            ...(move ? { statusOnSent: move } : {}),
+            ...(ahead ? { notBefore: reminder.sendAt } : {}),
+          },
           reminderLabel(reminder),
+          ahead ? SEND_AHEAD_MS : 0,
         ),
       );
       if (move && recorded && result.outcome === 'sent') recorded = { ...recorded, status: move.to };
@@ -407,8 +417,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     deadlineMs: number,
     message: SendMessageInput,
     summary: string,
+    aheadMs = 0,
   ): Promise<SendResult> {
-    const activities = sendActivities(deadlineMs, summary);
+    const activities = sendActivities(deadlineMs, summary, aheadMs);
     return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
   }
 
@@ -450,7 +461,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       });
     }
     const due = lifecycle.nextDue();
-    const wakeAt = due ? Date.parse(due.sendAt) : lifecycle.startsAtMs;
+    const wakeAt = due ? Date.parse(due.sendAt) - (sendAhead ? SEND_AHEAD_MS : 0) : lifecycle.startsAtMs;
     const seen = lifecycle.version;
     const wait = wakeAt - Date.now();
     showProgress();

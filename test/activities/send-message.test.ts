@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import {
+  FINAL_LOOK_MS,
   SEND_REJECTED,
   SMS_SEND_ATTEMPT_TIMEOUT_MS,
   type MessageAppointment,
@@ -479,7 +480,7 @@ test('an attempt without time left for a whole gateway call sends nothing and fa
   expect(await rowOf(input)).toMatchObject({ status: 'pending', providerId: null });
 });
 
-test('heartbeats at each step, so a cancellation reaches the attempt before it calls the gateway', async () => {
+test('a quick send heartbeats only to reconcile (a heartbeat that reaches Temporal is billed)', async () => {
   const gateway = new InMemoryGateway().failTransiently('HTTP_503', 'Twilio is temporarily unavailable.');
   const input = reminderInput();
   await failureOf(sendSmsWith(gateway)(input));
@@ -488,7 +489,40 @@ test('heartbeats at each step, so a cancellation reaches the attempt before it c
   const beats: unknown[] = [];
   environment.on('heartbeat', (details: unknown) => beats.push(details));
   await sendSmsWith(gateway, environment)(input);
-  expect(beats).toEqual(['started', 'reconciling', 'sending']);
+  expect(beats).toEqual(['reconciling']);
+});
+
+test('a send handed over ahead of its instant prepares, heartbeats once just before it, and sends at it', async () => {
+  const gateway = new InMemoryGateway();
+  const input = { ...reminderInput(), notBefore: new Date(Date.now() + FINAL_LOOK_MS + 1_000).toISOString() };
+  const environment = attemptEnvironment();
+  const beats: Array<{ details: unknown; sentSoFar: number; status: string }> = [];
+  environment.on('heartbeat', (details: unknown) => {
+    void rowOf(input).then((row) => beats.push({ details, sentSoFar: gateway.sent.length, status: row.status }));
+  });
+  await sendSmsWith(gateway, environment)(input);
+  const sentAt = Date.now();
+  expect(sentAt).toBeGreaterThanOrEqual(Date.parse(input.notBefore));
+  expect(gateway.sent).toHaveLength(1);
+  // Prepared before the instant: the row was already `sending` when it looked.
+  expect(beats).toEqual([{ details: 'final look', sentSoFar: 0, status: 'sending' }]);
+});
+
+test('a send the workflow stops while it waits for its instant never reaches the gateway', async () => {
+  const gateway = new InMemoryGateway();
+  const input = { ...reminderInput(), notBefore: new Date(Date.now() + FINAL_LOOK_MS + 1_000).toISOString() };
+  const environment = attemptEnvironment();
+  environment.on('heartbeat', () => environment.cancel());
+  const error = await sendSmsWith(
+    gateway,
+    environment,
+  )(input).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(CancelledFailure);
+  expect(gateway.sent).toHaveLength(0);
+  expect(await rowOf(input)).toMatchObject({ status: 'pending', providerId: null });
 });
 
 test('number opted out: answers opted_out, writes and sends nothing', async () => {

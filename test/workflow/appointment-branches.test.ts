@@ -246,6 +246,8 @@ test('sends each reminder when it is due, with the appointment in the message in
       },
       // The send writes the status it moves to with its message: no activity of its own.
       statusOnSent: { from: 'scheduled', to: 'awaiting_confirmation' },
+      // Handed over SEND_AHEAD_MS early, it calls the gateway at its instant.
+      notBefore: before.reminders[0].sendAt,
     });
     const view = await handle.query(stateQuery);
     expect(view.status).toBe('awaiting_confirmation');
