@@ -3,11 +3,15 @@ import { countBillableActions } from '../../bench/performance/billable-actions';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 const T = temporal.api.enums.v1.EventType;
-const payload = (text: string) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(text) });
+const payload = (text: string) => ({
+  metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+  data: Buffer.from(text).toString('base64'),
+});
 
 let nextId = 1;
-function event(eventType: temporal.api.enums.v1.EventType, attributes: Partial<Event> = {}): Event {
-  return { eventId: nextId++, eventType, ...attributes };
+/** Built as the server's answer decodes (numbers become Longs), from plain JSON-like fields. */
+function event(eventType: temporal.api.enums.v1.EventType, attributes: Record<string, unknown> = {}): Event {
+  return temporal.api.history.v1.HistoryEvent.fromObject({ eventId: nextId++, eventType, ...attributes });
 }
 const marker = (markerName: string, workflowTaskCompletedEventId: number): Event =>
   event(T.EVENT_TYPE_MARKER_RECORDED, { markerRecordedEventAttributes: { markerName, workflowTaskCompletedEventId } });
