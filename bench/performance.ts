@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from './performance/params';
+import { parseArgs, USAGE, UsageError } from './performance/params';
 import { formatTable, writeReport } from './performance/report';
 import { BenchAborted, runBench } from './performance/run';
 
@@ -15,6 +15,10 @@ async function main(): Promise<number> {
     params = parseArgs(process.argv.slice(2), process.env.INIT_CWD ?? process.cwd());
   } catch (err) {
     if (err instanceof UsageError) {
+      if (err.message === USAGE) {
+        console.log(USAGE);
+        return 0;
+      }
       console.error(err.message);
       return 2;
     }

@@ -68,9 +68,16 @@ export async function startBenchEnvironment(options: {
       config: { temporal: { address: servers.temporalAddress, taskQueue: PRODUCT_TASK_QUEUE } },
       twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, baseUrl: twilio.baseUrl },
     };
+    // The API's address is the public one: the status callbacks the worker asks Twilio for go there.
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
     const workers: WorkerProcess[] = [];
     for (let i = 0; i < options.workers; i++) {
-      const worker = startWorkerProcess(target, { logLevel: 'warn', captureStderr: true });
+      const worker = startWorkerProcess(target, {
+        logLevel: 'warn',
+        captureStderr: true,
+        env: { PUBLIC_BASE_URL: baseUrl },
+      });
       workers.push(worker);
       cleanup.push(() => stopProcess(worker.child, () => worker.kill()));
       killOnExit(() => worker.kill());
@@ -92,8 +99,6 @@ export async function startBenchEnvironment(options: {
     cleanup.push(() => stopProcess(rawWorker, killRaw));
     killOnExit(killRaw);
 
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
     const api = await startApiProcess(target, { publicBaseUrl: baseUrl, port, logLevel: 'warn' });
     cleanup.push(() => stopProcess(api.child, () => api.kill()));
     killOnExit(() => api.kill());

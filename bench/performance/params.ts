@@ -8,6 +8,8 @@ export interface BenchParams {
   replies: number;
   replyRate: number;
   workers: number;
+  /** Room between the last create of a due phase and the instant its reminders fall due. */
+  dueMarginSeconds: number;
   smoke: boolean;
   phases: Phase[];
   outDir: string;
@@ -81,6 +83,8 @@ export function parseArgs(argv: string[], cwd: string): BenchParams {
     replies: given.replies ?? sizes.replies,
     replyRate: given.replyRate ?? 50,
     workers: given.workers ?? 1,
+    // The smoke run only has to finish: a short wait is enough for 30 creates.
+    dueMarginSeconds: smoke ? 15 : 45,
     smoke,
     phases,
     outDir,

@@ -13,8 +13,6 @@ import { RAW_TASK_QUEUE, rawRepliedQuery, rawReminderWorkflow, rawReplySignal } 
 // The measurements, each for the product and for the raw baseline one after the other.
 
 const DAY_MS = 86_400_000;
-/** Room between the last create of the due phase and the instant everything falls due. */
-const DUE_MARGIN_MS = 45_000;
 const DUE_BEFORE = 'PT10M';
 const DUE_BEFORE_MS = 10 * 60_000;
 /** Creates per second assumed for the due phase when the creates phase did not measure it. */
@@ -180,9 +178,9 @@ export async function measureCreates(
 }
 
 /** The instant N creates at `ratePerSecond` leave enough room for, with the margin. */
-function dueInstant(count: number, ratePerSecond: number | null): number {
+function dueInstant(count: number, ratePerSecond: number | null, marginMs: number): number {
   const rate = ratePerSecond ?? ASSUMED_CREATE_RATE;
-  return Date.now() + Math.ceil(((count / rate) * 1000 * 3) / 2) + DUE_MARGIN_MS;
+  return Date.now() + Math.ceil(((count / rate) * 1000 * 3) / 2) + marginMs;
 }
 
 async function lateness(
@@ -225,10 +223,10 @@ export async function measureProductDue(
   env: BenchEnvironment,
   count: number,
   concurrency: number,
-  createRate: number | null,
+  timing: { createRate: number | null; marginMs: number },
   say: Say,
 ): Promise<{ figures: LatenessFigures; appointments: DueAppointment[] }> {
-  const dueAtMs = dueInstant(count, createRate);
+  const dueAtMs = dueInstant(count, timing.createRate, timing.marginMs);
   say(`due: ${count} appointments with a reminder due at ${new Date(dueAtMs).toISOString()}`);
   const creator = new Creator(env, concurrency);
   const phones = new Map<string, string>();
@@ -261,9 +259,10 @@ export async function measureRawDue(
   env: BenchEnvironment,
   count: number,
   concurrency: number,
+  timing: { createRate: number | null; marginMs: number },
   say: Say,
 ): Promise<{ figures: LatenessFigures; workflowIds: string[] }> {
-  const dueAtMs = dueInstant(count, null);
+  const dueAtMs = dueInstant(count, timing.createRate, timing.marginMs);
   say(`due (raw): ${count} bare workflows sleeping to ${new Date(dueAtMs).toISOString()}`);
   const phones = new Map<string, string>();
   let createdLate = 0;
@@ -429,17 +428,20 @@ async function actionsOf(temporal: Client, workflowId: string): Promise<Billable
 export async function measureActions(env: BenchEnvironment, say: Say): Promise<ActionFigures> {
   const appointmentId = 'actions-1';
   const to = phone(346, 1);
-  const startsAtMs = Date.now() + 60_000;
-  say('actions: one appointment, 2 SMS reminders (40 s and 30 s before a start 60 s away), then "C"');
+  const startsAtMs = Date.now() + 45_000;
+  say('actions: one appointment, 2 SMS reminders (30 s and 20 s before a start 45 s away), then "C"');
   const creator = new Creator(env, 1);
   const http = creator.http;
   let getsSent = 0;
   try {
-    const created = await creator.create(createBody(appointmentId, to, startsAtMs, ['PT40S', 'PT30S']));
+    const created = await creator.create(createBody(appointmentId, to, startsAtMs, ['PT30S', 'PT20S']));
     if (!created.ok) throw new Error(`creating the actions appointment failed: ${created.answer}`);
     for (let n = 1; n <= 2; n++) {
       const [message] = (await env.twilio.waitForMessages((m) => m.to === to, n, 90_000)).slice(n - 1);
-      const callback = await env.twilio.reportStatus(message.sid, 'delivered');
+      const callback = await env.twilio.reportStatus(message.sid, 'delivered').catch((err: unknown) => {
+        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        throw new Error(`posting the delivered status callback to ${message.statusCallback} failed${cause}`);
+      });
       if (callback.status >= 300) throw new Error(`the delivered callback was answered ${callback.status}`);
     }
     const sms = inboundSms(env, to, 'C');

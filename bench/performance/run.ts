@@ -86,8 +86,14 @@ async function measure(
     }
   }
   if (phase('due')) {
-    const createRate = figures.creates?.product.perSecond ?? null;
-    const product = await measureProductDue(env, params.due, params.concurrency, createRate, say);
+    const marginMs = params.dueMarginSeconds * 1000;
+    const product = await measureProductDue(
+      env,
+      params.due,
+      params.concurrency,
+      { createRate: figures.creates?.product.perSecond ?? null, marginMs },
+      say,
+    );
     figures.due = { product: product.figures };
     sample('after the due phase');
     if (phase('replies')) {
@@ -95,7 +101,13 @@ async function measure(
       const replying = product.appointments.filter((a) => delivered.has(a.phone)).slice(0, params.replies);
       figures.replies = { product: await measureProductReplies(env, replying, params.replyRate, say) };
     }
-    const raw = await measureRawDue(env, params.due, params.concurrency, say);
+    const raw = await measureRawDue(
+      env,
+      params.due,
+      params.concurrency,
+      { createRate: figures.creates?.raw.perSecond ?? null, marginMs },
+      say,
+    );
     figures.due.raw = raw.figures;
     if (figures.replies) {
       figures.replies.raw = await measureRawReplies(
