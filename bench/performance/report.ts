@@ -24,6 +24,8 @@ export interface Figures {
 }
 
 export interface BenchReport {
+  /** Why the run stopped before measuring everything, or null. */
+  failure: string | null;
   startedAt: string;
   finishedAt: string;
   params: BenchParams;

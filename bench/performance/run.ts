@@ -38,13 +38,19 @@ export async function runBench(
     options.signal.addEventListener('abort', () => reject(new BenchAborted('interrupted')), { once: true }),
   );
   const figures: Figures = {};
+  let failure: string | null = null;
   try {
     await Promise.race([stopping, measure(env, params, figures, say, phase)]);
+  } catch (err) {
+    if (err instanceof BenchAborted) throw err;
+    // What was measured before the failure is still worth a table.
+    failure = err instanceof Error ? err.message : String(err);
   } finally {
     say('stopping everything');
     await env.stop();
   }
   return {
+    failure,
     startedAt,
     finishedAt: new Date().toISOString(),
     params,
