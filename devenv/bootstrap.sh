@@ -5,7 +5,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|chaos|worker|api|cli|lint|format> [args…]" >&2
+  echo "usage: devenv/bootstrap.sh <dev|test|test:fast|chaos|bench|worker|api|cli|lint|format> [args…]" >&2
   exit 2
 }
 fail() {
@@ -17,7 +17,7 @@ fail() {
 action=$1
 shift
 case "$action" in
-  dev | test | test:fast | chaos | worker | api | cli | lint | format) ;;
+  dev | test | test:fast | chaos | bench | worker | api | cli | lint | format) ;;
   *) usage ;;
 esac
 
@@ -96,6 +96,13 @@ case "$action" in
     npx tsc --noEmit -p tsconfig.json
     npx tsx devenv/provision-tools.ts
     exec npx tsx bench/chaos.ts "$@"
+    ;;
+  bench)
+    # The performance run (bench/performance.ts): prepared like chaos; it starts its own servers.
+    echo "bootstrap: type-checking…"
+    npx tsc --noEmit -p tsconfig.json
+    npx tsx devenv/provision-tools.ts
+    exec npx tsx bench/performance.ts "$@"
     ;;
   test | test:fast)
     # jest transpiles without type checking (fast); the whole project is type-checked once here.

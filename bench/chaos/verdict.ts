@@ -1,5 +1,6 @@
 import type { ReplyRecord } from './replies';
 import { beforeMs, type CreatedAppointment } from './scenario';
+import { percentile } from '../support/stats';
 
 // The counting at the end of a chaos run, a pure function of what was observed: the
 // messages the fake Twilio accepted, the product's message rows, every appointment's final
@@ -248,12 +249,7 @@ export function judge(observed: Observations): Verdict {
     if (problem) flag('appointmentsNotInExpectedState', `${a.appointmentId}: ${problem}`);
   }
 
-  const latencies = obs.replies
-    .map((r) => r.latencyMs)
-    .filter((l): l is number => l !== null)
-    .sort((x, y) => x - y);
-  const percentile = (p: number): number | null =>
-    latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  const latencies = obs.replies.map((r) => r.latencyMs).filter((l): l is number => l !== null);
 
   return {
     counts,
@@ -266,7 +262,11 @@ export function judge(observed: Observations): Verdict {
       shownUnsentButAtGateway,
       sentAfterConfirmation,
       repliesRefusedWhileDatabaseDown: lostWithDatabase.length,
-      replyLatencyMs: { p50: percentile(0.5), p95: percentile(0.95), max: latencies[latencies.length - 1] ?? null },
+      replyLatencyMs: {
+        p50: percentile(latencies, 0.5),
+        p95: percentile(latencies, 0.95),
+        max: percentile(latencies, 1),
+      },
     },
     details,
   };

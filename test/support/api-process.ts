@@ -64,11 +64,17 @@ export async function startApiProcess(
       }
     },
   };
+  // Its log line, or (below LOG_LEVEL info, which omits it) its liveness answer.
+  const live = (): Promise<boolean> =>
+    fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
   await eventually(
-    () =>
-      api.exited()
-        ? Promise.reject(new Error(`the API process exited: ${output.slice(-2_000)}`))
-        : Promise.resolve(output.includes('"API started"')),
+    async () => {
+      if (api.exited()) throw new Error(`the API process exited: ${output.slice(-2_000)}`);
+      return output.includes('"API started"') || (await live());
+    },
     60_000,
     `the API process on port ${port} to start`,
   ).catch((err: unknown) => {
