@@ -107,3 +107,11 @@ function canonicalLocale(value: string): string | null {
   if (canonical.length !== 1) return null;
   return Intl.DateTimeFormat.supportedLocalesOf(canonical).length === 1 ? canonical[0] : null;
 }
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day "HH:MM", e.g. 21:00');
+
+/** A practice's setting: a window, or null for off. */
+export const quietHoursSchema = z
+  .strictObject({ start: hhmm, end: hhmm })
+  .refine((q) => q.start !== q.end, 'start and end must differ')
+  .nullable();

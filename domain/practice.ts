@@ -5,13 +5,14 @@ import {
   isE164Phone,
   isMessagingServiceSid,
   localeField,
+  quietHoursSchema,
   phoneField,
   recipientsField,
   reminderRuleSchema,
   textField,
   timeZoneField,
 } from './fields';
-import { DEFAULT_QUIET_HOURS, quietHoursSchema, type QuietHours } from './quiet-hours';
+import { DEFAULT_QUIET_HOURS, type QuietHours } from './quiet-hours';
 import { templatesSchema, type Templates } from './templates';
 
 // A practice's settings: the rules they must satisfy when they are set (by staff through the

@@ -1,5 +1,4 @@
 import { IANAZone } from 'luxon';
-import { z } from 'zod';
 
 // Quiet hours: the local hours of the day in which a practice never texts or emails its
 // clients. One pure function decides where a due message goes; the planner, the custom
@@ -12,14 +11,6 @@ export interface QuietHours {
 }
 
 export const DEFAULT_QUIET_HOURS: QuietHours = { start: '21:00', end: '08:00' };
-
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day "HH:MM", e.g. 21:00');
-
-/** A practice's setting: a window, or null for off. */
-export const quietHoursSchema = z
-  .strictObject({ start: hhmm, end: hhmm })
-  .refine((q) => q.start !== q.end, 'start and end must differ')
-  .nullable();
 
 export type QuietHoursDecision = { sendAt: Date } | { skipped: 'quiet_hours_passed' };
 

@@ -2,7 +2,7 @@ import { Duration } from 'luxon';
 import { initials } from '../lib/mask';
 import type { AppointmentView, Channel, RecipientRole, Reminder } from './appointment';
 import { REASON_WORDS } from './appointment-log';
-import type { CustomMessageStatus } from './custom-message';
+import type { CustomMessageStatus } from './custom-message-status';
 import { formatAppointmentTime as when } from './date-format';
 
 // What staff read in the Temporal UI: the one-line summary of each workflow (fixed at start),

@@ -1,6 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Channel, RecipientRole, ReminderReason } from '../domain/appointment';
-import type { CustomMessageStatus } from '../domain/custom-message';
+import type { CustomMessageStatus } from '../domain/custom-message-status';
 
 // The custom message workflow's public messages, defined once and imported by both the
 // workflow and its callers (the API, the worker's repair).

@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RecordCustomMessageEndInput, SendMessageInput, SendResult } from '../activities/contracts';
-import { cancelRefusal, NOT_SENT_WORDS } from '../domain/custom-message';
+import { cancelRefusal, NOT_SENT_WORDS } from '../domain/custom-message-status';
 import { CUSTOM_MESSAGE_SUMMARIES, customMessageCurrentDetails } from '../domain/workflow-summaries';
 import { activitiesWith, RECORDING, sendActivities, sendFailure, SETTLEMENT } from './activity-calls';
 import {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { cpuMsPer, readCpu, type CpuReading } from './cpu';
 import { performance } from 'node:perf_hooks';
 import { temporal as proto } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
@@ -18,6 +19,8 @@ const DUE_BEFORE_MS = 10 * 60_000;
 /** Creates per second assumed for the due phase when the creates phase did not measure it. */
 const ASSUMED_CREATE_RATE = 30;
 const CONFIRM_POLL_MS = 20;
+/** Time for the workers to finish what the last create started, before the CPU is read. */
+const CPU_SETTLE_MS = 3_000;
 const CONFIRM_CAP_MS = 10_000;
 
 export type Say = (line: string) => void;
@@ -31,6 +34,8 @@ export interface CreateFigures {
   seconds: number;
   perSecond: number;
   latencyMs: Spread;
+  /** CPU milliseconds each part of the stack spent per create, the worker's first task of each included. */
+  cpuMsPerCreate?: CpuReading;
 }
 
 export interface LatenessFigures {
@@ -147,6 +152,7 @@ export async function measureCreates(
 ): Promise<{ raw: CreateFigures; product: CreateFigures }> {
   const farMs = Date.now() + 30 * DAY_MS;
   say(`creates: ${count} bare workflow starts, ${concurrency} at a time`);
+  const rawCpu = readCpu();
   const raw = await timedLoop(
     count,
     concurrency,
@@ -161,9 +167,13 @@ export async function measureCreates(
     say,
     'raw starts',
   );
+  // The workers finish the new workflows' first tasks after the last start answered.
+  await sleep(CPU_SETTLE_MS);
+  raw.cpuMsPerCreate = cpuMsPer(rawCpu, readCpu(), count);
   say(`creates: ${count} POST /v1/appointments, ${concurrency} at a time`);
   const creator = new Creator(env, concurrency);
   try {
+    const productCpu = readCpu();
     const product = await timedLoop(
       count,
       concurrency,
@@ -171,6 +181,8 @@ export async function measureCreates(
       say,
       'creates',
     );
+    await sleep(CPU_SETTLE_MS);
+    product.cpuMsPerCreate = cpuMsPer(productCpu, readCpu(), count);
     return { raw, product };
   } finally {
     creator.http.close();

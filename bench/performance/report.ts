@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { CpuPart } from './cpu';
 import path from 'node:path';
 import type { BenchParams } from './params';
 import type { ActionFigures, CreateFigures, LatenessFigures, ReplyFigures } from './phases';
@@ -107,6 +108,12 @@ export function buildRows(params: BenchParams, figures: Figures): Row[] {
     );
     if (product.failures + raw.failures > 0)
       row('create failures', num(product.failures), num(raw.failures), null, '0', product.failures === 0);
+    for (const part of CPU_PARTS) {
+      const mine = product.cpuMsPerCreate?.[part];
+      const theirs = raw.cpuMsPerCreate?.[part];
+      if (mine === undefined || theirs === undefined) continue;
+      row(`  CPU ms per create: ${part}`, mine.toFixed(2), theirs.toFixed(2), ratioOf(mine, theirs), '', null);
+    }
   }
   if (due) {
     const { raw, product } = due;
@@ -251,6 +258,8 @@ function actionBreakdown(actions: ActionFigures | undefined): string[] {
     `(counted from the histories as Temporal Cloud bills them; ${actions.heartbeats})`,
   ];
 }
+
+const CPU_PARTS: CpuPart[] = ['api', 'worker', 'raw worker', 'temporal', 'postgres', 'bench'];
 
 export function writeReport(report: BenchReport): string {
   mkdirSync(report.params.outDir, { recursive: true });

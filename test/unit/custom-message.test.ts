@@ -1,12 +1,7 @@
 import type { AppointmentDetails } from '../../domain/appointment';
 import { composeAppointmentLog, type LoggedMessage } from '../../domain/appointment-log';
-import {
-  cancelRefusal,
-  consentProblem,
-  customMessageSchema,
-  recipientOf,
-  scheduleCustomMessage,
-} from '../../domain/custom-message';
+import { cancelRefusal } from '../../domain/custom-message-status';
+import { consentProblem, customMessageSchema, recipientOf, scheduleCustomMessage } from '../../domain/custom-message';
 
 const details: AppointmentDetails = {
   startsAt: '2026-12-01T09:30:00+01:00',

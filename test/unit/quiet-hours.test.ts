@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
-import { DEFAULT_QUIET_HOURS, applyQuietHours, quietHoursSchema, type QuietHours } from '../../domain/quiet-hours';
+import { quietHoursSchema } from '../../domain/fields';
+import { DEFAULT_QUIET_HOURS, applyQuietHours, type QuietHours } from '../../domain/quiet-hours';
 
 const ROME = 'Europe/Rome';
 const NEW_YORK = 'America/New_York';
