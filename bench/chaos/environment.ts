@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { loadConfig, type Config } from '../../config';
+import { DEFAULT_WORKER_CAPACITY, loadConfig, type Config } from '../../config';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { applyMigrations } from '../../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../devenv/embedded-postgres';
@@ -134,6 +134,7 @@ export async function startChaosEnvironment(options: {
       linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
       logLevel: 'silent',
       workerHttpPort: 0,
+      workerCapacity: DEFAULT_WORKER_CAPACITY,
       dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
     };
     const app = createApp({ config, prisma, temporal, log: createLogger('silent') });
