@@ -264,6 +264,9 @@ const schema = z
     }
   });
 
+/** The settings only the worker process reads (docker-compose.yml gives them to it alone). */
+export const WORKER_CAPACITY_VARIABLES: readonly string[] = Object.keys(COUNTS);
+
 /** Every environment variable loadConfig reads (test/deploy checks docker-compose.yml against it). */
 export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(schema.shape), ...TEMPORAL_ACCESS_VARIABLES];
 
