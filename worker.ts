@@ -14,7 +14,7 @@ import { startOpsServer } from './lib/ops-server';
 import { ACTIVITY_GRACE_MS, stopOnSignals, WORKER_FORCE_MS } from './lib/shutdown';
 import { startHousekeeping } from './services/housekeeping';
 import { checkReadiness, readinessAnswer, workerRunning } from './services/readiness';
-import { WORKFLOW_PRELOAD_MODULES } from './workflows/preload-modules';
+import { WORKFLOW_BUNDLER_OPTIONS } from './workflows/bundler-options';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
@@ -46,7 +46,7 @@ export function createReminderWorker({
       ? { workflowBundle }
       : {
           workflowsPath: require.resolve('./workflows'),
-          bundlerOptions: { preloadModules: [...WORKFLOW_PRELOAD_MODULES] },
+          bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
         }),
     // Bounded explicitly: the SDK's default scales with the heap limit (2,310 workflows with
     // Node's 4 GiB), not with what a cached appointment costs. An evicted workflow replays

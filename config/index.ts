@@ -64,11 +64,13 @@ export interface WorkerCapacity {
   maxConcurrentActivities: number;
 }
 
-// Measured with bench/performance/worker-memory.ts (README, Performance): each cached workflow
-// costs the worker about ... of RSS; 10,000 open appointments stay well under 1 GiB because
-// all but the cached ones live only in Temporal's history.
+// Measured with bench/performance/worker-memory.ts (README, Performance): an idle worker holds
+// ~500 MiB of RSS and each cached workflow ~0.4 MiB more, so 500 cached keep the worker near
+// 700 MiB however many appointments are open (the rest live only in Temporal's history and
+// replay from it when their timer fires). Activity slots are cheap: a send waiting for its due
+// instant holds one, and 1,000 reminders due at one instant need 1,000 at once.
 export const DEFAULT_WORKER_CAPACITY: WorkerCapacity = {
-  maxCachedWorkflows: 2_000,
+  maxCachedWorkflows: 500,
   maxConcurrentWorkflowTasks: 40,
   maxConcurrentActivities: 2_000,
 };

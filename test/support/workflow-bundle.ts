@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundlePath } from '@temporalio/worker';
-import { WORKFLOW_PRELOAD_MODULES } from '../../workflows/preload-modules';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../workflows/bundler-options';
 
 // The workflow code is bundled once per test run (globalSetup) and every test Worker, replay
 // included, loads that file: bundling takes seconds and printed a webpack report each time.
@@ -13,7 +13,7 @@ export async function buildWorkflowBundle(dir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     // As the worker bundles them (worker.ts), so that tests run the sandbox production runs.
-    preloadModules: [...WORKFLOW_PRELOAD_MODULES],
+    ...WORKFLOW_BUNDLER_OPTIONS,
     // The bundler reports webpack's output at INFO; only problems are worth showing.
     logger: new DefaultLogger('WARN'),
   });

@@ -36,7 +36,7 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
     linkSigningSecret: null,
     logLevel: 'info',
     workerHttpPort: 3001,
-    workerCapacity: { maxCachedWorkflows: 2000, maxConcurrentWorkflowTasks: 40, maxConcurrentActivities: 2000 },
+    workerCapacity: { maxCachedWorkflows: 500, maxConcurrentWorkflowTasks: 40, maxConcurrentActivities: 2000 },
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   });
 });
