@@ -235,7 +235,9 @@ async function main(): Promise<void> {
           .join(' '),
       };
       samples.push(s);
-      log(`open ${open}: RSS ${s.rssMiB} MiB (heap used ${s.heapUsedMiB}), cached ${s.cachedWorkflows}, load ${s.loadavg}`);
+      log(
+        `open ${open}: RSS ${s.rssMiB} MiB (heap used ${s.heapUsedMiB}), cached ${s.cachedWorkflows}, load ${s.loadavg}`,
+      );
       return s;
     };
 
