@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities';
 import { workflowMetricsSinks } from './activities/workflow-metrics';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type WorkerCapacity } from './config';
 import { connectTemporal } from './config/temporal-connection';
 import { createPrismaClient } from './db/client';
 import { applyMigrations } from './db/migrate';
@@ -14,6 +14,7 @@ import { startOpsServer } from './lib/ops-server';
 import { ACTIVITY_GRACE_MS, stopOnSignals, WORKER_FORCE_MS } from './lib/shutdown';
 import { startHousekeeping } from './services/housekeeping';
 import { checkReadiness, readinessAnswer, workerRunning } from './services/readiness';
+import { WORKFLOW_BUNDLER_OPTIONS } from './workflows/bundler-options';
 import { ensureSearchAttributes } from './workflows/search-attribute-registration';
 
 export interface ReminderWorkerOptions extends ActivityDependencies {
@@ -24,6 +25,8 @@ export interface ReminderWorkerOptions extends ActivityDependencies {
   metrics: ProductMetrics;
   /** A prebuilt workflow bundle (tests build one per run); by default the worker bundles `workflows/` itself. */
   workflowBundle?: WorkflowBundleOption;
+  /** The cache's bound and the task slots (config WORKER_MAX_*). */
+  capacity: WorkerCapacity;
 }
 
 /** The worker of the `reminders` task queue: the appointment workflow and its activities. */
@@ -32,13 +35,27 @@ export function createReminderWorker({
   namespace,
   taskQueue,
   workflowBundle,
+  capacity,
   ...dependencies
 }: ReminderWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(workflowBundle
+      ? { workflowBundle }
+      : {
+          workflowsPath: require.resolve('./workflows'),
+          bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
+        }),
+    // Bounded explicitly: the SDK's default scales with the heap limit (2,310 workflows with
+    // Node's 4 GiB), not with what a cached appointment costs. An evicted workflow replays
+    // its history on its next task.
+    maxCachedWorkflows: capacity.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
+    // A send holds its slot while it waits for the reminder's due instant: a morning batch
+    // due at one instant needs a slot each, while the database work stays bounded by Prisma's pool.
+    maxConcurrentActivityTaskExecutions: capacity.maxConcurrentActivities,
     activities: createActivities(dependencies),
     sinks: workflowMetricsSinks(dependencies.metrics),
     // A send learns that the workflow stopped it from its heartbeat's answer; the default
@@ -78,6 +95,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    capacity: config.workerCapacity,
     metrics,
     prisma,
     sms: createSmsGateway(config, (line) => log.warn(line)),

@@ -25,6 +25,8 @@ export interface Config {
   };
   /** WORKER_HTTP_PORT: the worker process's own /healthz, /readyz and /metrics; 0 picks a free port. */
   workerHttpPort: number;
+  /** WORKER_MAX_*: how much the worker holds and runs at once (worker.ts). */
+  workerCapacity: WorkerCapacity;
   publicBaseUrl: string;
   /** null: SMS go to the built-in simulator and are not delivered. */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null } | null;
@@ -51,6 +53,27 @@ export interface Config {
     temporalUiPort: number;
   };
 }
+
+/** How much one worker process holds in memory and runs at once. */
+export interface WorkerCapacity {
+  /** WORKER_MAX_CACHED_WORKFLOWS: workflows kept in memory between tasks; an evicted one replays its history on its next task. 0: none kept. */
+  maxCachedWorkflows: number;
+  /** WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: workflow tasks run at once (at most maxCachedWorkflows when caching). */
+  maxConcurrentWorkflowTasks: number;
+  /** WORKER_MAX_CONCURRENT_ACTIVITIES: activities run at once; a send waiting for its due instant holds one. */
+  maxConcurrentActivities: number;
+}
+
+// Measured with bench/performance/worker-memory.ts (README, Performance): an idle worker holds
+// ~500 MiB of RSS and each cached workflow ~0.4 MiB more, so 500 cached keep the worker near
+// 700 MiB however many appointments are open (the rest live only in Temporal's history and
+// replay from it when their timer fires). Activity slots are cheap: a send waiting for its due
+// instant holds one, and 1,000 reminders due at one instant need 1,000 at once.
+export const DEFAULT_WORKER_CAPACITY: WorkerCapacity = {
+  maxCachedWorkflows: 500,
+  maxConcurrentWorkflowTasks: 40,
+  maxConcurrentActivities: 2_000,
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -109,6 +132,31 @@ function isSendGridVerificationKey(key: string): boolean {
   }
 }
 
+// The worker's capacity settings: whole numbers in a range, some also 0 with a meaning of its own.
+const COUNTS = {
+  WORKER_MAX_CACHED_WORKFLOWS: {
+    min: 2,
+    max: 1_000_000,
+    zero: 'to keep none (every workflow task replays its history)',
+  },
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: { min: 2, max: 10_000 },
+  WORKER_MAX_CONCURRENT_ACTIVITIES: { min: 1, max: 100_000 },
+} as const satisfies Record<string, { min: number; max: number; zero?: string }>;
+
+function isCount(name: keyof typeof COUNTS, value: string): boolean {
+  const range: { min: number; max: number; zero?: string } = COUNTS[name];
+  if (!/^\d+$/.test(value)) return false;
+  return (Number(value) >= range.min && Number(value) <= range.max) || (range.zero !== undefined && value === '0');
+}
+
+const count = (name: keyof typeof COUNTS) => {
+  const range: { min: number; max: number; zero?: string } = COUNTS[name];
+  return optional.refine(
+    (value) => value === undefined || isCount(name, value),
+    `must be a whole number from ${range.min} to ${range.max}${range.zero === undefined ? '' : `, or 0 ${range.zero}`}`,
+  );
+};
+
 const url = (what: string) =>
   optional.refine((value) => value === undefined || URL.canParse(value), { message: `must be a URL (${what})` });
 
@@ -131,6 +179,9 @@ const schema = z
       (value) => value === undefined || value === '0' || isPort(value),
       'must be a port number between 1 and 65535, or 0 for any free port',
     ),
+    WORKER_MAX_CACHED_WORKFLOWS: count('WORKER_MAX_CACHED_WORKFLOWS'),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'),
+    WORKER_MAX_CONCURRENT_ACTIVITIES: count('WORKER_MAX_CONCURRENT_ACTIVITIES'),
     PUBLIC_BASE_URL: url('the address Twilio and SendGrid use to reach this API'),
     TWILIO_ACCOUNT_SID: optional.refine(
       (value) => value === undefined || /^AC[0-9a-fA-F]{32}$/.test(value),
@@ -175,6 +226,20 @@ const schema = z
         message: 'is for development without Twilio: unset it, webhooks are verified with TWILIO_AUTH_TOKEN',
       });
     }
+    // The SDK would quietly lower the workflow task slots to the cache's size; say so instead.
+    // Values already reported as invalid above are left out.
+    const cached = env.WORKER_MAX_CACHED_WORKFLOWS ?? String(DEFAULT_WORKER_CAPACITY.maxCachedWorkflows);
+    const slots =
+      env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? String(DEFAULT_WORKER_CAPACITY.maxConcurrentWorkflowTasks);
+    const bothValid =
+      isCount('WORKER_MAX_CACHED_WORKFLOWS', cached) && isCount('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', slots);
+    if (bothValid && Number(cached) > 0 && Number(slots) > Number(cached)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'],
+        message: `must not exceed WORKER_MAX_CACHED_WORKFLOWS (${cached}): a workflow task runs on a cached workflow`,
+      });
+    }
     // Two dev servers on one port cannot both start; say so now rather than as a port-taken error later.
     // Values already reported as invalid above are left out.
     const ports = Object.entries(devPorts(env)).filter(([name]) => !invalid(env, name as keyof DevPorts));
@@ -201,8 +266,14 @@ const schema = z
     }
   });
 
+/** The settings only the worker process reads (docker-compose.yml gives them to it alone). */
+export const WORKER_CAPACITY_VARIABLES: readonly string[] = Object.keys(COUNTS);
+
 /** Every environment variable loadConfig reads (test/deploy checks docker-compose.yml against it). */
 export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(schema.shape), ...TEMPORAL_ACCESS_VARIABLES];
+
+const numberOr = (value: string | undefined, fallback: number): number =>
+  value === undefined ? fallback : Number(value);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -228,6 +299,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...temporalAccess.access,
     },
     workerHttpPort: e.WORKER_HTTP_PORT === undefined ? 3001 : Number(e.WORKER_HTTP_PORT),
+    workerCapacity: {
+      maxCachedWorkflows: numberOr(e.WORKER_MAX_CACHED_WORKFLOWS, DEFAULT_WORKER_CAPACITY.maxCachedWorkflows),
+      maxConcurrentWorkflowTasks: numberOr(
+        e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        DEFAULT_WORKER_CAPACITY.maxConcurrentWorkflowTasks,
+      ),
+      maxConcurrentActivities: numberOr(
+        e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        DEFAULT_WORKER_CAPACITY.maxConcurrentActivities,
+      ),
+    },
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN

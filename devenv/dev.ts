@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      capacity: config.workerCapacity,
       metrics,
       prisma,
       sms: createSmsGateway(config, (line) => log.warn(line)),

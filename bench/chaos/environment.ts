@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import type { Config } from '../../config';
+import { DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { freePort } from '../../devenv/ports';
 import { createLogger } from '../../lib/logger';
@@ -80,6 +80,7 @@ export async function startChaosEnvironment(options: {
       linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
       logLevel: 'silent',
       workerHttpPort: 0,
+      workerCapacity: DEFAULT_WORKER_CAPACITY,
       dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
     };
     const app = createApp({ config, prisma, temporal, log: createLogger('silent') });

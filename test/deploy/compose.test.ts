@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES } from '../../config';
+import { CONFIG_VARIABLES, WORKER_CAPACITY_VARIABLES } from '../../config';
 import { findExecutable } from '../../devenv/temporal-cli';
 import { APPOINTMENT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { COMPOSE_FILE, interpolate, readComposeFile, ROOT, serviceEnvironment } from './compose-file';
@@ -138,8 +138,12 @@ describe('docker-compose.yml, structure', () => {
     const unknown = names.filter((variable) => !CONFIG_VARIABLES.includes(variable));
     expect(unknown).toEqual([]);
     const otherPort = Object.entries(OWN_PORT).find(([service]) => service !== name)?.[1];
+    // The worker's capacity settings are the worker's alone.
     const expected = CONFIG_VARIABLES.filter(
-      (variable) => !DEVELOPMENT_ONLY.includes(variable) && variable !== otherPort,
+      (variable) =>
+        !DEVELOPMENT_ONLY.includes(variable) &&
+        variable !== otherPort &&
+        (name === 'worker' || !WORKER_CAPACITY_VARIABLES.includes(variable)),
     );
     expect([...names].sort()).toEqual([...expected].sort());
     // From the environment: each is `${ITSELF:-default}`, except the port the container listens on.

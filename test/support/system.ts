@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
-import type { Config } from '../../config';
+import { DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
 import type { AppointmentView } from '../../domain/appointment';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { createSendGridGateway } from '../../gateways/sendgrid';
@@ -132,6 +132,7 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
     linkSigningSecret: TEST_LINK_SIGNING_SECRET,
     logLevel: 'silent',
     workerHttpPort: 0,
+    workerCapacity: DEFAULT_WORKER_CAPACITY,
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };
   const metrics = new ProductMetrics();
@@ -210,6 +211,7 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
         namespace: 'default',
         taskQueue,
         workflowBundle: testWorkflowBundle(),
+        capacity: config.workerCapacity,
         metrics,
         prisma,
         sms: createTwilioGateway({

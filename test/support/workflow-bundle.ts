@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundlePath } from '@temporalio/worker';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../workflows/bundler-options';
 
 // The workflow code is bundled once per test run (globalSetup) and every test Worker, replay
 // included, loads that file: bundling takes seconds and printed a webpack report each time.
@@ -11,6 +12,8 @@ const ENV = 'TEST_WORKFLOW_BUNDLE';
 export async function buildWorkflowBundle(dir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    // As the worker bundles them (worker.ts), so that tests run the sandbox production runs.
+    ...WORKFLOW_BUNDLER_OPTIONS,
     // The bundler reports webpack's output at INFO; only problems are worth showing.
     logger: new DefaultLogger('WARN'),
   });

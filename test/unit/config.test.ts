@@ -36,6 +36,7 @@ test('defaults when nothing is configured: embedded database, dev Temporal, simu
     linkSigningSecret: null,
     logLevel: 'info',
     workerHttpPort: 3001,
+    workerCapacity: { maxCachedWorkflows: 500, maxConcurrentWorkflowTasks: 40, maxConcurrentActivities: 2000 },
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   });
 });
@@ -57,8 +58,12 @@ test('reads every variable', () => {
     LINK_SIGNING_SECRET: 'x'.repeat(32),
     TEMPORAL_UI_URL: 'https://temporal.example.com/',
     WORKER_HTTP_PORT: '0',
+    WORKER_MAX_CACHED_WORKFLOWS: '500',
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+    WORKER_MAX_CONCURRENT_ACTIVITIES: '3000',
   });
   expect(config).toMatchObject({
+    workerCapacity: { maxCachedWorkflows: 500, maxConcurrentWorkflowTasks: 20, maxConcurrentActivities: 3000 },
     port: 8080,
     publicBaseUrl: 'https://reminders.example.com',
     temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'rq', uiUrl: 'https://temporal.example.com' },
@@ -91,6 +96,51 @@ test('invalid configuration is reported as one line per problem', () => {
     'LINK_SIGNING_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)',
     'TWILIO_AUTH_TOKEN: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together',
   ]);
+});
+
+describe('worker capacity', () => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  it('names each bad value and its variable', () => {
+    expect(
+      problems({
+        WORKER_MAX_CACHED_WORKFLOWS: '1',
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '2.5',
+        WORKER_MAX_CONCURRENT_ACTIVITIES: 'lots',
+      }),
+    ).toEqual([
+      'WORKER_MAX_CACHED_WORKFLOWS: must be a whole number from 2 to 1000000, or 0 to keep none (every workflow task replays its history)',
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be a whole number from 2 to 10000',
+      'WORKER_MAX_CONCURRENT_ACTIVITIES: must be a whole number from 1 to 100000',
+    ]);
+    expect(problems({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toEqual([
+      'WORKER_MAX_CONCURRENT_ACTIVITIES: must be a whole number from 1 to 100000',
+    ]);
+    expect(problems({ WORKER_MAX_CACHED_WORKFLOWS: '-5' })).toHaveLength(1);
+  });
+
+  it('refuses more workflow task slots than cached workflows, which the SDK would quietly lower', () => {
+    expect(problems({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' })).toEqual([
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (10): a workflow task runs on a cached workflow',
+    ]);
+    // The default slots (40) against a smaller cache are the same mistake.
+    expect(problems({ WORKER_MAX_CACHED_WORKFLOWS: '30' })).toHaveLength(1);
+  });
+
+  it('takes 0 for no cache, with any number of workflow task slots', () => {
+    expect(
+      loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100' }).workerCapacity,
+    ).toEqual({ maxCachedWorkflows: 0, maxConcurrentWorkflowTasks: 100, maxConcurrentActivities: 2000 });
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: ' 300 ' }).workerCapacity.maxCachedWorkflows).toBe(300);
+  });
 });
 
 test('dev tooling ports: each settable; the Web UI follows the frontend at +1000 unless set', () => {
