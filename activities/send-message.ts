@@ -12,6 +12,7 @@ import type { ProductMetrics } from '../lib/metrics';
 import { compose as composeMessage, type ComposedMessage } from './compose-message';
 import {
   FINAL_LOOK_MS,
+  SEND_AHEAD_MS,
   SEND_REJECTED,
   type SendMessageInput,
   type SendRejection,
@@ -201,7 +202,9 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
     await prisma.message.update({ where: { id: row.id }, data: { ...content, from, status: SENDING } });
     // Marked `sending` before the wait: at the instant only the gateway call remains. An attempt
     // that dies waiting leaves the row `sending`, so its retry asks the provider first.
-    if (input.notBefore) await waitUntilDue(Date.parse(input.notBefore), context, pacing);
+    if (input.notBefore && waitsFor(Date.parse(input.notBefore))) {
+      await waitUntilDue(Date.parse(input.notBefore), context, pacing);
+    }
     // Last look before the provider: the workflow may have cancelled this send (the reminder
     // is no longer wanted, or its details changed), and a create must end before Temporal
     // could start the next attempt, or the two could overlap.
@@ -479,6 +482,17 @@ function rejection(channel: Channel, messageId: string, code: string, explanatio
     nonRetryable: true,
     details: [details],
   });
+}
+
+/**
+ * Whether a send handed over ahead waits for its instant: only when the instant is at most a
+ * lead ahead by this machine's clock. Further ahead, the workflow's clock is not this one (a
+ * worker whose clock lags the server's, or a test server skipping time), and the send goes at
+ * once rather than wait for an instant this clock would misplace.
+ */
+function waitsFor(dueMs: number): boolean {
+  const ahead = dueMs - Date.now();
+  return ahead > 0 && ahead <= 2 * SEND_AHEAD_MS;
 }
 
 /** Resolves after `ms`, or at once when the activity is cancelled (the caller checks for that). */

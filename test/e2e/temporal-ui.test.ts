@@ -113,10 +113,9 @@ uiTest(
 
     const page = await browser!.newPage({ viewport: { width: 1440, height: 1000 } });
     try {
-      // Staff find it by its id (or list by status), as the README says.
-      await page.goto(
-        temporalUiListUrl(ui, 'default', 'AppointmentId = "UI-1" AND AppointmentStatus = "awaiting_confirmation"'),
-      );
+      // Staff find it by its id (or list by status), as the README says; a reminded appointment
+      // still lists as `scheduled` there (no upsert is paid for progress).
+      await page.goto(temporalUiListUrl(ui, 'default', 'AppointmentId = "UI-1" AND AppointmentStatus = "scheduled"'));
       await page.getByText('appointment/clinic/UI-1').first().waitFor({ timeout: 30_000 });
       console.log(`Temporal UI screenshots: ${await screenshot(page, 'list')}`);
 

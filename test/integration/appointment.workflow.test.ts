@@ -138,7 +138,8 @@ test('sends each reminder when due, then a "C" reply confirms and skips the rest
     const awaiting = await handle.query(stateQuery);
     expect(awaiting.status).toBe('awaiting_confirmation');
     const { typedSearchAttributes } = await handle.describe();
-    expect(typedSearchAttributes.get(AppointmentStatusKey)).toBe('awaiting_confirmation');
+    // Progress, not an outcome: the search attribute keeps `scheduled` (no upsert for it).
+    expect(typedSearchAttributes.get(AppointmentStatusKey)).toBe('scheduled');
     expect(awaiting.reminders.map((r) => r.state)).toEqual(['sent', 'pending']);
     await handle.signal(inboundReplySignal, {
       intent: 'confirm',
