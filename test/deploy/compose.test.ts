@@ -129,7 +129,8 @@ describe('docker-compose.yml, structure', () => {
     for (const name of APP) expect(services[name]?.build).toBe('.');
     expect(services.api?.image).toBe(services.worker?.image);
     expect(services.api?.command).toEqual(['node', '--import', 'tsx', 'api/server.ts']);
-    expect(services.worker?.command).toEqual(['node', '--import', 'tsx', 'worker.ts']);
+    // The worker's heap is bounded (README, Performance: its RSS with 10,000 open appointments).
+    expect(services.worker?.command).toEqual(['node', '--max-old-space-size=384', '--import', 'tsx', 'worker.ts']);
   });
 
   it.each(APP)('%s gets every deployment setting config/index.ts reads, and only those', (name) => {
