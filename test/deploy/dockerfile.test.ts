@@ -90,7 +90,13 @@ describe('Dockerfile', () => {
     }
     expect(keywordArguments(finalStage, 'HEALTHCHECK').at(-1)).toMatch(/deploy\/healthcheck\.js/);
     const compose = readComposeFile();
-    expect(compose.services.worker?.command).toEqual(['node', '--import', 'tsx', 'worker.ts']);
+    expect(compose.services.worker?.command).toEqual([
+      'node',
+      '--max-old-space-size=384',
+      '--import',
+      'tsx',
+      'worker.ts',
+    ]);
   });
 });
 
