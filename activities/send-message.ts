@@ -129,16 +129,24 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
    * A send handed over ahead of its due instant waits for it here, with everything prepared,
    * so the gateway is called on time however many fall due at once. Shortly before the
    * instant it heartbeats once: the answer says whether the workflow stopped the send meanwhile
-   * (a change, a cancellation), which the check after this wait then honours.
+   * (a change, a cancellation), which the check after this wait then honours; and it asks
+   * `stillWanted` (false: the send is not made).
    */
-  async function waitUntilDue(dueMs: number, context: Context, pacing: { waiting: boolean }): Promise<void> {
+  async function waitUntilDue(
+    dueMs: number,
+    context: Context,
+    pacing: { waiting: boolean },
+    stillWanted: () => Promise<boolean>,
+  ): Promise<boolean> {
     pacing.waiting = true;
     try {
       if (dueMs - FINAL_LOOK_MS > Date.now()) {
         await sleepUnlessCancelled(dueMs - FINAL_LOOK_MS - Date.now(), context);
         context.heartbeat('final look');
+        if (!(await stillWanted())) return false;
       }
       await sleepUnlessCancelled(dueMs - Date.now(), context);
+      return true;
     } finally {
       pacing.waiting = false;
     }
@@ -203,7 +211,13 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
     // Marked `sending` before the wait: at the instant only the gateway call remains. An attempt
     // that dies waiting leaves the row `sending`, so its retry asks the provider first.
     if (input.notBefore && waitsFor(Date.parse(input.notBefore))) {
-      await waitUntilDue(Date.parse(input.notBefore), context, pacing);
+      // Its opt-out check is up to a lead behind it: a STOP that came meanwhile is looked for
+      // again at the final look, spread ahead of the instant rather than on it.
+      const optedOutSince = () => channel === 'sms' && isOptedOut(prisma, input.practiceId, input.to);
+      if (!(await waitUntilDue(Date.parse(input.notBefore), context, pacing, async () => !(await optedOutSince())))) {
+        await markPending(row.id);
+        return { outcome: 'opted_out' };
+      }
     }
     // Last look before the provider: the workflow may have cancelled this send (the reminder
     // is no longer wanted, or its details changed), and a create must end before Temporal

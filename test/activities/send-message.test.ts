@@ -508,6 +508,19 @@ test('a send handed over ahead of its instant prepares, heartbeats once just bef
   expect(beats).toEqual([{ details: 'final look', sentSoFar: 0, status: 'sending' }]);
 });
 
+test('a STOP that arrives while a send waits for its instant stops it at the final look', async () => {
+  const gateway = new InMemoryGateway();
+  const input = { ...reminderInput(), notBefore: new Date(Date.now() + FINAL_LOOK_MS + 1_500).toISOString() };
+  const sending = sendSmsWith(gateway)(input);
+  // Prepared and waiting (its opt-out check is behind it) when the STOP is recorded.
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  expect((await rowOf(input)).status).toBe('sending');
+  await recordOptOut(prisma, 'clinic', input.to, 'STOP', new Date());
+  expect(await sending).toEqual({ outcome: 'opted_out' });
+  expect(gateway.sent).toHaveLength(0);
+  expect(await rowOf(input)).toMatchObject({ status: 'pending', providerId: null });
+});
+
 test('a send the workflow stops while it waits for its instant never reaches the gateway', async () => {
   const gateway = new InMemoryGateway();
   const input = { ...reminderInput(), notBefore: new Date(Date.now() + FINAL_LOOK_MS + 1_000).toISOString() };
