@@ -12,7 +12,6 @@ import type { ProductMetrics } from '../lib/metrics';
 import { compose as composeMessage, type ComposedMessage } from './compose-message';
 import {
   FINAL_LOOK_MS,
-  SEND_AHEAD_MS,
   SEND_REJECTED,
   type SendMessageInput,
   type SendRejection,
@@ -130,20 +129,20 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
    * so the gateway is called on time however many fall due at once. Shortly before the
    * instant it heartbeats once: the answer says whether the workflow stopped the send meanwhile
    * (a change, a cancellation), which the check after this wait then honours; and it asks
-   * `stillWanted` (false: the send is not made).
+   * `stopsAtFinalLook` (true: the send is not made, and this answers false).
    */
   async function waitUntilDue(
     dueMs: number,
     context: Context,
     pacing: { waiting: boolean },
-    stillWanted: () => Promise<boolean>,
+    stopsAtFinalLook: () => Promise<boolean>,
   ): Promise<boolean> {
     pacing.waiting = true;
     try {
       if (dueMs - FINAL_LOOK_MS > Date.now()) {
         await sleepUnlessCancelled(dueMs - FINAL_LOOK_MS - Date.now(), context);
         context.heartbeat('final look');
-        if (!(await stillWanted())) return false;
+        if (await stopsAtFinalLook()) return false;
       }
       await sleepUnlessCancelled(dueMs - Date.now(), context);
       return true;
@@ -209,12 +208,17 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
 
     await prisma.message.update({ where: { id: row.id }, data: { ...content, from, status: SENDING } });
     // Marked `sending` before the wait: at the instant only the gateway call remains. An attempt
-    // that dies waiting leaves the row `sending`, so its retry asks the provider first.
-    if (input.notBefore && waitsFor(Date.parse(input.notBefore))) {
+    // that dies waiting leaves the row `sending`, so its retry asks the provider first. The
+    // instant is waited for only if a whole gateway call still fits after it (it always does
+    // when the workflow handed the send over SEND_AHEAD_MS early); further ahead, the
+    // workflow's clock is not this one (a worker whose clock lags the server's, or a test
+    // server skipping time), and the send goes at once.
+    const dueMs = input.notBefore ? Date.parse(input.notBefore) : 0;
+    if (dueMs > Date.now() && dueMs + gateway.sendTimeoutMs + SEND_RESERVE_MS <= deadline) {
       // Its opt-out check is up to a lead behind it: a STOP that came meanwhile is looked for
       // again at the final look, spread ahead of the instant rather than on it.
-      const optedOutSince = () => channel === 'sms' && isOptedOut(prisma, input.practiceId, input.to);
-      if (!(await waitUntilDue(Date.parse(input.notBefore), context, pacing, async () => !(await optedOutSince())))) {
+      const optedOutSince = async () => channel === 'sms' && (await isOptedOut(prisma, input.practiceId, input.to));
+      if (!(await waitUntilDue(dueMs, context, pacing, optedOutSince))) {
         await markPending(row.id);
         return { outcome: 'opted_out' };
       }
@@ -496,17 +500,6 @@ function rejection(channel: Channel, messageId: string, code: string, explanatio
     nonRetryable: true,
     details: [details],
   });
-}
-
-/**
- * Whether a send handed over ahead waits for its instant: only when the instant is at most a
- * lead ahead by this machine's clock. Further ahead, the workflow's clock is not this one (a
- * worker whose clock lags the server's, or a test server skipping time), and the send goes at
- * once rather than wait for an instant this clock would misplace.
- */
-function waitsFor(dueMs: number): boolean {
-  const ahead = dueMs - Date.now();
-  return ahead > 0 && ahead <= 2 * SEND_AHEAD_MS;
 }
 
 /** Resolves after `ms`, or at once when the activity is cancelled (the caller checks for that). */

@@ -45,14 +45,13 @@ export function activitiesWith(options: ActivityOptions, summary: string) {
  * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
  * are sized like SMS: one provider call, the same reconciliation before a retry.
  */
-export function sendActivities(deadlineMs: number, summary: string, aheadMs = 0) {
+export function sendActivities(deadlineMs: number, summary: string) {
   return proxyActivities<Activities>({
     summary,
-    // A send handed over ahead of its due instant waits that long inside its attempt.
-    startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS + aheadMs,
+    startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
     // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
     // only with a whole gateway call left of that span, so a retry never overlaps it.
-    heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS + aheadMs,
+    heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS,
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

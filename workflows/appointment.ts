@@ -308,7 +308,6 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
             ...(ahead ? { notBefore: reminder.sendAt } : {}),
           },
           reminderLabel(reminder),
-          ahead ? SEND_AHEAD_MS : 0,
         ),
       );
       if (move && recorded && result.outcome === 'sent') recorded = { ...recorded, status: move.to };
@@ -417,9 +416,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     deadlineMs: number,
     message: SendMessageInput,
     summary: string,
-    aheadMs = 0,
   ): Promise<SendResult> {
-    const activities = sendActivities(deadlineMs, summary, aheadMs);
+    const activities = sendActivities(deadlineMs, summary);
     return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
   }
 

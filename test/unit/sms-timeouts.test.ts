@@ -1,4 +1,4 @@
-import { SMS_SEND_ATTEMPT_TIMEOUT_MS, SMS_SEND_HEARTBEAT_TIMEOUT_MS } from '../../activities/contracts';
+import { SEND_AHEAD_MS, SMS_SEND_ATTEMPT_TIMEOUT_MS, SMS_SEND_HEARTBEAT_TIMEOUT_MS } from '../../activities/contracts';
 import { ATTEMPT_DATABASE_ALLOWANCE_MS, SEND_RESERVE_MS } from '../../activities/send-message';
 import { TWILIO_FIND_SENT_REQUESTS, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 
@@ -23,4 +23,12 @@ test('a create fits in the heartbeat timeout, which notices a dead worker well b
   // a reconciling read and a create both fit.
   expect(2 * TWILIO_HTTP_TIMEOUT_MS + SEND_RESERVE_MS).toBeLessThanOrEqual(SMS_SEND_HEARTBEAT_TIMEOUT_MS);
   expect(SMS_SEND_HEARTBEAT_TIMEOUT_MS).toBeLessThanOrEqual(SMS_SEND_ATTEMPT_TIMEOUT_MS / 2);
+});
+
+test('a send handed over ahead still has a whole create left of its heartbeat timeout at its instant', () => {
+  // The attempt starts at most SEND_AHEAD_MS before its instant, and Temporal may start a retry
+  // a heartbeat timeout after the attempt's start should no heartbeat get through (Temporal
+  // down): the wait must fit in that span with the create, without a longer timeout, which
+  // would delay that retry (the chaos run lost a reminder due a minute before its start so).
+  expect(SEND_AHEAD_MS + TWILIO_HTTP_TIMEOUT_MS + SEND_RESERVE_MS).toBeLessThanOrEqual(SMS_SEND_HEARTBEAT_TIMEOUT_MS);
 });
