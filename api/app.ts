@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Config } from '../config';
 import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import type { PrismaClient } from '../db/client';
+import { BackgroundWork } from '../lib/background-work';
 import type { Logger } from '../lib/logger';
 import { ProductMetrics } from '../lib/metrics';
 import { AppointmentService } from '../services/appointments';
@@ -45,10 +46,22 @@ export interface ApiDependencies {
   log: Logger;
   /** The process's metrics (shared with its worker, if it runs one); by default the app's own. */
   metrics?: ProductMetrics;
+  /**
+   * Work the app's requests leave running after they answered (a webhook's signals): a
+   * process awaits its `idle()` before closing the Temporal connection. By default the app's own.
+   */
+  background?: BackgroundWork;
 }
 
 /** The whole HTTP surface, built from its dependencies so tests run the same app as production. */
-export function createApp({ config, prisma, temporal, log, metrics = new ProductMetrics() }: ApiDependencies): Express {
+export function createApp({
+  config,
+  prisma,
+  temporal,
+  log,
+  metrics = new ProductMetrics(),
+  background = new BackgroundWork(log),
+}: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(log));
@@ -65,7 +78,7 @@ export function createApp({ config, prisma, temporal, log, metrics = new Product
       authToken: config.twilio?.authToken ?? config.twilioDevWebhookToken ?? null,
       // Signatures cover the URL Twilio called, which a proxy in front of us hides; PUBLIC_BASE_URL names it.
       publicBaseUrl: config.publicBaseUrl,
-      inbound: new InboundSmsService({ prisma, temporal, metrics }),
+      inbound: new InboundSmsService({ prisma, temporal, background, log, metrics }),
       deliveryStatus,
       metrics,
     }),

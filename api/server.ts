@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config';
 import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import { connectTemporal } from '../config/temporal-connection';
 import { createPrismaClient } from '../db/client';
+import { BackgroundWork } from '../lib/background-work';
 import { createLogger } from '../lib/logger';
 import { drainableHttpServer, stopOnSignals } from '../lib/shutdown';
 import { createApp } from './app';
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(Connection, config.temporal, address);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const linkSigningSecret = resolveLinkSigningSecret(config, (line) => log.warn(line));
-  const app = createApp({ config: { ...config, linkSigningSecret }, prisma, temporal, log });
+  const background = new BackgroundWork(log);
+  const app = createApp({ config: { ...config, linkSigningSecret }, prisma, temporal, log, background });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
   });
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
 
   stopOnSignals(log, 'API', async () => {
     await http.close(log);
+    // Signals of webhooks that have answered (each bounded to a couple of seconds).
+    await background.idle();
     await connection.close();
     log.info('Temporal connection closed');
     await prisma.$disconnect();

@@ -10,6 +10,7 @@ import { createPrismaClient, type PrismaClient } from '../db/client';
 import { applyMigrations } from '../db/migrate';
 import { createEmailGateway, createSmsGateway } from '../gateways';
 import { ensureDevWebhookToken, ensureLinkSigningSecret } from './dev-secrets';
+import { BackgroundWork } from '../lib/background-work';
 import { createLogger, installTemporalLogger } from '../lib/logger';
 import { ProductMetrics, temporalCoreMetricsAddress } from '../lib/metrics';
 import { temporalUiWorkflowUrl } from '../lib/temporal-ui';
@@ -160,7 +161,11 @@ async function main(): Promise<void> {
     // The dev server's UI, unless TEMPORAL_UI_URL names another: views link each workflow there.
     const temporalConfig = { ...config.temporal, uiUrl: config.temporal.uiUrl ?? uiUrl };
     const devConfig = { ...config, temporal: temporalConfig, linkSigningSecret, twilioDevWebhookToken };
-    const app = createApp({ config: devConfig, prisma, temporal, log, metrics });
+    // Stops run last-registered first: the HTTP server closes, then the signals of webhooks that
+    // answered end, then the connections they use close.
+    const background = new BackgroundWork(log);
+    await started(() => background.idle());
+    const app = createApp({ config: devConfig, prisma, temporal, log, metrics, background });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening)).once('error', reject);
     }).catch(async (err: NodeJS.ErrnoException) => {

@@ -8,6 +8,8 @@ import { replyAnswerKind, replyNeedsReview, type OptOutReplies } from '../domain
 import { parseReply, type ParsedReply } from '../domain/reply-keywords';
 import { countSegments } from '../domain/segments';
 import { templatesOf } from '../domain/practice';
+import type { BackgroundWork } from '../lib/background-work';
+import type { Logger } from '../lib/logger';
 import type { ProductMetrics } from '../lib/metrics';
 import { renderMessage, type MessageKind } from '../domain/templates';
 import { deliverNow, OUTBOX_GRACE_MS, type OutboxMessage } from './reply-outbox';
@@ -30,8 +32,6 @@ export interface InboundOutcome {
    * messaging service the message came through: a configuration for the operator to fix.
    */
   passedOver: string | null;
-  /** Why some of the reply's signals were left to the reply outbox (Temporal slow or down), or null. */
-  deferredBecause: unknown;
   /** Why the answer could not be written (its template failed to render), or null: the reply and its effects are stored regardless. */
   unansweredBecause: unknown;
 }
@@ -48,13 +48,21 @@ const answerKey = (messageSid: string) => `reply/${messageSid}`;
 /**
  * Turns an inbound SMS into its effects: the message log entry, opt-out bookkeeping, the
  * signals to the workflows concerned, and the answer (logged as an outbound message). All of
- * it is recorded in one transaction before the webhook answers; the signals are then delivered
- * at once when Temporal answers quickly, and by the reply outbox otherwise
- * (services/reply-outbox.ts). Effects apply once per MessageSid: a redelivered or replayed
- * webhook only gets the stored answer again.
+ * it is recorded in one transaction, and the webhook answers once it is committed; the
+ * signals are then delivered in the background, at once when Temporal answers quickly, and by
+ * the reply outbox otherwise (services/reply-outbox.ts). Effects apply once per MessageSid: a
+ * redelivered or replayed webhook only gets the stored answer again.
  */
 export class InboundSmsService {
-  constructor(private readonly deps: { prisma: PrismaClient; temporal: Client; metrics?: ProductMetrics }) {}
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      temporal: Client;
+      background: BackgroundWork;
+      log: Logger;
+      metrics?: ProductMetrics;
+    },
+  ) {}
 
   async receive(sms: InboundSms): Promise<InboundOutcome | null> {
     const routed = await this.practiceOf(sms);
@@ -65,12 +73,26 @@ export class InboundSmsService {
     // Counted once committed, and only when the number's state changed (not a repeated STOP).
     if (recorded.optChange === 'opted_out') this.deps.metrics?.optedOut();
     if (recorded.optChange === 'opted_in') this.deps.metrics?.optedIn();
-    // Whatever is not delivered now is in the outbox; the sender gets its answer either way.
-    const deferredBecause =
-      recorded.outbox && recorded.outbox.signalTargets.length > 0
-        ? await deliverNow(this.deps, [recorded.outbox])
-        : null;
-    return { reply: recorded.answer, passedOver, deferredBecause, unansweredBecause: recorded.unansweredBecause };
+    if (recorded.outbox && recorded.outbox.signalTargets.length > 0) this.signalSoon(recorded.outbox, sms.providerId);
+    return { reply: recorded.answer, passedOver, unansweredBecause: recorded.unansweredBecause };
+  }
+
+  /**
+   * Delivers the reply's signals after the webhook has answered: the outbox row is committed,
+   * so the effects cannot be lost, and the answer does not wait for Temporal (a signal and the
+   * workflow task behind it are most of a reply's time under load). Whatever is not delivered
+   * now is left to the outbox.
+   */
+  private signalSoon(message: OutboxMessage, messageSid: string): void {
+    this.deps.background.start('delivering the signals of an inbound SMS', async () => {
+      const deferredBecause = await deliverNow(this.deps, [message]);
+      if (deferredBecause) {
+        this.deps.log.warn(
+          { err: deferredBecause, messageSid },
+          'inbound SMS stored; its effects are left to the reply outbox',
+        );
+      }
+    });
   }
 
   /**

@@ -47,7 +47,7 @@ export interface OutboxMessage {
 }
 
 /** How long a webhook tries to deliver a message's signals itself before leaving them to the outbox. */
-const INLINE_DELIVERY_MS = 2_000;
+export const INLINE_DELIVERY_MS = 2_000;
 
 /**
  * How long after storing a message's signals the outbox first looks at it: the webhook's own attempt has

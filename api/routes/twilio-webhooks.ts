@@ -68,9 +68,10 @@ export function twilioWebhookRoutes(options: {
         detail: `NumMedia must be a whole number from 0 to ${MAX_MEDIA}.`,
       });
     }
-    // Answers once the message and its effects are stored: Temporal being slow or down delays
-    // the effects (the reply outbox delivers them), never the answer. Only a database failure
-    // fails the request, so that Twilio's retry (or the sender's) can try again.
+    // Answers once the message and its effects are stored: the signals to the workflows follow
+    // (the reply outbox delivers them if Temporal is slow or down), so Temporal never delays
+    // the answer. Only a database failure fails the request, so that Twilio's retry (or the
+    // sender's) can try again.
     const outcome = await options.inbound.receive({
       providerId: params.MessageSid,
       from: params.From,
@@ -80,12 +81,6 @@ export function twilioWebhookRoutes(options: {
       mediaUrls: Array.from({ length: mediaCount }, (_, i) => params[`MediaUrl${i}`]).filter(Boolean),
     });
     if (!outcome) req.log.warn({ to: params.To }, 'inbound SMS for a number no practice sends from; ignored');
-    if (outcome?.deferredBecause) {
-      req.log.warn(
-        { err: outcome.deferredBecause, messageSid: params.MessageSid },
-        'inbound SMS stored; its effects are left to the reply outbox',
-      );
-    }
     if (outcome?.unansweredBecause) {
       req.log.error(
         { err: outcome.unansweredBecause, messageSid: params.MessageSid },

@@ -2,7 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../devenv/ports';
 import { createLogger } from '../../lib/logger';
-import { drainReplyOutbox, startReplyOutbox } from '../../services/reply-outbox';
+import { drainReplyOutbox, INLINE_DELIVERY_MS, startReplyOutbox } from '../../services/reply-outbox';
 import { eventually, inFuture, useTestSystem } from '../support/system';
 
 // Promise 3: a signed webhook answered 2xx always has its effect, even when Temporal was
@@ -67,9 +67,13 @@ describe.each(['paused', 'stopped'] as const)('Temporal %s when replies arrive',
         [`+39347222${kind === 'paused' ? '1' : '2'}001`, 'C'],
         [stoppingPhone, 'STOP'],
       ]) {
-        const started = Date.now();
         const res = await api.inboundSms({ From: phone, Body: body });
-        expect({ status: res.status, fast: Date.now() - started < 5_000 }).toEqual({ status: 200, fast: true });
+        // Answered once stored, without waiting for Temporal: a paused one would hold a signal
+        // for the whole inline bound.
+        expect({ status: res.status, beforeSignalling: res.answeredInMs < INLINE_DELIVERY_MS }).toEqual({
+          status: 200,
+          beforeSignalling: true,
+        });
       }
       // The opt-out is the database's as soon as the webhook answered.
       expect(await system().prisma.optOut.count({ where: { phone: stoppingPhone, optedInAt: null } })).toBe(1);

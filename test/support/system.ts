@@ -9,6 +9,7 @@ import type { AppointmentView } from '../../domain/appointment';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { createSendGridGateway } from '../../gateways/sendgrid';
 import { createTwilioGateway } from '../../gateways/twilio';
+import { BackgroundWork } from '../../lib/background-work';
 import { createLogger } from '../../lib/logger';
 import { ProductMetrics } from '../../lib/metrics';
 import { createApiKey } from '../../services/api-keys';
@@ -51,6 +52,9 @@ export interface ApiResponse<Body> {
   body: Body;
 }
 
+/** The webhook's answer (TwiML), and how long it took to come: the signals it starts are awaited after. */
+export type InboundSmsResponse = ApiResponse<string> & { answeredInMs: number };
+
 /** Any other Twilio parameter (NumMedia, MediaUrl0, MessagingServiceSid, …) is posted as given. */
 export type InboundSmsParams = {
   From: string;
@@ -85,7 +89,7 @@ export interface TestSystem {
   ): Promise<ApiResponse<Body>>;
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
-  inboundSms(params: InboundSmsParams, signingToken?: string): Promise<ApiResponse<string>>;
+  inboundSms(params: InboundSmsParams, signingToken?: string): Promise<InboundSmsResponse>;
   /**
    * A second instance of the API on the same database whose Temporal client is `temporal`
    * (e.g. one whose server is down), for what a webhook does when Temporal cannot be reached.
@@ -136,7 +140,10 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
     dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
   };
   const metrics = new ProductMetrics();
-  const server = await listen(createApp({ config, prisma, temporal, log, metrics }), port);
+  // A webhook signals its workflows after answering; the helpers that post one wait for that,
+  // so a test sees the reply's effects as soon as its post returns.
+  const background = new BackgroundWork(log);
+  const server = await listen(createApp({ config, prisma, temporal, log, metrics, background }), port);
 
   let worker: {
     instance: Worker;
@@ -173,21 +180,30 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
       }
       return { status: response.status, headers: response.headers, body: parsed as Body };
     },
-    inboundSms(params, signingToken = twilio.authToken) {
-      return postInboundSms(baseUrl, twilio.accountSid, system.smsFrom, params, signingToken);
+    async inboundSms(params, signingToken = twilio.authToken) {
+      const answer = await postInboundSms(baseUrl, twilio.accountSid, system.smsFrom, params, signingToken);
+      await background.idle();
+      return answer;
     },
     async startApi(otherTemporal) {
       const otherPort = await freePort();
       const otherBaseUrl = `http://127.0.0.1:${otherPort}`;
       const otherConfig: Config = { ...config, port: otherPort, publicBaseUrl: otherBaseUrl };
+      const otherBackground = new BackgroundWork(log);
       const otherServer = await listen(
-        createApp({ config: otherConfig, prisma, temporal: otherTemporal, log }),
+        createApp({ config: otherConfig, prisma, temporal: otherTemporal, log, background: otherBackground }),
         otherPort,
       );
       return {
-        inboundSms: (params, signingToken = twilio.authToken) =>
-          postInboundSms(otherBaseUrl, twilio.accountSid, system.smsFrom, params, signingToken),
-        stop: () => new Promise<void>((resolve) => otherServer.close(() => resolve())),
+        async inboundSms(params, signingToken = twilio.authToken) {
+          const answer = await postInboundSms(otherBaseUrl, twilio.accountSid, system.smsFrom, params, signingToken);
+          await otherBackground.idle();
+          return answer;
+        },
+        async stop() {
+          await new Promise<void>((resolve) => otherServer.close(() => resolve()));
+          await otherBackground.idle();
+        },
       };
     },
     async addPractice(id, smsFrom) {
@@ -237,6 +253,7 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
     async stop() {
       await system.stopWorker();
       await new Promise((resolve) => server.close(resolve));
+      await background.idle();
       await connection.close();
       await twilio.stop();
       await sendgrid.close();
@@ -262,7 +279,7 @@ async function postInboundSms(
   to: string,
   params: InboundSmsParams,
   signingToken: string,
-): Promise<ApiResponse<string>> {
+): Promise<InboundSmsResponse> {
   const form: Record<string, string> = {
     MessageSid: `SM${randomBytes(16).toString('hex')}`,
     AccountSid: accountSid,
@@ -271,6 +288,7 @@ async function postInboundSms(
   };
   for (const [name, value] of Object.entries(params)) if (value !== undefined) form[name] = value;
   const url = `${baseUrl}/webhooks/twilio/sms`;
+  const started = Date.now();
   const response = await fetch(url, {
     method: 'POST',
     headers: {
@@ -282,7 +300,7 @@ async function postInboundSms(
     signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text };
+  return { status: response.status, headers: response.headers, body: text, answeredInMs: Date.now() - started };
 }
 
 /** An ISO start time `ms` from now, in UTC. */
