@@ -38,17 +38,36 @@ function localTime(startsAt: string, timeZone: string, tag: string): DateTime {
   return DateTime.fromISO(startsAt, { zone: timeZone }).setLocale(tag);
 }
 
-function usesTwelveHourClock(tag: string): boolean {
-  const cycle = new Intl.DateTimeFormat(tag, { hour: 'numeric' }).resolvedOptions().hourCycle;
-  return cycle === 'h11' || cycle === 'h12';
+/**
+ * Keeps a pure function's answers, up to `limit` of them. Building Intl formatters is slow,
+ * and a workflow names the same few instants at each of its steps (its progress in the
+ * Temporal UI): a profile of a thousand reminders due at once found a seventh of the
+ * workflows' CPU here.
+ */
+function remembered<T>(limit: number, compute: (key: string) => T): (key: string) => T {
+  const answers = new Map<string, T>();
+  return (key) => {
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      if (answers.size >= limit) answers.clear();
+      answer = compute(key);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
 }
 
-function monthBeforeDay(tag: string): boolean {
+const usesTwelveHourClock = remembered(64, (tag) => {
+  const cycle = new Intl.DateTimeFormat(tag, { hour: 'numeric' }).resolvedOptions().hourCycle;
+  return cycle === 'h11' || cycle === 'h12';
+});
+
+const monthBeforeDay = remembered(64, (tag) => {
   const types = new Intl.DateTimeFormat(tag, { month: 'short', day: 'numeric' })
     .formatToParts(new Date(Date.UTC(2026, 11, 1)))
     .map((part) => part.type);
   return types.indexOf('month') < types.indexOf('day');
-}
+});
 
 /** "Tue 1 Dec" (en-GB), "Tue, Dec 1" (en-US), "mar 1 dic" (it-IT). */
 export function formatDate(startsAt: string, timeZone: string, locale: string | null | undefined): string {
@@ -66,8 +85,13 @@ export function formatTime(startsAt: string, timeZone: string, locale: string | 
   return time.toFormat(usesTwelveHourClock(tag) ? 'h:mm a' : 'HH:mm');
 }
 
-/** "Tue 1 Dec at 09:30", "mar 1 dic alle 09:30": how texts and pages name an appointment's time. */
-export function formatAppointmentTime(startsAt: string, timeZone: string, locale: string = STAFF_LOCALE): string {
+const appointmentTimes = remembered(1_000, (key) => {
+  const [startsAt, timeZone, locale] = key.split('\n');
   const at = AT[localeInfo(locale).language] ?? AT.en;
   return `${formatDate(startsAt, timeZone, locale)} ${at} ${formatTime(startsAt, timeZone, locale)}`;
+});
+
+/** "Tue 1 Dec at 09:30", "mar 1 dic alle 09:30": how texts and pages name an appointment's time. */
+export function formatAppointmentTime(startsAt: string, timeZone: string, locale: string = STAFF_LOCALE): string {
+  return appointmentTimes(`${startsAt}\n${timeZone}\n${locale}`);
 }

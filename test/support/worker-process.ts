@@ -33,9 +33,15 @@ export interface ProcessExit {
 /**
  * node with tsx as its loader, one process: the `tsx` command runs the script in a child and
  * relays signals to it, but SIGKILLs that child when it does not acknowledge a SIGTERM within
- * 30 ms (a busy event loop on a loaded machine), which would defeat a graceful shutdown.
+ * 30 ms (a busy event loop on a loaded machine), which would defeat a graceful shutdown. With
+ * BENCH_PROFILE_DIR set, each process also writes a V8 CPU profile of every thread there when
+ * it exits (open them in Chrome DevTools): how the README's "where the time went" was found.
  */
-export const TSX_LOADER = ['--import', 'tsx'];
+export const TSX_LOADER = [
+  '--import',
+  'tsx',
+  ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+];
 
 /** Sends SIGTERM to the process, as Docker and Kubernetes signal a container's first process, and waits for its exit. */
 export function terminateProcess(child: ChildProcess): Promise<ProcessExit> {
