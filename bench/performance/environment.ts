@@ -23,7 +23,7 @@ import { RAW_TASK_QUEUE } from './raw-workflows';
 
 export const PRACTICE_ID = 'bench';
 export const PRACTICE_SMS_FROM = '+15005550007';
-const PRODUCT_TASK_QUEUE = 'reminders';
+export const PRODUCT_TASK_QUEUE = 'reminders';
 const READY_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 20_000;
 const ROOT = path.resolve(__dirname, '..', '..');

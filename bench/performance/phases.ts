@@ -7,7 +7,7 @@ import { workflowIdFor } from '../../domain/appointment';
 import { signTwilioRequest } from '../../test/support/fake-twilio';
 import { spread, type Spread } from '../support/stats';
 import { countBillableActions, type BillableActions } from './billable-actions';
-import { PRACTICE_ID, PRACTICE_SMS_FROM, type BenchEnvironment } from './environment';
+import { PRACTICE_ID, PRACTICE_SMS_FROM, PRODUCT_TASK_QUEUE, type BenchEnvironment } from './environment';
 import { closedLoop, HttpClient, openLoop, sleep } from './load';
 import { RAW_TASK_QUEUE, rawRepliedQuery, rawReminderWorkflow, rawReplySignal } from './raw-workflows';
 
@@ -22,6 +22,9 @@ const CONFIRM_POLL_MS = 20;
 /** Time for the workers to finish what the last create started, before the CPU is read. */
 const CPU_SETTLE_MS = 3_000;
 const CONFIRM_CAP_MS = 10_000;
+const BACKLOG_POLL_MS = 250;
+/** An approximate backlog count reads 0 this long before the worker is taken to have caught up. */
+const BACKLOG_CONFIRM_MS = 1_000;
 
 export type Say = (line: string) => void;
 
@@ -34,6 +37,14 @@ export interface CreateFigures {
   seconds: number;
   perSecond: number;
   latencyMs: Spread;
+  /**
+   * Seconds from the first create until the worker had taken every new workflow's first task
+   * off the task queue: a create the API answered faster than the worker starts workflows
+   * is backlog, not throughput.
+   */
+  firstTasksSeconds?: number;
+  /** Creates per second over that span: what the API and the worker sustain together. */
+  sustainedPerSecond?: number;
   /** CPU milliseconds each part of the stack spent per create, the worker's first task of each included. */
   cpuMsPerCreate?: CpuReading;
 }
@@ -153,6 +164,7 @@ export async function measureCreates(
   const farMs = Date.now() + 30 * DAY_MS;
   say(`creates: ${count} bare workflow starts, ${concurrency} at a time`);
   const rawCpu = readCpu();
+  const rawStarted = performance.now();
   const raw = await timedLoop(
     count,
     concurrency,
@@ -167,6 +179,7 @@ export async function measureCreates(
     say,
     'raw starts',
   );
+  await firstTasksTaken(env, RAW_TASK_QUEUE, raw, rawStarted, say);
   // The workers finish the new workflows' first tasks after the last start answered.
   await sleep(CPU_SETTLE_MS);
   raw.cpuMsPerCreate = cpuMsPer(rawCpu, readCpu(), count);
@@ -174,6 +187,7 @@ export async function measureCreates(
   const creator = new Creator(env, concurrency);
   try {
     const productCpu = readCpu();
+    const productStarted = performance.now();
     const product = await timedLoop(
       count,
       concurrency,
@@ -181,12 +195,54 @@ export async function measureCreates(
       say,
       'creates',
     );
+    await firstTasksTaken(env, PRODUCT_TASK_QUEUE, product, productStarted, say);
     await sleep(CPU_SETTLE_MS);
     product.cpuMsPerCreate = cpuMsPer(productCpu, readCpu(), count);
     return { raw, product };
   } finally {
     creator.http.close();
   }
+}
+
+/**
+ * Waits until the task queue's workflow backlog is empty (twice in a row: the count is
+ * approximate) and records when, so that the next phase starts on a worker that has caught up.
+ */
+async function firstTasksTaken(
+  env: BenchEnvironment,
+  taskQueue: string,
+  figures: CreateFigures,
+  startedAt: number,
+  say: Say,
+): Promise<void> {
+  const backlog = async (): Promise<number> => {
+    const described = await env.temporal.workflowService.describeTaskQueue({
+      namespace: env.temporal.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      reportStats: true,
+    });
+    return Number(described.stats?.approximateBacklogCount ?? 0);
+  };
+  let lastReport = performance.now();
+  let emptySince: number | null = null;
+  for (;;) {
+    const left = await backlog();
+    if (left === 0) {
+      emptySince ??= performance.now();
+      if (performance.now() - emptySince >= BACKLOG_CONFIRM_MS) break;
+    } else {
+      emptySince = null;
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        say(`${taskQueue}: ${left} first workflow tasks still waiting for the worker`);
+      }
+    }
+    await sleep(BACKLOG_POLL_MS);
+  }
+  const seconds = ((emptySince ?? performance.now()) - startedAt) / 1000;
+  figures.firstTasksSeconds = round1(seconds);
+  figures.sustainedPerSecond = round1(figures.count / seconds);
 }
 
 /** The instant N creates at `ratePerSecond` leave enough room for, with the margin. */
