@@ -27,7 +27,10 @@ function readProc(pid: number): Proc | null {
     return {
       pid,
       ppid: Number(fields[1]),
-      seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      // Its own time and that of its children that have ended (cutime, cstime): PostgreSQL's
+      // connection processes end when a pool closes an idle connection, and what they used
+      // must stay counted.
+      seconds: (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND,
       cmdline,
     };
   } catch {
