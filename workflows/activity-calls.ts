@@ -15,6 +15,7 @@ import {
   type SendRejection,
 } from '../activities/contracts';
 import type { ReminderReason } from '../domain/appointment';
+import { FIRST_RETRY_PAUSE_MS, longestRetryPause } from '../domain/send-retries';
 
 // How the workflows call activities: the options of each kind of call, with the summary staff
 // read in the Temporal UI on every one, and how a send's failure reads when it is an end the
@@ -53,7 +54,11 @@ export function sendActivities(deadlineMs: number, summary: string) {
     // only with a whole gateway call left of that span, so a retry never overlaps it.
     heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS,
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
-    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+    retry: {
+      initialInterval: FIRST_RETRY_PAUSE_MS,
+      backoffCoefficient: 2,
+      maximumInterval: longestRetryPause(deadlineMs - Date.now()),
+    },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 }
