@@ -10,11 +10,11 @@ const BURN_MS = 400;
 
 test('the CPU of a process that ended between two readings still counts for its part', async () => {
   // A stand-in for the postmaster (its command line names postgres): it starts a "backend"
-  // that burns CPU and ends, and stays up itself.
+  // that burns a fixed amount of CPU and ends, and stays up itself.
   const script = `
     const { spawn } = require('node:child_process');
     setTimeout(() => {
-      const backend = spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < ${BURN_MS}) {}']);
+      const backend = spawn(process.execPath, ['-e', 'while (process.cpuUsage().user < ${BURN_MS * 1000}) {}']);
       backend.on('exit', () => console.log('backend ended'));
     }, 300);
     setInterval(() => {}, 1000);`;
@@ -25,7 +25,8 @@ test('the CPU of a process that ended between two readings still counts for its 
     const before = readCpu();
     await once(postmaster.stdout, 'data');
     const after = readCpu();
-    expect(after.postgres - before.postgres).toBeGreaterThanOrEqual((BURN_MS * 0.8) / 1000);
+    // CPU burnt, not wall time: a loaded machine slows the burn, never shortens it.
+    expect(after.postgres - before.postgres).toBeGreaterThanOrEqual((BURN_MS * 0.9) / 1000);
   } finally {
     postmaster.kill();
   }
