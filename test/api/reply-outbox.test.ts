@@ -91,8 +91,9 @@ describe.each(['paused', 'stopped'] as const)('Temporal %s when replies arrive',
       ).toEqual({ taken: 2, stillPending: 2 });
       expect(Date.now() - started).toBeLessThan(2_000);
 
-      // Temporal is back: a worker's outbox round delivers what the webhooks recorded.
-      expect(await drainAll()).toEqual({ taken: 2, stillPending: 0 });
+      // Temporal is back: a worker's outbox round delivers what the webhooks recorded. The test
+      // system's own worker drains the outbox every second too, so this round may find them taken.
+      expect((await drainAll()).stillPending).toBe(0);
       await eventually(async () => (await view(confirming)).status === 'confirmed', 15_000, 'confirmed');
       for (const id of stopping) {
         await eventually(async () => (await view(id)).status === 'opted_out', 15_000, `${id} opted out`);
