@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import type { Config } from '../config';
 import { resolveLinkSigningSecret } from '../config/link-signing-secret';
 import type { PrismaClient } from '../db/client';
-import { BackgroundWork } from '../lib/background-work';
+import type { BackgroundWork } from '../lib/background-work';
 import type { Logger } from '../lib/logger';
 import { ProductMetrics } from '../lib/metrics';
 import { AppointmentService } from '../services/appointments';
@@ -47,10 +47,10 @@ export interface ApiDependencies {
   /** The process's metrics (shared with its worker, if it runs one); by default the app's own. */
   metrics?: ProductMetrics;
   /**
-   * Work the app's requests leave running after they answered (a webhook's signals): a
-   * process awaits its `idle()` before closing the Temporal connection. By default the app's own.
+   * Work the app's requests leave running after they answered (a webhook's signals). Whoever
+   * owns the Temporal connection awaits its `idle()` before closing it, so it is theirs to give.
    */
-  background?: BackgroundWork;
+  background: BackgroundWork;
 }
 
 /** The whole HTTP surface, built from its dependencies so tests run the same app as production. */
@@ -60,7 +60,7 @@ export function createApp({
   temporal,
   log,
   metrics = new ProductMetrics(),
-  background = new BackgroundWork(log),
+  background,
 }: ApiDependencies): Express {
   const app = express();
   app.disable('x-powered-by');

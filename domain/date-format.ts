@@ -44,25 +44,26 @@ function localTime(startsAt: string, timeZone: string, tag: string): DateTime {
  * Temporal UI): a profile of a thousand reminders due at once found a seventh of the
  * workflows' CPU here.
  */
-function remembered<T>(limit: number, compute: (key: string) => T): (key: string) => T {
+function remembered<A extends string[], T>(limit: number, compute: (...args: A) => T): (...args: A) => T {
   const answers = new Map<string, T>();
-  return (key) => {
+  return (...args) => {
+    const key = args.join('\n');
     let answer = answers.get(key);
     if (answer === undefined) {
       if (answers.size >= limit) answers.clear();
-      answer = compute(key);
+      answer = compute(...args);
       answers.set(key, answer);
     }
     return answer;
   };
 }
 
-const usesTwelveHourClock = remembered(64, (tag) => {
+const usesTwelveHourClock = remembered(64, (tag: string) => {
   const cycle = new Intl.DateTimeFormat(tag, { hour: 'numeric' }).resolvedOptions().hourCycle;
   return cycle === 'h11' || cycle === 'h12';
 });
 
-const monthBeforeDay = remembered(64, (tag) => {
+const monthBeforeDay = remembered(64, (tag: string) => {
   const types = new Intl.DateTimeFormat(tag, { month: 'short', day: 'numeric' })
     .formatToParts(new Date(Date.UTC(2026, 11, 1)))
     .map((part) => part.type);
@@ -85,13 +86,12 @@ export function formatTime(startsAt: string, timeZone: string, locale: string | 
   return time.toFormat(usesTwelveHourClock(tag) ? 'h:mm a' : 'HH:mm');
 }
 
-const appointmentTimes = remembered(1_000, (key) => {
-  const [startsAt, timeZone, locale] = key.split('\n');
+const appointmentTimes = remembered(1_000, (startsAt: string, timeZone: string, locale: string) => {
   const at = AT[localeInfo(locale).language] ?? AT.en;
   return `${formatDate(startsAt, timeZone, locale)} ${at} ${formatTime(startsAt, timeZone, locale)}`;
 });
 
 /** "Tue 1 Dec at 09:30", "mar 1 dic alle 09:30": how texts and pages name an appointment's time. */
 export function formatAppointmentTime(startsAt: string, timeZone: string, locale: string = STAFF_LOCALE): string {
-  return appointmentTimes(`${startsAt}\n${timeZone}\n${locale}`);
+  return appointmentTimes(startsAt, timeZone, locale);
 }

@@ -4,6 +4,7 @@ import { createApp } from '../../api/app';
 import { DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { freePort } from '../../devenv/ports';
+import { BackgroundWork } from '../../lib/background-work';
 import { createLogger } from '../../lib/logger';
 import { startFakeTwilio, type FakeTwilio, type FakeTwilioOptions } from '../../test/support/fake-twilio';
 import { Cleanup, createBenchPractice, startBenchServers } from '../support/servers';
@@ -83,7 +84,12 @@ export async function startChaosEnvironment(options: {
       workerCapacity: DEFAULT_WORKER_CAPACITY,
       dev: { postgresPort: 5488, temporalPort: 7233, temporalUiPort: 8233 },
     };
-    const app = createApp({ config, prisma, temporal, log: createLogger('silent') });
+    const apiLog = createLogger('silent');
+    // Registered before the server so that it runs after it: the signals of answered replies
+    // end before the Temporal connection closes.
+    const background = new BackgroundWork(apiLog);
+    cleanup.push(() => background.idle());
+    const app = createApp({ config, prisma, temporal, log: apiLog, background });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
     });

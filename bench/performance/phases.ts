@@ -205,8 +205,9 @@ export async function measureCreates(
 }
 
 /**
- * Waits until the task queue's workflow backlog is empty (twice in a row: the count is
- * approximate) and records when, so that the next phase starts on a worker that has caught up.
+ * Waits until the task queue's workflow backlog has read empty for BACKLOG_CONFIRM_MS (the
+ * count is approximate) and records when it first did, so that the next phase starts on a
+ * worker that has caught up.
  */
 async function firstTasksTaken(
   env: BenchEnvironment,

@@ -34,6 +34,7 @@ async function startApp(temporal: Client, taskQueue = system().config.temporal.t
     prisma,
     temporal,
     log: createLogger('silent'),
+    background: system().background,
   });
   const port = await freePort();
   const server: Server = await new Promise((resolve) => {

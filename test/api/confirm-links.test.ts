@@ -208,7 +208,13 @@ describe('Temporal unreachable', () => {
     const temporal = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    const app = createApp({ config: system().config, prisma: system().prisma, temporal, log: createLogger('silent') });
+    const app = createApp({
+      config: system().config,
+      prisma: system().prisma,
+      temporal,
+      log: createLogger('silent'),
+      background: system().background,
+    });
     server = await new Promise((resolve) => {
       const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
     });

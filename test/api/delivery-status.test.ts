@@ -100,7 +100,13 @@ async function startApp(overrides: { sendgridWebhookPublicKey?: string | null; t
     publicBaseUrl: baseUrl,
     sendgridWebhookPublicKey: overrides.sendgridWebhookPublicKey ?? null,
   };
-  const app = createApp({ config, prisma: system().prisma, temporal: overrides.temporal ?? system().temporal, log });
+  const app = createApp({
+    config,
+    prisma: system().prisma,
+    temporal: overrides.temporal ?? system().temporal,
+    log,
+    background: system().background,
+  });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
   });

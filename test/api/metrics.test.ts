@@ -97,6 +97,7 @@ test('a bad webhook signature is counted per provider, and a request no route ta
     temporal: system().temporal,
     log: createLogger('silent'),
     metrics: system().metrics,
+    background: system().background,
   });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

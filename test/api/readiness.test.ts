@@ -45,6 +45,7 @@ async function apiWith(deps: { prisma?: PrismaClient; temporal?: Client }): Prom
     prisma: deps.prisma ?? system().prisma,
     temporal: deps.temporal ?? system().temporal,
     log: createLogger('silent'),
+    background: system().background,
   });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { createApp } from '../../api/app';
 import { freePort } from '../../devenv/ports';
+import { BackgroundWork } from '../../lib/background-work';
 import { createLogger } from '../../lib/logger';
 import { match } from '../support/matchers';
 import { eventually, inFuture, useTestSystem } from '../support/system';
@@ -16,24 +17,27 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const TOKEN = 'dev-webhook-token-for-tests-0123456789abcdef';
 const CLIENT = '+393471330001';
 
-let devApi: { url: string; server: Server };
+let devApi: { url: string; server: Server; background: BackgroundWork };
 
 beforeAll(async () => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const background = new BackgroundWork(createLogger('silent'));
   const app = createApp({
     config: { ...system().config, publicBaseUrl: url, twilio: null, twilioDevWebhookToken: TOKEN },
     prisma: system().prisma,
     temporal: system().temporal,
     log: createLogger('silent'),
+    background,
   });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(port, '127.0.0.1', () => resolve(listening));
   });
-  devApi = { url, server };
+  devApi = { url, server, background };
 });
 afterAll(async () => {
   await new Promise((resolve) => devApi?.server.close(resolve));
+  await devApi?.background.idle();
 });
 
 /** Runs the CLI in its own process, as `npm run cli` does, with only the settings given. */

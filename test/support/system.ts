@@ -88,6 +88,11 @@ export interface TestSystem {
     options?: ApiOptions,
   ): Promise<ApiResponse<Body>>;
   addPractice(id: string, smsFrom: string): Promise<{ apiKey: string }>;
+  /**
+   * What the system's API leaves running after answering (a webhook's signals); awaited before
+   * its Temporal connection closes. Other apps a test builds on this system share it.
+   */
+  background: BackgroundWork;
   /** Posts an inbound-SMS webhook signed with `signingToken` (the real auth token unless a forgery is wanted). */
   inboundSms(params: InboundSmsParams, signingToken?: string): Promise<InboundSmsResponse>;
   /**
@@ -163,6 +168,7 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
     config,
     databaseUrl: database.url,
     metrics,
+    background,
     async api<Body>(method: string, path: string, body?: unknown, opts: ApiOptions = {}): Promise<ApiResponse<Body>> {
       const headers: Record<string, string> = {};
       const key = opts.apiKey === undefined ? system.apiKey : opts.apiKey;

@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import { openApiDocument } from '../../api/openapi/document';
 import type { Config } from '../../config';
 import { createPrismaClient } from '../../db/client';
+import { BackgroundWork } from '../../lib/background-work';
 import { createLogger } from '../../lib/logger';
 
 // The OpenAPI document (GET /openapi.json) against the app it describes: valid OpenAPI 3.1,
@@ -26,11 +27,13 @@ function testApp(): Express {
     linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',
     sendgridWebhookPublicKey: null,
   } satisfies Parameters<typeof createApp>[0]['config'] & Pick<Config, 'temporal'>;
+  const log = createLogger('silent');
   return createApp({
     config,
     prisma: createPrismaClient('postgresql://nobody@127.0.0.1:1/none'),
     temporal: new Client(),
-    log: createLogger('silent'),
+    log,
+    background: new BackgroundWork(log),
   });
 }
 
