@@ -30,19 +30,6 @@ export const SMS_SEND_ATTEMPT_TIMEOUT_MS = 60_000;
  */
 export const SMS_SEND_HEARTBEAT_TIMEOUT_MS = 30_000;
 
-/**
- * How long before a reminder is due the workflow hands it to a send, which prepares it (the
- * message row, the text, the budget) and then waits inside the activity for the due instant.
- * Temporal takes seconds to fire a thousand timers due at once and start their activities
- * (the morning batch at 09:00); a send that is already waiting goes out on time. The wait
- * fits in the attempt's heartbeat timeout with a whole gateway call after it
- * (test/unit/sms-timeouts.test.ts), so the timeouts stay as they are and a lost attempt is
- * retried as soon as any other. It heartbeats once shortly before the instant (not while
- * waiting: a heartbeat that reaches the server is a billed action) to hear whether the
- * workflow stopped it meanwhile.
- */
-export const SEND_AHEAD_MS = 10_000;
-
 /** How long before the due instant a waiting send heartbeats to hear of a stop. */
 export const FINAL_LOOK_MS = 1_500;
 
@@ -84,7 +71,7 @@ export interface SendMessageInput {
    */
   statusOnSent?: { from: AppointmentStatus; to: AppointmentStatus };
   /**
-   * ISO 8601: the instant the message is due. A send handed over ahead of it (SEND_AHEAD_MS)
+   * ISO 8601: the instant the message is due. A send handed over ahead of it (domain/hand-over.ts)
    * prepares everything and calls the gateway at this instant. Absent: at once.
    */
   notBefore?: string;

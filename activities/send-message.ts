@@ -210,7 +210,7 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
     // Marked `sending` before the wait: at the instant only the gateway call remains. An attempt
     // that dies waiting leaves the row `sending`, so its retry asks the provider first. The
     // instant is waited for only if a whole gateway call still fits after it (it always does
-    // when the workflow handed the send over SEND_AHEAD_MS early); further ahead, the
+    // when the workflow handed the send over early: domain/hand-over.ts); further ahead, the
     // workflow's clock is not this one (a worker whose clock lags the server's, or a test
     // server skipping time), and the send goes at once.
     const dueMs = input.notBefore ? Date.parse(input.notBefore) : 0;

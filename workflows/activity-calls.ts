@@ -15,6 +15,7 @@ import {
   type SendRejection,
 } from '../activities/contracts';
 import type { ReminderReason } from '../domain/appointment';
+import { timeoutExtension } from '../domain/hand-over';
 import { FIRST_RETRY_PAUSE_MS, longestRetryPause } from '../domain/send-retries';
 
 // How the workflows call activities: the options of each kind of call, with the summary staff
@@ -44,15 +45,18 @@ export function activitiesWith(options: ActivityOptions, summary: string) {
  * Gateway sends retry transient failures with backoff until the appointment starts, and no
  * longer. A send the workflow stops (the reminder is no longer wanted, or its details
  * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
- * are sized like SMS: one provider call, the same reconciliation before a retry.
+ * are sized like SMS: one provider call, the same reconciliation before a retry. A send handed
+ * over `waitMs` before its instant gets timeouts longer by what that wait exceeds a short
+ * hand-over (domain/hand-over.ts).
  */
-export function sendActivities(deadlineMs: number, summary: string) {
+export function sendActivities(deadlineMs: number, summary: string, waitMs = 0) {
+  const extension = timeoutExtension(waitMs);
   return proxyActivities<Activities>({
     summary,
-    startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS,
+    startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS + extension,
     // A worker that died mid-send is noticed in 30 s, not 60; the activity starts a create
     // only with a whole gateway call left of that span, so a retry never overlaps it.
-    heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS,
+    heartbeatTimeout: SMS_SEND_HEARTBEAT_TIMEOUT_MS + extension,
     scheduleToCloseTimeout: Math.max(deadlineMs - Date.now(), 60_000),
     retry: {
       initialInterval: FIRST_RETRY_PAUSE_MS,

@@ -18,7 +18,6 @@ import { RetryState } from '@temporalio/common';
 import {
   type MetricsSinks,
   type RecordAppointmentInput,
-  SEND_AHEAD_MS,
   type SendMessageInput,
   type SendResult,
 } from '../activities/contracts';
@@ -34,6 +33,7 @@ import type {
 } from '../domain/appointment';
 import { LifecycleError } from '../domain/appointment-lifecycle';
 import { addressFor } from '../domain/reminder-plan';
+import { handOverLead } from '../domain/hand-over';
 import {
   ACTIVITY_SUMMARIES,
   appointmentCurrentDetails,
@@ -176,7 +176,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   // view and the projection together; and the search attribute shows `awaiting_confirmation`
   // as `scheduled` (the API, the row and the current details say which).
   const lean = changed('lean-projection', 2);
-  /** Reminders are handed to their send SEND_AHEAD_MS before they are due, to go out on time (revision 2). */
+  /** Reminders are handed to their send before they are due, to go out on time (revision 2; domain/hand-over.ts). */
   const sendAhead = changed('send-ahead', 2);
   let recorded: Projection | null = !carried && lean ? projectionOf('scheduled', input.details) : null;
   let shown: string | null = !carried && lean ? attributesOf('scheduled', input.details.startsAt) : null;
@@ -295,8 +295,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
         );
     }
     const move = statusOnSent(reminder);
-    // Handed over before its due instant (see SEND_AHEAD_MS), the send waits for it.
-    const ahead = sendAhead && Date.parse(reminder.sendAt) > Date.now();
+    // Handed over before its due instant (domain/hand-over.ts), the send waits for it.
+    const waitMs = sendAhead ? Math.max(0, Date.parse(reminder.sendAt) - Date.now()) : 0;
     try {
       const result = await sending.run(() =>
         sendOn(
@@ -305,9 +305,10 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
           {
             ...input,
             ...(move ? { statusOnSent: move } : {}),
-            ...(ahead ? { notBefore: reminder.sendAt } : {}),
+            ...(waitMs > 0 ? { notBefore: reminder.sendAt } : {}),
           },
           reminderLabel(reminder),
+          waitMs,
         ),
       );
       if (move && recorded && result.outcome === 'sent') recorded = { ...recorded, status: move.to };
@@ -416,8 +417,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     deadlineMs: number,
     message: SendMessageInput,
     summary: string,
+    waitMs = 0,
   ): Promise<SendResult> {
-    const activities = sendActivities(deadlineMs, summary);
+    const activities = sendActivities(deadlineMs, summary, waitMs);
     return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
   }
 
@@ -459,7 +461,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       });
     }
     const due = lifecycle.nextDue();
-    const wakeAt = due ? Date.parse(due.sendAt) - (sendAhead ? SEND_AHEAD_MS : 0) : lifecycle.startsAtMs;
+    const wakeAt = due
+      ? Date.parse(due.sendAt) - (sendAhead ? handOverLead(Date.parse(due.sendAt), lifecycle.startsAtMs) : 0)
+      : lifecycle.startsAtMs;
     const seen = lifecycle.version;
     const wait = wakeAt - Date.now();
     showProgress();

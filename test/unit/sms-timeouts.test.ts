@@ -1,4 +1,5 @@
-import { SEND_AHEAD_MS, SMS_SEND_ATTEMPT_TIMEOUT_MS, SMS_SEND_HEARTBEAT_TIMEOUT_MS } from '../../activities/contracts';
+import { SMS_SEND_ATTEMPT_TIMEOUT_MS, SMS_SEND_HEARTBEAT_TIMEOUT_MS } from '../../activities/contracts';
+import { LONG_HAND_OVER_MS, SHORT_HAND_OVER_MS, timeoutExtension } from '../../domain/hand-over';
 import { ATTEMPT_DATABASE_ALLOWANCE_MS, SEND_RESERVE_MS } from '../../activities/send-message';
 import { TWILIO_FIND_SENT_REQUESTS, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 
@@ -25,10 +26,26 @@ test('a create fits in the heartbeat timeout, which notices a dead worker well b
   expect(SMS_SEND_HEARTBEAT_TIMEOUT_MS).toBeLessThanOrEqual(SMS_SEND_ATTEMPT_TIMEOUT_MS / 2);
 });
 
-test('a send handed over ahead still has a whole create left of its heartbeat timeout at its instant', () => {
-  // The attempt starts at most SEND_AHEAD_MS before its instant, and Temporal may start a retry
-  // a heartbeat timeout after the attempt's start should no heartbeat get through (Temporal
-  // down): the wait must fit in that span with the create, without a longer timeout, which
-  // would delay that retry (the chaos run lost a reminder due a minute before its start so).
-  expect(SEND_AHEAD_MS + TWILIO_HTTP_TIMEOUT_MS + SEND_RESERVE_MS).toBeLessThanOrEqual(SMS_SEND_HEARTBEAT_TIMEOUT_MS);
+test('a send handed over ahead still has a whole create left of its timeouts at its instant', () => {
+  // The attempt starts at most its wait before its instant, and Temporal may start a retry a
+  // heartbeat timeout after the attempt's start should no heartbeat get through (Temporal
+  // down): the wait must fit in that span with the create. A short hand-over fits the usual
+  // timeouts; a longer one extends both by what it waits beyond a short one.
+  expect(timeoutExtension(SHORT_HAND_OVER_MS)).toBe(0);
+  for (const waitMs of [1_000, SHORT_HAND_OVER_MS, 30_000, LONG_HAND_OVER_MS]) {
+    const extension = timeoutExtension(waitMs);
+    expect(waitMs + TWILIO_HTTP_TIMEOUT_MS + SEND_RESERVE_MS).toBeLessThanOrEqual(
+      SMS_SEND_HEARTBEAT_TIMEOUT_MS + extension,
+    );
+    expect(waitMs + TWILIO_HTTP_TIMEOUT_MS + SEND_RESERVE_MS).toBeLessThanOrEqual(
+      SMS_SEND_ATTEMPT_TIMEOUT_MS + extension,
+    );
+  }
+});
+
+test('a lost attempt is noticed as soon after its instant whether it was handed over short or long ahead', () => {
+  // Lost before its final look (Temporal down, or the worker died waiting): Temporal notices
+  // a heartbeat timeout after the attempt's start, the same instant after the due time.
+  const noticedAfterDue = (leadMs: number) => SMS_SEND_HEARTBEAT_TIMEOUT_MS + timeoutExtension(leadMs) - leadMs;
+  expect(noticedAfterDue(LONG_HAND_OVER_MS)).toBe(noticedAfterDue(SHORT_HAND_OVER_MS));
 });

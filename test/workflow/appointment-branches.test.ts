@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -213,6 +214,36 @@ async function rejectionType(update: Promise<unknown>): Promise<string | undefin
   expect(cause).toBeInstanceOf(ApplicationFailure);
   return (cause as ApplicationFailure).type ?? undefined;
 }
+
+test('a reminder due long before its start is handed over a minute ahead, with its timeouts extended by the wait; one due shortly before, 10 s ahead', async () => {
+  // In seconds: the wait is measured from the workflow task, a moment before the activity is scheduled.
+  const seconds = (ms = 0) => Math.round(ms / 1000);
+  const handedOver: { reminderId?: string; ahead: number; heartbeat: number; startToClose: number }[] = [];
+  const sendSms: SendSms = (input, attempt) => {
+    const { currentAttemptScheduledTimestampMs, heartbeatTimeoutMs, startToCloseTimeoutMs } = Context.current().info;
+    handedOver.push({
+      reminderId: input.reminderId,
+      ahead: seconds(Date.parse(input.notBefore ?? '') - currentAttemptScheduledTimestampMs),
+      heartbeat: seconds(heartbeatTimeoutMs),
+      startToClose: seconds(startToCloseTimeoutMs),
+    });
+    return accept(input, attempt);
+  };
+  await withWorker(sendSms, async ({ calls, start }) => {
+    await start({
+      reminders: [
+        { before: 'P1D', channel: 'sms' },
+        { before: 'PT5M', channel: 'sms' },
+      ],
+    });
+    await env.sleep(3 * DAY);
+    expect(calls.sendSms).toHaveLength(2);
+  });
+  expect(handedOver).toEqual([
+    { reminderId: 'r1', ahead: 60, heartbeat: 80, startToClose: 110 },
+    { reminderId: 'r2', ahead: 10, heartbeat: 30, startToClose: 60 },
+  ]);
+});
 
 test('sends each reminder when it is due, with the appointment in the message input', async () => {
   await withWorker(accept, async ({ calls, start }) => {
