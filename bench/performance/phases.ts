@@ -64,6 +64,8 @@ export interface ReplyFigures {
   notConfirmed: number;
   webhookMs: Spread;
   confirmedMs: Spread;
+  /** CPU milliseconds each part of the stack spent per reply, the polling reads included. */
+  cpuMsPerReply?: CpuReading;
 }
 
 export interface ActionFigures {
@@ -393,7 +395,11 @@ async function appointmentStatus(
   return res.status === 200 ? (JSON.parse(res.body) as { status: string }).status : null;
 }
 
-/** Signed "C" replies on the clock; webhook latency, and reply → `confirmed` in a GET. */
+/**
+ * Signed "C" replies on the clock; webhook latency, and reply → `confirmed` in a GET. The
+ * webhooks come from one client (Twilio) and the GETs from another (the practice system), as
+ * in production: through one socket pool, a webhook waited for a socket behind the reads.
+ */
 export async function measureProductReplies(
   env: BenchEnvironment,
   appointments: DueAppointment[],
@@ -401,22 +407,24 @@ export async function measureProductReplies(
   say: Say,
 ): Promise<ReplyFigures> {
   say(`replies: ${appointments.length} signed "C" replies at ${ratePerSecond}/s`);
-  const http = new HttpClient(Math.max(50, ratePerSecond * 4));
+  const twilio = new HttpClient(Math.max(50, ratePerSecond * 4));
+  const practiceSystem = new HttpClient(Math.max(50, ratePerSecond * 4));
   const webhookMs: number[] = [];
   const confirmedMs: number[] = [];
   let failures = 0;
   let notConfirmed = 0;
+  const cpu = readCpu();
   try {
     await openLoop(appointments.length, ratePerSecond, async (i) => {
       const { appointmentId, phone: from } = appointments[i];
       const sms = inboundSms(env, from, 'C');
       const started = performance.now();
       try {
-        const answer = await http.send('POST', sms.url, sms.headers, sms.form);
+        const answer = await twilio.send('POST', sms.url, sms.headers, sms.form);
         if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
         webhookMs.push(answer.ms);
         while (performance.now() - started < CONFIRM_CAP_MS) {
-          if ((await appointmentStatus(env, http, appointmentId)) === 'confirmed') {
+          if ((await appointmentStatus(env, practiceSystem, appointmentId)) === 'confirmed') {
             confirmedMs.push(performance.now() - started);
             return;
           }
@@ -428,7 +436,8 @@ export async function measureProductReplies(
       }
     });
   } finally {
-    http.close();
+    twilio.close();
+    practiceSystem.close();
   }
   return {
     sent: appointments.length,
@@ -436,6 +445,7 @@ export async function measureProductReplies(
     notConfirmed,
     webhookMs: spread(webhookMs),
     confirmedMs: spread(confirmedMs),
+    cpuMsPerReply: cpuMsPer(cpu, readCpu(), appointments.length),
   };
 }
 
@@ -451,6 +461,7 @@ export async function measureRawReplies(
   const seenMs: number[] = [];
   let failures = 0;
   let notConfirmed = 0;
+  const cpu = readCpu();
   await openLoop(workflowIds.length, ratePerSecond, async (i) => {
     const handle = env.temporal.workflow.getHandle(workflowIds[i]);
     const started = performance.now();
@@ -469,7 +480,14 @@ export async function measureRawReplies(
       failures++;
     }
   });
-  return { sent: workflowIds.length, failures, notConfirmed, webhookMs: spread(signalMs), confirmedMs: spread(seenMs) };
+  return {
+    sent: workflowIds.length,
+    failures,
+    notConfirmed,
+    webhookMs: spread(signalMs),
+    confirmedMs: spread(seenMs),
+    cpuMsPerReply: cpuMsPer(cpu, readCpu(), workflowIds.length),
+  };
 }
 
 /** The billable actions of every run of a workflow (a continue-as-new chain), newest run first. */

@@ -187,6 +187,12 @@ export function buildRows(params: BenchParams, figures: Figures): Row[] {
         ? null
         : product.confirmedMs.p99 <= 200 && product.notConfirmed + product.failures === 0,
     );
+    for (const part of CPU_PARTS) {
+      const mine = product.cpuMsPerReply?.[part];
+      const theirs = raw?.cpuMsPerReply?.[part];
+      if (mine === undefined) continue;
+      row(`  CPU ms per reply: ${part}`, mine.toFixed(2), theirs?.toFixed(2) ?? '—', ratioOf(mine, theirs), '', null);
+    }
     if (product.notConfirmed + product.failures > 0) {
       row(
         'replies failed / not confirmed in 10 s',
