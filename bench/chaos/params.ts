@@ -59,7 +59,8 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage: npm run chaos -- [--appointments N] [--replies N] [--window-seconds S] [--worker-kills N]
-                         [--temporal-restarts N] [--postgres-restarts N] [--timeout-minutes M] [--seed N]`;
+                         [--temporal-restarts N] [--postgres-restarts N] [--reminder-minutes M]
+                         [--timeout-minutes M] [--seed N]`;
 
 /** `--appointments 1000` and friends; every other value follows from the appointment count. */
 export function parseArgs(argv: string[]): ChaosParams {
@@ -81,6 +82,7 @@ export function parseArgs(argv: string[]): ChaosParams {
     'worker-kills',
     'temporal-restarts',
     'postgres-restarts',
+    'reminder-minutes',
     'timeout-minutes',
     'seed',
   ];
@@ -98,6 +100,15 @@ export function parseArgs(argv: string[]): ChaosParams {
   set('workerKills', 'worker-kills');
   set('temporalRestarts', 'temporal-restarts');
   set('postgresRestarts', 'postgres-restarts');
+  const minutes = values.get('reminder-minutes');
+  if (minutes !== undefined) {
+    // Reminders M and M-1 minutes before the start: from 11, both are handed over long ahead
+    // (domain/hand-over.ts), which the default's 2 and 1 never are. The run waits for the starts.
+    if (!Number.isInteger(minutes) || minutes < 2)
+      throw new UsageError('--reminder-minutes must be a whole number, 2 or more');
+    params.reminders = [`PT${minutes}M`, `PT${minutes - 1}M`];
+    params.timeoutMs += (minutes - 2) * MINUTE;
+  }
   set('timeoutMs', 'timeout-minutes', MINUTE);
   set('seed', 'seed');
   params.repliesWhileTemporalDown =
