@@ -218,6 +218,23 @@ async function firstTasksTaken(
   startedAt: number,
   say: Say,
 ): Promise<void> {
+  const seconds = ((await backlogEmptySince(env, taskQueue, say)) - startedAt) / 1000;
+  figures.firstTasksSeconds = round1(seconds);
+  figures.sustainedPerSecond = round1(figures.count / seconds);
+}
+
+/**
+ * Waits until the worker has caught up with what the last phase left it (a thousand sends'
+ * results, each a workflow task), so that the next phase measures itself and not that.
+ */
+export async function workerCaughtUp(env: BenchEnvironment, taskQueue: string, say: Say): Promise<void> {
+  const started = performance.now();
+  await backlogEmptySince(env, taskQueue, say);
+  say(`${taskQueue}: the worker caught up in ${round1((performance.now() - started) / 1000)} s`);
+}
+
+/** The instant the task queue's workflow backlog first read empty, once it has for BACKLOG_CONFIRM_MS. */
+async function backlogEmptySince(env: BenchEnvironment, taskQueue: string, say: Say): Promise<number> {
   const backlog = async (): Promise<number> => {
     const described = await env.temporal.workflowService.describeTaskQueue({
       namespace: env.temporal.options.namespace,
@@ -233,19 +250,16 @@ async function firstTasksTaken(
     const left = await backlog();
     if (left === 0) {
       emptySince ??= performance.now();
-      if (performance.now() - emptySince >= BACKLOG_CONFIRM_MS) break;
+      if (performance.now() - emptySince >= BACKLOG_CONFIRM_MS) return emptySince;
     } else {
       emptySince = null;
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
-        say(`${taskQueue}: ${left} first workflow tasks still waiting for the worker`);
+        say(`${taskQueue}: ${left} workflow tasks still waiting for the worker`);
       }
     }
     await sleep(BACKLOG_POLL_MS);
   }
-  const seconds = ((emptySince ?? performance.now()) - startedAt) / 1000;
-  figures.firstTasksSeconds = round1(seconds);
-  figures.sustainedPerSecond = round1(figures.count / seconds);
 }
 
 /** The instant N creates at `ratePerSecond` leave enough room for, with the margin. */
@@ -396,6 +410,53 @@ async function appointmentStatus(
 }
 
 /**
+ * Replies at a rate, each answered by `post`, then read every CONFIRM_POLL_MS until
+ * `effectSeen` (or CONFIRM_CAP_MS).
+ */
+async function replyLoop(
+  count: number,
+  ratePerSecond: number,
+  post: (i: number) => Promise<void>,
+  effectSeen: (i: number) => Promise<boolean>,
+  say: Say,
+): Promise<Omit<ReplyFigures, 'cpuMsPerReply'>> {
+  const webhookMs: number[] = [];
+  const confirmedMs: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  let notConfirmed = 0;
+  const watch = async (i: number, started: number): Promise<void> => {
+    while (performance.now() - started < CONFIRM_CAP_MS) {
+      if (await effectSeen(i)) {
+        confirmedMs.push(performance.now() - started);
+        return;
+      }
+      await sleep(CONFIRM_POLL_MS);
+    }
+    notConfirmed++;
+  };
+  await openLoop(count, ratePerSecond, async (i) => {
+    const started = performance.now();
+    try {
+      await post(i);
+      webhookMs.push(performance.now() - started);
+      await watch(i, started);
+    } catch (err) {
+      failures++;
+      firstFailure ??= err instanceof Error ? err.message : String(err);
+    }
+  });
+  if (firstFailure !== undefined) say(`replies: ${failures} failed, the first: ${firstFailure}`);
+  return {
+    sent: count,
+    failures,
+    notConfirmed,
+    webhookMs: spread(webhookMs),
+    confirmedMs: spread(confirmedMs),
+  };
+}
+
+/**
  * Signed "C" replies on the clock; webhook latency, and reply → `confirmed` in a GET. The
  * webhooks come from one client (Twilio) and the GETs from another (the practice system), as
  * in production: through one socket pool, a webhook waited for a socket behind the reads.
@@ -409,44 +470,24 @@ export async function measureProductReplies(
   say(`replies: ${appointments.length} signed "C" replies at ${ratePerSecond}/s`);
   const twilio = new HttpClient(Math.max(50, ratePerSecond * 4));
   const practiceSystem = new HttpClient(Math.max(50, ratePerSecond * 4));
-  const webhookMs: number[] = [];
-  const confirmedMs: number[] = [];
-  let failures = 0;
-  let notConfirmed = 0;
   const cpu = readCpu();
   try {
-    await openLoop(appointments.length, ratePerSecond, async (i) => {
-      const { appointmentId, phone: from } = appointments[i];
-      const sms = inboundSms(env, from, 'C');
-      const started = performance.now();
-      try {
+    const figures = await replyLoop(
+      appointments.length,
+      ratePerSecond,
+      async (i) => {
+        const sms = inboundSms(env, appointments[i].phone, 'C');
         const answer = await twilio.send('POST', sms.url, sms.headers, sms.form);
         if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
-        webhookMs.push(answer.ms);
-        while (performance.now() - started < CONFIRM_CAP_MS) {
-          if ((await appointmentStatus(env, practiceSystem, appointmentId)) === 'confirmed') {
-            confirmedMs.push(performance.now() - started);
-            return;
-          }
-          await sleep(CONFIRM_POLL_MS);
-        }
-        notConfirmed++;
-      } catch {
-        failures++;
-      }
-    });
+      },
+      async (i) => (await appointmentStatus(env, practiceSystem, appointments[i].appointmentId)) === 'confirmed',
+      say,
+    );
+    return { ...figures, cpuMsPerReply: cpuMsPer(cpu, readCpu(), appointments.length) };
   } finally {
     twilio.close();
     practiceSystem.close();
   }
-  return {
-    sent: appointments.length,
-    failures,
-    notConfirmed,
-    webhookMs: spread(webhookMs),
-    confirmedMs: spread(confirmedMs),
-    cpuMsPerReply: cpuMsPer(cpu, readCpu(), appointments.length),
-  };
 }
 
 /** The raw counterpart of a reply: a signal to a bare workflow, then queries until it saw it. */
@@ -457,37 +498,16 @@ export async function measureRawReplies(
   say: Say,
 ): Promise<ReplyFigures> {
   say(`replies (raw): ${workflowIds.length} signals at ${ratePerSecond}/s`);
-  const signalMs: number[] = [];
-  const seenMs: number[] = [];
-  let failures = 0;
-  let notConfirmed = 0;
+  const handle = (i: number) => env.temporal.workflow.getHandle(workflowIds[i]);
   const cpu = readCpu();
-  await openLoop(workflowIds.length, ratePerSecond, async (i) => {
-    const handle = env.temporal.workflow.getHandle(workflowIds[i]);
-    const started = performance.now();
-    try {
-      await handle.signal(rawReplySignal);
-      signalMs.push(performance.now() - started);
-      while (performance.now() - started < CONFIRM_CAP_MS) {
-        if (await handle.query(rawRepliedQuery)) {
-          seenMs.push(performance.now() - started);
-          return;
-        }
-        await sleep(CONFIRM_POLL_MS);
-      }
-      notConfirmed++;
-    } catch {
-      failures++;
-    }
-  });
-  return {
-    sent: workflowIds.length,
-    failures,
-    notConfirmed,
-    webhookMs: spread(signalMs),
-    confirmedMs: spread(seenMs),
-    cpuMsPerReply: cpuMsPer(cpu, readCpu(), workflowIds.length),
-  };
+  const figures = await replyLoop(
+    workflowIds.length,
+    ratePerSecond,
+    (i) => handle(i).signal(rawReplySignal),
+    (i) => handle(i).query(rawRepliedQuery),
+    say,
+  );
+  return { ...figures, cpuMsPerReply: cpuMsPer(cpu, readCpu(), workflowIds.length) };
 }
 
 /** The billable actions of every run of a workflow (a continue-as-new chain), newest run first. */

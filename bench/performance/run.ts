@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { startBenchEnvironment, rssMiB, type BenchEnvironment } from './environment';
+import { PRODUCT_TASK_QUEUE, startBenchEnvironment, rssMiB, type BenchEnvironment } from './environment';
+import { RAW_TASK_QUEUE } from './raw-workflows';
 import type { BenchParams } from './params';
 import {
   measureActions,
@@ -9,6 +10,7 @@ import {
   measureProductReplies,
   measureRawDue,
   measureRawReplies,
+  workerCaughtUp,
 } from './phases';
 import { buildRows, type BenchReport, type Figures, type MemoryFigures } from './report';
 
@@ -105,6 +107,7 @@ async function measure(
     if (phase('replies')) {
       const delivered = new Set(env.twilio.messages.map((m) => m.to));
       const replying = product.appointments.filter((a) => delivered.has(a.phone)).slice(0, params.replies);
+      await workerCaughtUp(env, PRODUCT_TASK_QUEUE, say);
       figures.replies = { product: await measureProductReplies(env, replying, params.replyRate, say) };
     }
     const raw = await measureRawDue(
@@ -116,6 +119,7 @@ async function measure(
     );
     figures.due.raw = raw.figures;
     if (figures.replies) {
+      await workerCaughtUp(env, RAW_TASK_QUEUE, say);
       figures.replies.raw = await measureRawReplies(
         env,
         raw.workflowIds.slice(0, params.replies),
