@@ -62,6 +62,8 @@ export interface ReplyFigures {
   sent: number;
   failures: number;
   notConfirmed: number;
+  /** Reads (GETs; raw: queries) the bench made per reply while watching for its effect. */
+  readsPerReply: number;
   webhookMs: Spread;
   confirmedMs: Spread;
   /** CPU milliseconds each part of the stack spent per reply, the polling reads included. */
@@ -425,8 +427,10 @@ async function replyLoop(
   let failures = 0;
   let firstFailure: string | undefined;
   let notConfirmed = 0;
+  let reads = 0;
   const watch = async (i: number, started: number): Promise<void> => {
     while (performance.now() - started < CONFIRM_CAP_MS) {
+      reads++;
       if (await effectSeen(i)) {
         confirmedMs.push(performance.now() - started);
         return;
@@ -451,6 +455,7 @@ async function replyLoop(
     sent: count,
     failures,
     notConfirmed,
+    readsPerReply: round1(reads / count),
     webhookMs: spread(webhookMs),
     confirmedMs: spread(confirmedMs),
   };

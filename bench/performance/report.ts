@@ -187,6 +187,14 @@ export function buildRows(params: BenchParams, figures: Figures): Row[] {
         ? null
         : product.confirmedMs.p99 <= 200 && product.notConfirmed + product.failures === 0,
     );
+    row(
+      `${rate}: reads per reply while watching (GETs; raw: queries)`,
+      num(product.readsPerReply),
+      num(raw?.readsPerReply),
+      ratioOf(product.readsPerReply, raw?.readsPerReply),
+      '',
+      null,
+    );
     for (const part of CPU_PARTS) {
       const mine = product.cpuMsPerReply?.[part];
       const theirs = raw?.cpuMsPerReply?.[part];
