@@ -46,11 +46,11 @@ export function activitiesWith(options: ActivityOptions, summary: string) {
  * longer. A send the workflow stops (the reminder is no longer wanted, or its details
  * changed) is waited for, so a resend never overlaps the attempt it replaces. Email sends
  * are sized like SMS: one provider call, the same reconciliation before a retry. A send handed
- * over `waitMs` before its instant gets timeouts longer by what that wait exceeds a short
- * hand-over (domain/hand-over.ts).
+ * over ahead of its instant (`notBefore`, the message's) gets timeouts longer by what its wait
+ * exceeds a short hand-over (domain/hand-over.ts).
  */
-export function sendActivities(deadlineMs: number, summary: string, waitMs = 0) {
-  const extension = timeoutExtension(waitMs);
+export function sendActivities(deadlineMs: number, summary: string, notBefore?: string) {
+  const extension = timeoutExtension(notBefore ? Date.parse(notBefore) - Date.now() : 0);
   return proxyActivities<Activities>({
     summary,
     startToCloseTimeout: SMS_SEND_ATTEMPT_TIMEOUT_MS + extension,

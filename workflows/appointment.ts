@@ -296,7 +296,7 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     }
     const move = statusOnSent(reminder);
     // Handed over before its due instant (domain/hand-over.ts), the send waits for it.
-    const waitMs = sendAhead ? Math.max(0, Date.parse(reminder.sendAt) - Date.now()) : 0;
+    const ahead = sendAhead && Date.parse(reminder.sendAt) > Date.now();
     try {
       const result = await sending.run(() =>
         sendOn(
@@ -305,10 +305,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
           {
             ...input,
             ...(move ? { statusOnSent: move } : {}),
-            ...(waitMs > 0 ? { notBefore: reminder.sendAt } : {}),
+            ...(ahead ? { notBefore: reminder.sendAt } : {}),
           },
           reminderLabel(reminder),
-          waitMs,
         ),
       );
       if (move && recorded && result.outcome === 'sent') recorded = { ...recorded, status: move.to };
@@ -417,9 +416,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     deadlineMs: number,
     message: SendMessageInput,
     summary: string,
-    waitMs = 0,
   ): Promise<SendResult> {
-    const activities = sendActivities(deadlineMs, summary, waitMs);
+    const activities = sendActivities(deadlineMs, summary, message.notBefore);
     return channel === 'sms' ? activities.sendSms(message) : activities.sendEmail(message);
   }
 
@@ -461,9 +459,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       });
     }
     const due = lifecycle.nextDue();
-    const wakeAt = due
-      ? Date.parse(due.sendAt) - (sendAhead ? handOverLead(Date.parse(due.sendAt), lifecycle.startsAtMs) : 0)
-      : lifecycle.startsAtMs;
+    const dueMs = due ? Date.parse(due.sendAt) : null;
+    const wakeAt =
+      dueMs === null ? lifecycle.startsAtMs : dueMs - (sendAhead ? handOverLead(dueMs, lifecycle.startsAtMs) : 0);
     const seen = lifecycle.version;
     const wait = wakeAt - Date.now();
     showProgress();
