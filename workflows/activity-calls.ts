@@ -3,8 +3,10 @@ import {
   type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
+  type LocalActivityOptions,
   TimeoutFailure,
   proxyActivities,
+  proxyLocalActivities,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -36,9 +38,29 @@ export const SETTLEMENT: ActivityOptions = {
   retry: { initialInterval: '10 seconds', backoffCoefficient: 1.5, maximumAttempts: 8 },
 };
 
+/**
+ * The same writes as local activities: run by the worker inside the workflow task that asks
+ * for them, with no activity task for Temporal to schedule, hand out and close, nor a workflow
+ * task after it. A write is one short statement, so holding the task for it costs less than
+ * the round trips it saves (README, Performance). Retries past the first few seconds wait on
+ * Temporal timers rather than hold the workflow task.
+ */
+export const RECORDING_LOCALLY: LocalActivityOptions = {
+  startToCloseTimeout: RECORDING.startToCloseTimeout,
+  retry: RECORDING.retry,
+  localRetryThreshold: '2 seconds',
+};
+
 /** Activities whose every call carries `summary`, the line staff read in the Temporal UI. */
 export function activitiesWith(options: ActivityOptions, summary: string) {
   return proxyActivities<Activities>({ ...options, summary });
+}
+
+/** The database writes, with `summary`; as local activities where `locally` (workflow revision 3 on). */
+export function recordingActivities(summary: string, locally: boolean) {
+  return locally
+    ? proxyLocalActivities<Activities>({ ...RECORDING_LOCALLY, summary })
+    : activitiesWith(RECORDING, summary);
 }
 
 /**
@@ -65,6 +87,20 @@ export function sendActivities(deadlineMs: number, summary: string, notBefore?: 
     },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
+}
+
+/**
+ * Whether a recording call ended in failure, its retries spent. A local activity's own failure
+ * reaches the workflow as the activity threw it, not wrapped in an ActivityFailure as a
+ * scheduled activity's is (temporalio/sdk-core#449); anything else is a bug of the workflow's.
+ */
+export function recordingFailed(err: unknown): err is ActivityFailure | ApplicationFailure {
+  return err instanceof ActivityFailure || err instanceof ApplicationFailure;
+}
+
+/** What a failed recording says: the activity's own failure, however it arrived. */
+export function recordingFailure(err: ActivityFailure | ApplicationFailure): string {
+  return err.cause?.message ?? err.message;
 }
 
 export interface SendFailure {

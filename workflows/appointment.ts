@@ -56,7 +56,15 @@ import {
   rescheduleUpdate,
   stateQuery,
 } from './messages';
-import { activitiesWith, RECORDING, sendActivities, sendFailure, SETTLEMENT } from './activity-calls';
+import {
+  activitiesWith,
+  recordingActivities,
+  recordingFailed,
+  recordingFailure,
+  sendActivities,
+  sendFailure,
+  SETTLEMENT,
+} from './activity-calls';
 import { AppointmentStartsAtKey, AppointmentStatusKey } from './search-attributes';
 import { startingLifecycle } from './starting-lifecycle';
 
@@ -178,6 +186,8 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
   const lean = changed('lean-projection', 2);
   /** Reminders are handed to their send before they are due, to go out on time (revision 2; domain/hand-over.ts). */
   const sendAhead = changed('send-ahead', 2);
+  /** The projection and the final view are written by local activities (revision 3; workflows/activity-calls.ts). */
+  const recordLocally = changed('record-locally', 3);
   let recorded: Projection | null = !carried && lean ? projectionOf('scheduled', input.details) : null;
   let shown: string | null = !carried && lean ? attributesOf('scheduled', input.details.startsAt) : null;
 
@@ -198,24 +208,24 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
     if (!changedProjection) return;
     recorded = projection;
     try {
-      await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordStatus(current.status)).recordAppointment({
+      await recordingActivities(ACTIVITY_SUMMARIES.recordStatus(current.status), recordLocally).recordAppointment({
         workflowId,
         ...projection,
       });
     } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
+      if (!recordingFailed(err)) throw err;
       // The reminders matter more than the mirror; the next change writes it again.
       recorded = null;
       // Runs from before revision 2 wrote both again after a failed write.
       if (!lean) shown = null;
-      log.error('Could not record the appointment in the database', { error: err.cause?.message ?? err.message });
+      log.error('Could not record the appointment in the database', { error: recordingFailure(err) });
     }
   }
 
   /** The view as the run ends, for when Temporal no longer keeps it (with the projection, if it changed). */
   async function recordFinalView(projection?: Projection): Promise<void> {
     try {
-      await activitiesWith(RECORDING, ACTIVITY_SUMMARIES.recordFinalView(view().status)).recordFinalView({
+      await recordingActivities(ACTIVITY_SUMMARIES.recordFinalView(view().status), recordLocally).recordFinalView({
         workflowId,
         view: view(),
         journal: lifecycle.decisions,
@@ -223,9 +233,9 @@ export async function appointmentWorkflow(input: AppointmentWorkflowInput): Prom
       });
       if (projection) recorded = projection;
     } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
+      if (!recordingFailed(err)) throw err;
       log.error('Could not record the final view; it is served while Temporal keeps this workflow', {
-        error: err.cause?.message ?? err.message,
+        error: recordingFailure(err),
       });
     }
   }

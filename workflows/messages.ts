@@ -22,7 +22,7 @@ export const APPOINTMENT_WORKFLOW_TYPE = 'appointmentWorkflow';
  * replay as recorded. Bump it, and give the change's patched() this number, only for a change
  * that must not apply to runs already under way.
  */
-export const APPOINTMENT_WORKFLOW_REVISION = 2;
+export const APPOINTMENT_WORKFLOW_REVISION = 3;
 
 export interface AppointmentWorkflowInput {
   practiceId: string;

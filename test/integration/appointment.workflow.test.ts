@@ -131,8 +131,10 @@ async function waitForSms(count: number): Promise<void> {
 }
 
 test('sends each reminder when due, then a "C" reply confirms and skips the rest', async () => {
+  let workflowId = '';
   const view = await withWorker('confirmed', async (start) => {
     const handle = await start({});
+    workflowId = handle.workflowId;
     await env.sleep(2 * DAY + HOUR);
     await waitForSms(1);
     const awaiting = await handle.query(stateQuery);
@@ -158,6 +160,13 @@ test('sends each reminder when due, then a "C" reply confirms and skips the rest
   expect(twilio.messages).toHaveLength(1);
   expect(twilio.messages[0]).toMatchObject({ to: PHONE, from: '+15005550006' });
   expect(twilio.messages[0].body).toMatch(/^Hi Maria, a reminder from Studio Bianchi: your appointment is /);
+  // The confirmation and the final view were written by local activities, in the workflow
+  // tasks that decided them: the only activity tasks Temporal scheduled were the sends.
+  const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  expect(scheduled).toEqual(['sendSms']);
+  const markers = events.flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []);
+  expect(markers).toEqual(['core_local_activity', 'core_local_activity']);
 });
 
 test('quiet hours move a reminder to the evening before; a manual reminder goes at once', async () => {
