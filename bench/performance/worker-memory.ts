@@ -196,23 +196,30 @@ async function main(): Promise<void> {
     const httpPort = Number(/"httpPort":(\d+)/.exec(worker.stdout())![1]);
     log(`worker pid ${pid} started (metrics on ${httpPort}) with ${JSON.stringify(opts.env)}`);
 
-    const metric = async (name: string): Promise<number | null> => {
+    const metric = async (name: string, labels: Record<string, string> = {}): Promise<number | null> => {
       const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-      const found = parsePrometheusText(text).samples.filter((s) => s.name === name);
+      const found = parsePrometheusText(text).samples.filter(
+        (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+      );
       return found.length === 0 ? null : found.reduce((sum, s) => sum + s.value, 0);
     };
-    /** Each new workflow runs one activity (the projection) and then waits: settled when all did and nothing runs. */
-    const settled = async (activities: number): Promise<void> => {
+    /**
+     * Each new workflow runs its first workflow task and then waits on its timers (the start
+     * writes the projection, so no activity follows): settled when that many workflow tasks ran
+     * and none runs or waits. Sends waiting for their instant hold activity slots, so those do
+     * not count.
+     */
+    const settled = async (workflowTasks: number): Promise<void> => {
       const until = Date.now() + 600_000;
       let quietSince = 0;
       while (Date.now() < until) {
-        const done = (await metric('temporal_activity_execution_latency_count')) ?? 0;
+        const done = (await metric('temporal_workflow_task_execution_latency_count')) ?? 0;
         const busy =
-          ((await metric('temporal_worker_task_slots_used')) ?? 0) +
+          ((await metric('temporal_worker_task_slots_used', { worker_type: 'WorkflowWorker' })) ?? 0) +
           (await client.workflowService
             .describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, reportStats: true })
             .then((d) => Number(d.stats?.approximateBacklogCount ?? 0)));
-        if (done >= activities && busy === 0) {
+        if (done >= workflowTasks && busy === 0) {
           if (quietSince === 0) quietSince = Date.now();
           if (Date.now() - quietSince >= 3_000) return;
         } else quietSince = 0;
