@@ -28,8 +28,11 @@ export interface Config {
   /** WORKER_MAX_*: how much the worker holds and runs at once (worker.ts). */
   workerCapacity: WorkerCapacity;
   publicBaseUrl: string;
-  /** null: SMS go to the built-in simulator and are not delivered. */
-  twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null } | null;
+  /**
+   * null: SMS go to the built-in simulator and are not delivered. `maxConcurrentRequests`
+   * (TWILIO_MAX_CONCURRENT_REQUESTS): REST calls one process makes to Twilio at once.
+   */
+  twilio: { accountSid: string; authToken: string; apiBaseUrl: string | null; maxConcurrentRequests: number } | null;
   /**
    * TWILIO_DEV_WEBHOOK_TOKEN, development only: with Twilio unconfigured, the Twilio webhooks
    * accept requests signed with it (`npm run cli -- simulate reply` plays a client with it).
@@ -132,7 +135,16 @@ function isSendGridVerificationKey(key: string): boolean {
   }
 }
 
-// The worker's capacity settings: whole numbers in a range, some also 0 with a meaning of its own.
+/**
+ * REST calls one process makes to Twilio at once; more wait for a free connection. Twilio
+ * refuses an account's requests past its concurrency limit (error 20429), which every process
+ * with its credentials shares, so a deployment sets this to that limit divided by its worker
+ * processes. The SDK's own bound, 20, would send a morning batch of a thousand reminders over
+ * ~50 round trips to Twilio; 50 leaves room for a second worker under a limit of 100.
+ */
+export const DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS = 50;
+
+// Capacity settings: whole numbers in a range, some also 0 with a meaning of its own.
 const COUNTS = {
   WORKER_MAX_CACHED_WORKFLOWS: {
     min: 2,
@@ -141,6 +153,7 @@ const COUNTS = {
   },
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: { min: 2, max: 10_000 },
   WORKER_MAX_CONCURRENT_ACTIVITIES: { min: 1, max: 100_000 },
+  TWILIO_MAX_CONCURRENT_REQUESTS: { min: 1, max: 10_000 },
 } as const satisfies Record<string, { min: number; max: number; zero?: string }>;
 
 function isCount(name: keyof typeof COUNTS, value: string): boolean {
@@ -189,6 +202,7 @@ const schema = z
     ),
     TWILIO_AUTH_TOKEN: optional,
     TWILIO_API_BASE_URL: url('e.g. http://localhost:4010'),
+    TWILIO_MAX_CONCURRENT_REQUESTS: count('TWILIO_MAX_CONCURRENT_REQUESTS'),
     TWILIO_DEV_WEBHOOK_TOKEN: optional.refine(
       (value) => value === undefined || value.length >= 32,
       'must be at least 32 characters (e.g. openssl rand -hex 32)',
@@ -317,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             accountSid: e.TWILIO_ACCOUNT_SID,
             authToken: e.TWILIO_AUTH_TOKEN,
             apiBaseUrl: e.TWILIO_API_BASE_URL ?? null,
+            maxConcurrentRequests: numberOr(e.TWILIO_MAX_CONCURRENT_REQUESTS, DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS),
           }
         : null,
     twilioDevWebhookToken: e.TWILIO_DEV_WEBHOOK_TOKEN ?? null,

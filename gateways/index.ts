@@ -11,6 +11,7 @@ export function createSmsGateway(config: Pick<Config, 'twilio'>, log: (line: str
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,
     ...(config.twilio.apiBaseUrl ? { apiBaseUrl: config.twilio.apiBaseUrl } : {}),
+    maxConcurrentRequests: config.twilio.maxConcurrentRequests,
   });
 }
 

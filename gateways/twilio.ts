@@ -1,6 +1,7 @@
 /**
  * MessageGateway over Twilio's Programmable Messaging REST API, through the official SDK.
  */
+import { Agent } from 'node:http';
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import type { MessageInstance, MessageListInstanceOptions } from 'twilio/lib/rest/api/v2010/account/message';
@@ -11,6 +12,7 @@ import type {
   SentMessageQuery,
   MessageGateway,
 } from './message-gateway';
+import { DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS } from '../config';
 import { isMessagingServiceSid } from '../domain/fields';
 import { classifyTwilioError } from './twilio-errors';
 
@@ -21,6 +23,8 @@ export interface TwilioGatewayOptions {
   apiBaseUrl?: string;
   /** The most one REST call may take, answer included; TWILIO_HTTP_TIMEOUT_MS unless set. */
   timeoutMs?: number;
+  /** REST calls made at once (config TWILIO_MAX_CONCURRENT_REQUESTS); the rest wait for a connection. */
+  maxConcurrentRequests?: number;
 }
 
 /**
@@ -44,7 +48,15 @@ export function createTwilioGateway(options: TwilioGatewayOptions): MessageGatew
   const client = twilio(options.accountSid, options.authToken, {
     // No SDK-level retries: Temporal's retry policy owns retrying, with findSent in between.
     autoRetry: false,
-    httpClient: new DeadlineRequestClient({ timeout: timeoutMs }, options.apiBaseUrl),
+    httpClient: new DeadlineRequestClient(
+      {
+        timeout: timeoutMs,
+        keepAlive: true,
+        maxSockets: options.maxConcurrentRequests ?? DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS,
+        maxTotalSockets: options.maxConcurrentRequests ?? DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS,
+      },
+      options.apiBaseUrl,
+    ),
   });
 
   async function listMatches(query: SentMessageQuery, filterByDateSent: boolean): Promise<MessageInstance[]> {
@@ -113,9 +125,15 @@ export function createTwilioGateway(options: TwilioGatewayOptions): MessageGatew
 class DeadlineRequestClient extends RequestClient {
   private readonly baseUrl: string | undefined;
 
-  constructor(opts: RequestClient.RequestClientOptions & { timeout: number }, baseUrl: string | undefined) {
+  constructor(
+    opts: RequestClient.RequestClientOptions & { timeout: number; maxSockets: number },
+    baseUrl: string | undefined,
+  ) {
     super(opts);
     this.baseUrl = baseUrl?.replace(/\/+$/, '');
+    // The SDK bounds its https connections only; a plain http base URL (a proxy, the fake in
+    // tests and benchmarks) gets the same bound, so it is measured as production runs.
+    this.axios.defaults.httpAgent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets });
     const timeout = opts.timeout;
     this.axios.interceptors.request.use((config) => {
       config.signal = AbortSignal.timeout(config.timeout || timeout);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
+import { DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS, DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { freePort } from '../../devenv/ports';
 import { BackgroundWork } from '../../lib/background-work';
@@ -75,7 +75,12 @@ export async function startChaosEnvironment(options: {
         uiUrl: null,
       },
       publicBaseUrl: baseUrl,
-      twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
+      twilio: {
+        accountSid: twilio.accountSid,
+        authToken: twilio.authToken,
+        apiBaseUrl: twilio.baseUrl,
+        maxConcurrentRequests: DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS,
+      },
       sendgrid: null,
       sendgridWebhookPublicKey: null,
       linkSigningSecret: 'test-link-signing-secret-0123456789abcdef',

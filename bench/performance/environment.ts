@@ -41,6 +41,7 @@ export interface BenchEnvironment {
 
 export async function startBenchEnvironment(options: {
   workers: number;
+  twilioLatencyMs: number;
   timeZone: string;
   log: (line: string) => void;
 }): Promise<BenchEnvironment> {
@@ -48,7 +49,8 @@ export async function startBenchEnvironment(options: {
   const cleanup = new Cleanup(log);
   try {
     const servers = await startBenchServers({ name: 'bench', cleanup, log });
-    const twilio = await startFakeTwilio();
+    const latency = options.twilioLatencyMs;
+    const twilio = await startFakeTwilio(latency > 0 ? { faults: () => ({ delayMs: latency }) } : {});
     cleanup.push(() => twilio.stop());
 
     const prisma = createPrismaClient(servers.postgresUrl);

@@ -8,6 +8,8 @@ export interface BenchParams {
   replies: number;
   replyRate: number;
   workers: number;
+  /** How long the fake Twilio takes to answer a create, as Twilio's round trip does (0: at once). */
+  twilioLatencyMs: number;
   /** Room between the last create of a due phase and the instant its reminders fall due. */
   dueMarginSeconds: number;
   smoke: boolean;
@@ -29,6 +31,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --replies N        signed "C" replies after the due phase, at most --due (default 1000)
   --reply-rate N     replies per second, sent on the clock (default 50)
   --workers N        product worker processes (default 1)
+  --twilio-latency-ms N  the fake Twilio answers each create N ms late, like Twilio's round
+                     trip; sends then overlap up to TWILIO_MAX_CONCURRENT_REQUESTS (default 0)
   --smoke            tiny sizes (creates 60, due 30, replies 30): proves the bench works
   --phases a,b,...   run only these of ${PHASES.join(', ')} (default all; replies need due)
   --out DIR          where the JSON goes (default bench/results)
@@ -41,6 +45,7 @@ const NUMBER_FLAGS = {
   '--replies': 'replies',
   '--reply-rate': 'replyRate',
   '--workers': 'workers',
+  '--twilio-latency-ms': 'twilioLatencyMs',
 } as const;
 
 export function parseArgs(argv: string[], cwd: string): BenchParams {
@@ -83,6 +88,7 @@ export function parseArgs(argv: string[], cwd: string): BenchParams {
     replies: given.replies ?? sizes.replies,
     replyRate: given.replyRate ?? 50,
     workers: given.workers ?? 1,
+    twilioLatencyMs: given.twilioLatencyMs ?? 0,
     // The smoke run only has to finish: a short wait is enough for 30 creates.
     dueMarginSeconds: smoke ? 15 : 45,
     smoke,

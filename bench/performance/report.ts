@@ -261,6 +261,7 @@ export function formatTable(report: BenchReport): string {
   return [
     '',
     `bench: ${p.workers} product worker(s), concurrency ${p.concurrency}, phases ${p.phases.join(',')}` +
+      `${p.twilioLatencyMs > 0 ? `, Twilio answering ${p.twilioLatencyMs} ms late` : ''}` +
       `${p.smoke ? ' (smoke: sizes too small for the figures to mean anything)' : ''}; ` +
       `load average ${report.loadAverage.start.join(' ')} → ${report.loadAverage.end.join(' ')}`,
     '',

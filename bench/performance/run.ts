@@ -35,7 +35,12 @@ export async function runBench(
     return params.phases.includes(name);
   };
 
-  const env = await startBenchEnvironment({ workers: params.workers, timeZone: 'UTC', log: say });
+  const env = await startBenchEnvironment({
+    workers: params.workers,
+    twilioLatencyMs: params.twilioLatencyMs,
+    timeZone: 'UTC',
+    log: say,
+  });
   const stopping = new Promise<never>((_, reject) =>
     options.signal.addEventListener('abort', () => reject(new BenchAborted('interrupted')), { once: true }),
   );

@@ -4,6 +4,7 @@
 import twilio from 'twilio';
 import { GatewayError, type MessageGateway } from '../../gateways/message-gateway';
 import { createSmsSimulator } from '../../gateways/simulator';
+import { DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS } from '../../config';
 import { createTwilioGateway, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { match } from '../support/matchers';
@@ -214,6 +215,48 @@ describe('createTwilioGateway: timeouts', () => {
 
   it('uses TWILIO_HTTP_TIMEOUT_MS unless told otherwise', () => {
     expect(gateway.sendTimeoutMs).toBe(TWILIO_HTTP_TIMEOUT_MS);
+  });
+});
+
+describe('createTwilioGateway: concurrency', () => {
+  let slow: FakeTwilio;
+
+  beforeAll(async () => {
+    // Every create answered 100 ms later, like Twilio's round trip: sends overlap.
+    slow = await startFakeTwilio({ faults: () => ({ delayMs: 100 }) });
+  });
+
+  afterAll(async () => {
+    await slow.stop();
+  });
+
+  /** Sends `count` texts at one instant through `gateway`; each must be accepted. */
+  async function burst(gateway: MessageGateway, count: number, label: string): Promise<void> {
+    const sent = await Promise.all(
+      Array.from({ length: count }, (_, i) => gateway.send({ to: CLIENT, from: PRACTICE, body: `${label} ${i}` })),
+    );
+    expect(new Set(sent.map((m) => m.providerId)).size).toBe(count);
+  }
+
+  it('makes at most maxConcurrentRequests calls at once; the others wait for a connection and go out', async () => {
+    const bounded = createTwilioGateway({
+      accountSid: slow.accountSid,
+      authToken: slow.authToken,
+      apiBaseUrl: slow.baseUrl,
+      maxConcurrentRequests: 4,
+    });
+    await burst(bounded, 12, uniqueBody('bounded'));
+    expect(slow.mostConcurrentCreates).toBe(4);
+  });
+
+  it('is bounded by DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS unless told otherwise, over plain http too', async () => {
+    const unconfigured = createTwilioGateway({
+      accountSid: slow.accountSid,
+      authToken: slow.authToken,
+      apiBaseUrl: slow.baseUrl,
+    });
+    await burst(unconfigured, DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS + 10, uniqueBody('default'));
+    expect(slow.mostConcurrentCreates).toBe(DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS);
   });
 });
 

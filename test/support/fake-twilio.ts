@@ -66,6 +66,8 @@ export interface FakeTwilio {
   failNext(predicate: (form: Record<string, string>) => boolean, failure: FakeTwilioFailure): void;
   /** Delays every answer to a message list by this long (0 to stop), like a slow provider. */
   slowList(delayMs: number): void;
+  /** The most message creations that were open at once (from their request to the end of their answer). */
+  readonly mostConcurrentCreates: number;
   /**
    * Posts a status callback for message `sid` to the StatusCallback URL it was created with,
    * signed as Twilio signs it (with `signingToken`, the real auth token unless a forgery is
@@ -93,6 +95,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const arrivals = watchArrivals(messages, { provider: 'Fake Twilio', noun: 'message(s)', summarize });
   const failures: Array<{ predicate: (form: Record<string, string>) => boolean; failure: FakeTwilioFailure }> = [];
   let listDelayMs = 0;
+  let openCreates = 0;
+  let mostConcurrentCreates = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -114,7 +118,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     if (!path || path[1] !== accountSid) {
       return sendTwilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
     }
-    if (req.method === 'POST') return createMessage(form, req, res);
+    if (req.method === 'POST') {
+      openCreates++;
+      mostConcurrentCreates = Math.max(mostConcurrentCreates, openCreates);
+      res.once('close', () => openCreates--);
+      return createMessage(form, req, res);
+    }
     if (req.method === 'GET') {
       if (listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, listDelayMs));
       return listMessages(url, res);
@@ -232,6 +241,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       failures.push({ predicate, failure });
     },
 
+    get mostConcurrentCreates() {
+      return mostConcurrentCreates;
+    },
     slowList(delayMs) {
       listDelayMs = delayMs;
     },

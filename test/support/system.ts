@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
-import { DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
+import { DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS, DEFAULT_WORKER_CAPACITY, type Config } from '../../config';
 import type { AppointmentView } from '../../domain/appointment';
 import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { createSendGridGateway } from '../../gateways/sendgrid';
@@ -135,7 +135,12 @@ async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSys
     databaseUrl: database.url,
     temporal: { address, namespace: 'default', taskQueue, cliPath: null, uiUrl: own?.uiUrl ?? null },
     publicBaseUrl: baseUrl,
-    twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.baseUrl },
+    twilio: {
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      apiBaseUrl: twilio.baseUrl,
+      maxConcurrentRequests: DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS,
+    },
     sendgrid: { apiKey: sendgrid.apiKey, apiBaseUrl: sendgrid.baseUrl },
     sendgridWebhookPublicKey: null,
     linkSigningSecret: TEST_LINK_SIGNING_SECRET,

@@ -61,6 +61,7 @@ test('reads every variable', () => {
     WORKER_MAX_CACHED_WORKFLOWS: '500',
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
     WORKER_MAX_CONCURRENT_ACTIVITIES: '3000',
+    TWILIO_MAX_CONCURRENT_REQUESTS: '25',
   });
   expect(config).toMatchObject({
     workerCapacity: { maxCachedWorkflows: 500, maxConcurrentWorkflowTasks: 20, maxConcurrentActivities: 3000 },
@@ -68,7 +69,12 @@ test('reads every variable', () => {
     publicBaseUrl: 'https://reminders.example.com',
     temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'rq', uiUrl: 'https://temporal.example.com' },
     workerHttpPort: 0,
-    twilio: { accountSid: `AC${'a'.repeat(32)}`, authToken: 'secret', apiBaseUrl: 'http://localhost:4010' },
+    twilio: {
+      accountSid: `AC${'a'.repeat(32)}`,
+      authToken: 'secret',
+      apiBaseUrl: 'http://localhost:4010',
+      maxConcurrentRequests: 25,
+    },
     sendgrid: { apiKey: 'SG.key', apiBaseUrl: 'http://localhost:4020' },
     sendgridWebhookPublicKey: sendgridKey,
     linkSigningSecret: 'x'.repeat(32),
