@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Prisma, PrismaClient } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { matchAppointment, openAppointmentsOfPhone } from '../db/open-appointments';
+import { appointmentsOfSender, type OpenAppointment } from '../db/open-appointments';
 import { isOptedOut, recordOptIn, recordOptOut } from '../db/opt-outs';
 import type { AppointmentDetails, RecipientRole } from '../domain/appointment';
 import { replyAnswerKind, replyNeedsReview, type OptOutReplies } from '../domain/reply-answer';
@@ -37,7 +37,6 @@ export interface InboundOutcome {
 }
 
 type Practice = Prisma.PracticeGetPayload<object>;
-type AppointmentRow = Prisma.AppointmentGetPayload<object>;
 
 /** How a reply changed its number's opt-out, if it did. */
 type OptChange = 'opted_out' | 'opted_in' | null;
@@ -132,35 +131,30 @@ export class InboundSmsService {
     try {
       return await this.deps.prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${practiceId}\n${sms.from}`}::text, 0))`;
-        const earlier = await tx.message.findUnique({ where: { providerId: sms.providerId } });
-        if (earlier) {
+        // A statement of its own, after the lock: its snapshot then sees a redelivery of this
+        // message that another request committed while this one waited.
+        const [{ now, earlierPracticeId, earlierFrom }] = await tx.$queryRaw<
+          [{ now: Date; earlierPracticeId: string | null; earlierFrom: string | null }]
+        >`
+          SELECT clock_timestamp() AS now, m.practice_id AS "earlierPracticeId", m."from" AS "earlierFrom"
+          FROM (SELECT 1) AS one LEFT JOIN messages m ON m.provider_id = ${sms.providerId}`;
+        if (earlierPracticeId !== null) {
           // The same request again: its answer, never another number's (a replay with another From).
-          const sameSender = earlier.practiceId === practiceId && earlier.from === sms.from;
+          const sameSender = earlierPracticeId === practiceId && earlierFrom === sms.from;
           const answered = sameSender
             ? await tx.message.findUnique({ where: { idempotencyKey: answerKey(sms.providerId) } })
             : null;
           return { outbox: null, answer: answered?.body ?? null, unansweredBecause: null, optChange: null };
         }
-        const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
 
-        // The client of an open appointment first: a practitioner's number that is also a
-        // client's is that client's, because only the client's replies have effects to lose.
-        const clientOf = await openAppointmentsOfPhone(tx, practiceId, sms.from, now, 'client');
-        const practitionerOf =
-          clientOf.length > 0 ? [] : await openAppointmentsOfPhone(tx, practiceId, sms.from, now, 'practitioner');
-        const sender: RecipientRole | null =
-          clientOf.length > 0 ? 'client' : practitionerOf.length > 0 ? 'practitioner' : null;
-        const matched =
-          sender === 'client'
-            ? await matchAppointment(tx, practiceId, sms.from, clientOf)
-            : (practitionerOf[0] ?? null);
+        const { sender, open, matched } = await appointmentsOfSender(tx, practiceId, sms.from, now);
 
         // Only a client's keywords reach workflows; a practitioner's STOP is about their own number.
         const signalTargets =
           sender !== 'client'
             ? []
             : reply.intent === 'opt_out' || reply.intent === 'opt_in'
-              ? clientOf.map((a) => a.workflowId)
+              ? open.map((a) => a.workflowId)
               : reply.intent === 'confirm' && matched
                 ? [matched.workflowId]
                 : [];
@@ -228,7 +222,7 @@ export class InboundSmsService {
    * The answer in the language of the appointment's client (else the practice's). Only the
    * acknowledgement names an appointment: the client's, the one the "C" confirmed.
    */
-  private answerText(practice: Practice, kind: MessageKind, clientAppointment: AppointmentRow | null): string {
+  private answerText(practice: Practice, kind: MessageKind, clientAppointment: OpenAppointment | null): string {
     const details = clientAppointment?.details as AppointmentDetails | null | undefined;
     return renderMessage({
       kind,
