@@ -64,21 +64,14 @@ export async function appointmentsOfSender(
       of_client AS "ofClient", id IN (SELECT appointment_id FROM last_texted) AS "lastTexted"
     FROM open
     ORDER BY starts_at ASC`;
-  const asOpen = ({ id, workflowId, startsAt, timeZone, details }: (typeof rows)[number]): OpenAppointment => ({
-    id,
-    workflowId,
-    startsAt,
-    timeZone,
-    details,
-  });
   const clientOf = rows.filter((r) => r.ofClient);
   if (clientOf.length > 0) {
     return {
       sender: 'client',
-      open: clientOf.map(asOpen),
-      matched: asOpen(clientOf.find((r) => r.lastTexted) ?? clientOf[0]),
+      open: clientOf,
+      matched: clientOf.find((r) => r.lastTexted) ?? clientOf[0],
     };
   }
-  if (rows.length > 0) return { sender: 'practitioner', open: rows.map(asOpen), matched: asOpen(rows[0]) };
+  if (rows.length > 0) return { sender: 'practitioner', open: rows, matched: rows[0] };
   return { sender: null, open: [], matched: null };
 }

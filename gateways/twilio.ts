@@ -45,6 +45,7 @@ const FIND_SENT_LIMIT = 50;
 
 export function createTwilioGateway(options: TwilioGatewayOptions): MessageGateway {
   const timeoutMs = options.timeoutMs ?? TWILIO_HTTP_TIMEOUT_MS;
+  const connections = options.maxConcurrentRequests ?? DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS;
   const client = twilio(options.accountSid, options.authToken, {
     // No SDK-level retries: Temporal's retry policy owns retrying, with findSent in between.
     autoRetry: false,
@@ -52,8 +53,8 @@ export function createTwilioGateway(options: TwilioGatewayOptions): MessageGatew
       {
         timeout: timeoutMs,
         keepAlive: true,
-        maxSockets: options.maxConcurrentRequests ?? DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS,
-        maxTotalSockets: options.maxConcurrentRequests ?? DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS,
+        maxSockets: connections,
+        maxTotalSockets: connections,
       },
       options.apiBaseUrl,
     ),

@@ -5,7 +5,7 @@ import twilio from 'twilio';
 import { GatewayError, type MessageGateway } from '../../gateways/message-gateway';
 import { createSmsSimulator } from '../../gateways/simulator';
 import { DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS } from '../../config';
-import { createTwilioGateway, TWILIO_HTTP_TIMEOUT_MS } from '../../gateways/twilio';
+import { createTwilioGateway, TWILIO_HTTP_TIMEOUT_MS, type TwilioGatewayOptions } from '../../gateways/twilio';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { match } from '../support/matchers';
 
@@ -16,9 +16,19 @@ const SERVICE = 'MG0123456789abcdef0123456789abcdef';
 let fake: FakeTwilio;
 let gateway: MessageGateway;
 
+/** The gateway pointed at `target` with its credentials, and whatever else `options` sets. */
+function gatewayOn(target: FakeTwilio, options: Partial<TwilioGatewayOptions> = {}): MessageGateway {
+  return createTwilioGateway({
+    accountSid: target.accountSid,
+    authToken: target.authToken,
+    apiBaseUrl: target.baseUrl,
+    ...options,
+  });
+}
+
 beforeAll(async () => {
   fake = await startFakeTwilio();
-  gateway = createTwilioGateway({ accountSid: fake.accountSid, authToken: fake.authToken, apiBaseUrl: fake.baseUrl });
+  gateway = gatewayOn(fake);
 });
 
 afterAll(async () => {
@@ -145,11 +155,7 @@ describe('createTwilioGateway: send', () => {
   });
 
   it('reports wrong credentials (20003) as permanent', async () => {
-    const wrong = createTwilioGateway({
-      accountSid: fake.accountSid,
-      authToken: 'not-the-token',
-      apiBaseUrl: fake.baseUrl,
-    });
+    const wrong = gatewayOn(fake, { authToken: 'not-the-token' });
     expect(await gatewayError(wrong.send({ to: CLIENT, from: PRACTICE, body: 'x' }))).toMatchObject({
       code: '20003',
       permanent: true,
@@ -161,11 +167,7 @@ describe('createTwilioGateway: send', () => {
   });
 
   it('reports an unreachable API as transient', async () => {
-    const unreachable = createTwilioGateway({
-      accountSid: fake.accountSid,
-      authToken: fake.authToken,
-      apiBaseUrl: 'http://127.0.0.1:1',
-    });
+    const unreachable = gatewayOn(fake, { apiBaseUrl: 'http://127.0.0.1:1' });
     expect(await gatewayError(unreachable.send({ to: CLIENT, from: PRACTICE, body: 'x' }))).toMatchObject({
       code: 'ECONNREFUSED',
       permanent: false,
@@ -181,12 +183,7 @@ describe('createTwilioGateway: timeouts', () => {
 
   /** A gateway with a short timeout, and how long its send took to fail. */
   async function timedSend(body: string): Promise<{ error: GatewayError; elapsedMs: number }> {
-    const impatient = createTwilioGateway({
-      accountSid: fake.accountSid,
-      authToken: fake.authToken,
-      apiBaseUrl: fake.baseUrl,
-      timeoutMs: TIMEOUT_MS,
-    });
+    const impatient = gatewayOn(fake, { timeoutMs: TIMEOUT_MS });
     expect(impatient.sendTimeoutMs).toBe(TIMEOUT_MS);
     const started = Date.now();
     const error = await gatewayError(impatient.send({ to: CLIENT, from: PRACTICE, body }));
@@ -239,22 +236,13 @@ describe('createTwilioGateway: concurrency', () => {
   }
 
   it('makes at most maxConcurrentRequests calls at once; the others wait for a connection and go out', async () => {
-    const bounded = createTwilioGateway({
-      accountSid: slow.accountSid,
-      authToken: slow.authToken,
-      apiBaseUrl: slow.baseUrl,
-      maxConcurrentRequests: 4,
-    });
+    const bounded = gatewayOn(slow, { maxConcurrentRequests: 4 });
     await burst(bounded, 12, uniqueBody('bounded'));
     expect(slow.mostConcurrentCreates).toBe(4);
   });
 
   it('is bounded by DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS unless told otherwise, over plain http too', async () => {
-    const unconfigured = createTwilioGateway({
-      accountSid: slow.accountSid,
-      authToken: slow.authToken,
-      apiBaseUrl: slow.baseUrl,
-    });
+    const unconfigured = gatewayOn(slow);
     await burst(unconfigured, DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS + 10, uniqueBody('default'));
     expect(slow.mostConcurrentCreates).toBe(DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS);
   });
@@ -334,12 +322,7 @@ describe('createTwilioGateway: findSent', () => {
   });
 
   it('finds a message Twilio accepted although its answer never arrived', async () => {
-    const impatient = createTwilioGateway({
-      accountSid: fake.accountSid,
-      authToken: fake.authToken,
-      apiBaseUrl: fake.baseUrl,
-      timeoutMs: 300,
-    });
+    const impatient = gatewayOn(fake, { timeoutMs: 300 });
     const sentAfter = new Date();
     const body = uniqueBody('answer lost');
     fake.failNext((form) => form.Body === body, { hang: true });
