@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../devenv/ports';
@@ -79,7 +79,8 @@ test('PostgreSQL and API ports taken: every problem at once, one line each, befo
 
 test('a failure after parts have started: its error alone, and a quiet, prompt exit', async () => {
   // A "Temporal CLI" that fails at once, after the database is already in use.
-  const cli = path.join(mkdtempSync(path.join(tmpdir(), 'ar-fake-temporal-')), 'temporal');
+  const cliDir = mkdtempSync(path.join(tmpdir(), 'ar-fake-temporal-'));
+  const cli = path.join(cliDir, 'temporal');
   writeFileSync(cli, '#!/bin/sh\necho "temporal: cannot start (simulated)" >&2\nexit 3\n');
   chmodSync(cli, 0o755);
   const run = await launch({
@@ -96,4 +97,5 @@ test('a failure after parts have started: its error alone, and a quiet, prompt e
       'Its last stderr lines:\ntemporal: cannot start (simulated)\n',
   );
   expect(run.code).toBe(1);
+  rmSync(cliDir, { recursive: true, force: true });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -10,7 +10,16 @@ import { startForeignListener } from './foreign-listener';
 // The embedded PostgreSQL is shared only when it is ours; whatever else holds its port is
 // refused by name, never used. Real processes and ports throughout.
 
-const tempDataDir = (): string => path.join(mkdtempSync(path.join(tmpdir(), 'ar-devenv-pg-')), 'data');
+// Each test's data directory goes after the run (a PostgreSQL cluster is ~50 MB).
+const tempDirs: string[] = [];
+const tempDataDir = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ar-devenv-pg-'));
+  tempDirs.push(dir);
+  return path.join(dir, 'data');
+};
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 const quiet = () => {};
 
 test('a foreign listener on the port is refused, naming it and the settings, and nothing is started', async () => {

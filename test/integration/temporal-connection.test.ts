@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../config';
@@ -29,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mtls?.close();
   await cloud?.close();
+  if (certs) rmSync(certs.dir, { recursive: true, force: true });
 });
 
 /** A process started with these variables (and TEMPORAL_ADDRESS): its settings, and where it connects. */

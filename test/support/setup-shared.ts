@@ -35,8 +35,9 @@ export function setUpShared(): Promise<void> {
     const workDir = mkdtempSync(path.join(tmpdir(), 'ar-test-'));
     stopAtTeardown({ stop: () => rm(workDir, { recursive: true, force: true }) });
 
+    // Inside workDir, so the cluster (~90 MB) goes with it once PostgreSQL has stopped.
     const postgres = await startEmbeddedPostgres({
-      dataDir: mkdtempSync(path.join(tmpdir(), 'ar-test-pg-')),
+      dataDir: path.join(workDir, 'postgres'),
       port: await freePort(),
       database: 'postgres',
     });

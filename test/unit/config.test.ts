@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config';
 import { readTemporalAccess, temporalConnectionOptions } from '../../config/temporal-connection';
@@ -225,6 +225,7 @@ test('a SendGrid key that cannot verify signatures stops the start, with one cle
 
 describe('Temporal TLS and API key', () => {
   const certs = makeTestCertificates();
+  afterAll(() => rmSync(certs.dir, { recursive: true, force: true }));
   const address = { TEMPORAL_ADDRESS: 'temporal.example.com:7233' };
   const problems = (env: Record<string, string>): string[] => {
     try {
