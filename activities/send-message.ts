@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import type { Prisma, PrismaClient } from '../db/client';
 import type { Channel, ReminderReason } from '../domain/appointment';
@@ -67,6 +68,14 @@ const RECONCILE_SKEW_MS = 5 * 60_000;
  * the write that records the answer.
  */
 export const SEND_RESERVE_MS = 5_000;
+
+/**
+ * The longest the record of a message the provider took waits for sends queued behind the
+ * gateway's connection limit (part of SEND_RESERVE_MS). When a thousand reminders fall due at
+ * one instant most of them wait there, and recording each answer first held back the calls
+ * behind it (README, Performance). Bounded, so a saturated gateway cannot hold records back.
+ */
+const RECORD_YIELD_MAX_MS = 1_000;
 
 /**
  * The database time an attempt is sized for (about ten short queries and writes, with room
@@ -268,6 +277,7 @@ export function createSendActivities({ prisma, sms, email, links, metrics }: Sen
         channel === 'sms' ? 'SmsGatewayUnavailable' : 'EmailGatewayUnavailable',
       );
     }
+    await yieldToQueuedSends(gateway);
     const recorded = await recordSent(row.id, sent, input);
     if (recorded) return recorded;
     // Another row's reconciliation adopted this very message between the provider's answer
@@ -500,6 +510,16 @@ function rejection(channel: Channel, messageId: string, code: string, explanatio
     nonRetryable: true,
     details: [details],
   });
+}
+
+/** Resolves once no send waits for a connection of `gateway`, or after RECORD_YIELD_MAX_MS. */
+async function yieldToQueuedSends(gateway: MessageGateway): Promise<void> {
+  const enough = new AbortController();
+  try {
+    await Promise.race([gateway.untilNoCallWaits(), sleep(RECORD_YIELD_MAX_MS, undefined, { signal: enough.signal })]);
+  } finally {
+    enough.abort();
+  }
 }
 
 /** Resolves after `ms`, or at once when the activity is cancelled (the caller checks for that). */

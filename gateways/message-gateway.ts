@@ -65,6 +65,12 @@ export interface MessageGateway {
    * indistinguishable at Twilio, so the caller decides which is whose.
    */
   findSent(query: SentMessageQuery): Promise<ProviderMessage[]>;
+  /**
+   * Resolves once no call to the provider waits for a connection (at once when none does; a
+   * provider without a connection limit never makes one wait). Work that can wait, such as
+   * recording a message the provider took, yields to sends queued behind the limit.
+   */
+  untilNoCallWaits(): Promise<void>;
 }
 
 export interface GatewayErrorInit {

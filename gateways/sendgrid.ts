@@ -107,6 +107,9 @@ export function createSendGridGateway(options: SendGridGatewayOptions): MessageG
       }
       return toProviderMessages(body);
     },
+
+    // Calls to SendGrid are not bounded here (Node's agent opens a connection per call): none waits.
+    untilNoCallWaits: () => Promise.resolve(),
   };
 }
 

@@ -64,6 +64,8 @@ function createSimulator(channel: Channel, log: (line: string) => void): Message
         .map(({ providerId, at }) => ({ providerId, status: 'simulated', createdAt: at }));
       return Promise.resolve(found);
     },
+
+    untilNoCallWaits: () => Promise.resolve(),
   };
 }
 

@@ -46,19 +46,17 @@ const FIND_SENT_LIMIT = 50;
 export function createTwilioGateway(options: TwilioGatewayOptions): MessageGateway {
   const timeoutMs = options.timeoutMs ?? TWILIO_HTTP_TIMEOUT_MS;
   const connections = options.maxConcurrentRequests ?? DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS;
-  const client = twilio(options.accountSid, options.authToken, {
-    // No SDK-level retries: Temporal's retry policy owns retrying, with findSent in between.
-    autoRetry: false,
-    httpClient: new DeadlineRequestClient(
-      {
-        timeout: timeoutMs,
-        keepAlive: true,
-        maxSockets: connections,
-        maxTotalSockets: connections,
-      },
-      options.apiBaseUrl,
-    ),
-  });
+  const httpClient = new DeadlineRequestClient(
+    {
+      timeout: timeoutMs,
+      keepAlive: true,
+      maxSockets: connections,
+      maxTotalSockets: connections,
+    },
+    options.apiBaseUrl,
+  );
+  // No SDK-level retries: Temporal's retry policy owns retrying, with findSent in between.
+  const client = twilio(options.accountSid, options.authToken, { autoRetry: false, httpClient });
 
   async function listMatches(query: SentMessageQuery, filterByDateSent: boolean): Promise<MessageInstance[]> {
     const viaService = isMessagingServiceSid(query.from);
@@ -111,6 +109,8 @@ export function createTwilioGateway(options: TwilioGatewayOptions): MessageGatew
         throw classifyTwilioError(err);
       }
     },
+
+    untilNoCallWaits: () => httpClient.untilNoRequestWaits(),
   };
 }
 
@@ -125,6 +125,10 @@ export function createTwilioGateway(options: TwilioGatewayOptions): MessageGatew
  */
 class DeadlineRequestClient extends RequestClient {
   private readonly baseUrl: string | undefined;
+  private readonly connections: number;
+  /** Requests made and not yet settled: past `connections`, the rest wait for one. */
+  private inFlight = 0;
+  private noneWaiting: (() => void)[] = [];
 
   constructor(
     opts: RequestClient.RequestClientOptions & { timeout: number; maxSockets: number },
@@ -132,6 +136,7 @@ class DeadlineRequestClient extends RequestClient {
   ) {
     super(opts);
     this.baseUrl = baseUrl?.replace(/\/+$/, '');
+    this.connections = opts.maxSockets;
     // The SDK bounds its https connections only; a plain http base URL (a proxy, the fake in
     // tests and benchmarks) gets the same bound, so it is measured as production runs.
     this.axios.defaults.httpAgent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets });
@@ -142,12 +147,35 @@ class DeadlineRequestClient extends RequestClient {
     });
   }
 
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    if (this.baseUrl === undefined) return super.request(opts);
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    this.inFlight++;
+    try {
+      return await super.request(this.onBaseUrl(opts));
+    } finally {
+      this.inFlight--;
+      // After this answer has reached its caller, and after the socket events already due.
+      if (this.inFlight <= this.connections && this.noneWaiting.length > 0) setImmediate(() => this.releaseWaiters());
+    }
+  }
+
+  /** Resolves once no request waits for a connection. */
+  untilNoRequestWaits(): Promise<void> {
+    if (this.inFlight <= this.connections) return Promise.resolve();
+    return new Promise((resolve) => this.noneWaiting.push(resolve));
+  }
+
+  private releaseWaiters(): void {
+    if (this.inFlight > this.connections) return;
+    const waiters = this.noneWaiting;
+    this.noneWaiting = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private onBaseUrl<TData>(opts: RequestClient.RequestOptions<TData>): RequestClient.RequestOptions<TData> {
+    if (this.baseUrl === undefined) return opts;
     const url = new URL(opts.uri);
     // TWILIO_REGION / TWILIO_EDGE turn the host into api.<edge>.<region>.twilio.com.
     const isRestApi = url.hostname === 'api.twilio.com' || /^api\.[a-z0-9.-]+\.twilio\.com$/.test(url.hostname);
-    const uri = isRestApi ? `${this.baseUrl}${url.pathname}${url.search}` : opts.uri;
-    return super.request({ ...opts, uri });
+    return isRestApi ? { ...opts, uri: `${this.baseUrl}${url.pathname}${url.search}` } : opts;
   }
 }

@@ -241,6 +241,22 @@ describe('createTwilioGateway: concurrency', () => {
     expect(slow.mostConcurrentCreates).toBe(4);
   });
 
+  it('untilNoCallWaits resolves at once when no call waits for a connection, and once the queue has gone out', async () => {
+    const bounded = gatewayOn(slow, { maxConcurrentRequests: 2 });
+    await bounded.untilNoCallWaits();
+    const label = uniqueBody('queued');
+    const answered: number[] = [];
+    const sends = Array.from({ length: 6 }, (_, i) =>
+      bounded.send({ to: CLIENT, from: PRACTICE, body: `${label} ${i}` }).then(() => answered.push(i)),
+    );
+    // Six calls, two connections: four wait. The last two of them take a connection once
+    // four calls are answered; from then on nothing waits.
+    await bounded.untilNoCallWaits();
+    expect(answered).toHaveLength(4);
+    await Promise.all(sends);
+    await bounded.untilNoCallWaits();
+  });
+
   it('is bounded by DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS unless told otherwise, over plain http too', async () => {
     const unconfigured = gatewayOn(slow);
     await burst(unconfigured, DEFAULT_TWILIO_MAX_CONCURRENT_REQUESTS + 10, uniqueBody('default'));

@@ -94,6 +94,10 @@ export class InMemoryGateway implements MessageGateway {
       .map(({ providerId, status, createdAt }) => ({ providerId, status, createdAt }));
     return Promise.resolve(found);
   }
+
+  untilNoCallWaits(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function newSid(): string {
