@@ -54,10 +54,8 @@ async function main(): Promise<void> {
   for (const file of files) {
     const history = JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')) as { events: unknown[] };
     const replays = async (count: number): Promise<void> => {
-      async function* copies() {
-        for (let i = 0; i < count; i++) yield { workflowId: `replay-${i}`, history };
-      }
-      for await (const result of Worker.runReplayHistories(replayOptions, copies())) {
+      const copies = Array.from({ length: count }, (_, i) => ({ workflowId: `replay-${i}`, history }));
+      for await (const result of Worker.runReplayHistories(replayOptions, copies)) {
         if (result.error) throw result.error;
       }
     };
