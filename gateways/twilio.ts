@@ -115,13 +115,15 @@ export function createTwilioGateway(options: TwilioGatewayOptions): MessageGatew
 }
 
 /**
- * The SDK's RequestClient with two changes:
+ * The SDK's RequestClient with three changes:
  * - every request ends by its timeout, answer included. The SDK's `timeout` only bounds the
  *   wait for the answer to start (and then each pause between its bytes), so a trickling
  *   answer could outlast the activity attempt and overlap its retry; an AbortSignal does not.
  * - with `baseUrl`, the absolute https://api.twilio.com/… URLs the SDK builds (it has no
  *   base-URL option) move onto it, keeping path and query (and any path prefix of
  *   `baseUrl`, for proxies mounted under one).
+ * - it counts the requests it has under way, so that the gateway can tell when none waits
+ *   for one of the `maxSockets` connections (untilNoCallWaits).
  */
 class DeadlineRequestClient extends RequestClient {
   private readonly baseUrl: string | undefined;
