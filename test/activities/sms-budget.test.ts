@@ -14,10 +14,10 @@ import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { smsUsage } from '../../db/sms-budget';
 import { workflowIdFor } from '../../domain/appointment';
 import { createTwilioGateway } from '../../gateways/twilio';
-import { createPractice } from '../../services/practices';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { InMemoryGateway } from '../support/in-memory-gateway';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { createOwnPractice } from '../support/practices';
 
 // The SMS budget through the send activity: the real twilio SDK against the fake Twilio and a
 // real PostgreSQL. What the fake received is what the practice would be billed for.
@@ -53,15 +53,14 @@ afterAll(async () => {
   await database?.drop();
 });
 
-let practices = 0;
-
 /** A practice of its own, with a sender number of its own, so usage and the fake's messages never mix. */
-async function practice(budget: number | null): Promise<{ id: string; from: string }> {
-  const id = `p-${randomBytes(4).toString('hex')}`;
-  const from = `+1500555${1000 + practices++}`;
-  await createPractice(prisma, { id, name: 'Studio Bianchi', smsFrom: from, timeZone: 'Europe/Rome' });
-  await prisma.practice.update({ where: { id }, data: { smsMonthlyBudget: budget } });
-  return { id, from };
+async function practice(smsMonthlyBudget: number | null): Promise<{ id: string; from: string }> {
+  const { id, smsFrom } = await createOwnPractice(prisma, {
+    name: 'Studio Bianchi',
+    timeZone: 'Europe/Rome',
+    smsMonthlyBudget,
+  });
+  return { id, from: smsFrom };
 }
 
 function reminderInput(practiceId: string): SendMessageInput & { appointment: MessageAppointment } {

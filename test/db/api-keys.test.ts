@@ -1,36 +1,30 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/prisma/client';
-import { createPrismaClient } from '../../db/client';
 import { createApiKey, practiceForApiKey, revokeApiKey } from '../../services/api-keys';
 import { createPractice } from '../../services/practices';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { useTestDatabase } from '../support/postgres';
 
 // The practice behind a presented API key, against a real PostgreSQL. Every API request asks
 // it first, so it is one statement: a round trip more per request was a measurable share of
 // the API's CPU per create (README, Performance).
 
-let database: TestDatabase;
-let prisma: PrismaClient;
+const db = useTestDatabase('api_keys');
 /** A client that counts the statements it sends. */
 let counting: PrismaClient;
 let statements: string[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase('api_keys');
-  prisma = createPrismaClient(database.url);
   const logging = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: database.url }),
+    adapter: new PrismaPg({ connectionString: db.url }),
     log: [{ emit: 'event', level: 'query' }],
   });
   logging.$on('query', (event) => statements.push(event.query));
   counting = logging;
-  await createPractice(prisma, { id: 'studio', name: 'Studio', smsFrom: '+15005550006', timeZone: 'Europe/Rome' });
+  await createPractice(db.prisma, { id: 'studio', name: 'Studio', smsFrom: '+15005550006', timeZone: 'Europe/Rome' });
 });
 
 afterAll(async () => {
   await counting?.$disconnect();
-  await prisma?.$disconnect();
-  await database?.drop();
 });
 
 beforeEach(() => {
@@ -38,7 +32,7 @@ beforeEach(() => {
 });
 
 test('a live key answers with its practice, in one statement', async () => {
-  const { key } = await createApiKey(prisma, 'studio');
+  const { key } = await createApiKey(db.prisma, 'studio');
   statements = [];
   const practice = await practiceForApiKey(counting, key);
   expect(practice).toMatchObject({ id: 'studio', name: 'Studio', timeZone: 'Europe/Rome' });
@@ -46,8 +40,8 @@ test('a live key answers with its practice, in one statement', async () => {
 });
 
 test('a revoked key and an unknown key answer null, in one statement each', async () => {
-  const { key, prefix } = await createApiKey(prisma, 'studio');
-  await revokeApiKey(prisma, prefix);
+  const { key, prefix } = await createApiKey(db.prisma, 'studio');
+  await revokeApiKey(db.prisma, prefix);
   statements = [];
   expect(await practiceForApiKey(counting, key)).toBeNull();
   expect(await practiceForApiKey(counting, `${prefix}_not-the-secret`)).toBeNull();
@@ -55,7 +49,7 @@ test('a revoked key and an unknown key answer null, in one statement each', asyn
 });
 
 test("another practice's key answers with that practice, never this one", async () => {
-  await createPractice(prisma, { id: 'other', name: 'Other', smsFrom: '+15005550007', timeZone: 'UTC' });
-  const { key } = await createApiKey(prisma, 'other');
+  await createPractice(db.prisma, { id: 'other', name: 'Other', smsFrom: '+15005550007', timeZone: 'UTC' });
+  const { key } = await createApiKey(db.prisma, 'other');
   expect((await practiceForApiKey(counting, key))?.id).toBe('other');
 });

@@ -1,38 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { appointmentsOfSender } from '../../db/open-appointments';
-import { createPractice } from '../../services/practices';
 import { match } from '../support/matchers';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { useTestDatabase } from '../support/postgres';
+import { createOwnPractice } from '../support/practices';
 
 // Which open appointments a reply's number has, and which one the reply is about, against a
 // real PostgreSQL: the rules the inbound webhook routes every reply by.
 
-let database: TestDatabase;
-let prisma: PrismaClient;
-
-beforeAll(async () => {
-  database = await createTestDatabase('open_appointments');
-  prisma = createPrismaClient(database.url);
-});
-
-afterAll(async () => {
-  await prisma?.$disconnect();
-  await database?.drop();
-});
+const db = useTestDatabase('open_appointments');
 
 const HOUR = 3_600_000;
 const NOW = new Date('2026-12-01T08:00:00Z');
 const CLIENT = '+393471230001';
 const PRACTITIONER = '+393471239999';
 
-let practices = 0;
-
 /** A practice of its own per test, so appointments never mix. */
 async function practice(): Promise<string> {
-  const id = `p-${randomBytes(4).toString('hex')}`;
-  await createPractice(prisma, { id, name: 'Studio', smsFrom: `+1500556${1000 + practices++}`, timeZone: 'UTC' });
-  return id;
+  return (await createOwnPractice(db.prisma)).id;
 }
 
 /** An appointment row `hoursAhead` of NOW. */
@@ -42,7 +26,7 @@ async function appointment(
   fields: { clientPhone?: string | null; practitionerPhone?: string; status?: string; ended?: boolean } = {},
 ): Promise<string> {
   const externalId = randomBytes(4).toString('hex');
-  const row = await prisma.appointment.create({
+  const row = await db.prisma.appointment.create({
     data: {
       practiceId,
       externalId,
@@ -68,7 +52,7 @@ async function texted(
   fields: { status?: string; purpose?: string; sent?: boolean } = {},
 ): Promise<void> {
   const at = new Date(NOW.getTime() - hoursAgo * HOUR);
-  await prisma.message.create({
+  await db.prisma.message.create({
     data: {
       practiceId,
       appointmentId,
@@ -96,7 +80,7 @@ test("a client's open appointments, soonest first; started, cancelled and ended 
   await appointment(p, 6, { ended: true });
   await appointment(p, 3, { clientPhone: '+393471230002' });
 
-  const found = await appointmentsOfSender(prisma, p, CLIENT, NOW);
+  const found = await appointmentsOfSender(db.prisma, p, CLIENT, NOW);
   expect(found.sender).toBe('client');
   expect(ids(found.open)).toEqual([sooner, later]);
   // Nothing was texted: the next upcoming one.
@@ -115,7 +99,7 @@ test('a reply is about the open appointment whose text last reached the number',
   const later = await appointment(p, 48);
   await texted(p, sooner, 5);
   await texted(p, later, 1);
-  expect((await appointmentsOfSender(prisma, p, CLIENT, NOW)).matched?.id).toBe(later);
+  expect((await appointmentsOfSender(db.prisma, p, CLIENT, NOW)).matched?.id).toBe(later);
 });
 
 test('texts that never reached the number, were never sent, or answered a reply do not decide', async () => {
@@ -127,7 +111,7 @@ test('texts that never reached the number, were never sent, or answered a reply 
   await texted(p, later, 0.9, { status: 'failed' });
   await texted(p, later, 0.8, { sent: false, status: 'pending' });
   await texted(p, later, 0.5, { purpose: 'reply', status: 'sent' });
-  expect((await appointmentsOfSender(prisma, p, CLIENT, NOW)).matched?.id).toBe(sooner);
+  expect((await appointmentsOfSender(db.prisma, p, CLIENT, NOW)).matched?.id).toBe(sooner);
 });
 
 test('a text about an appointment no longer open does not decide', async () => {
@@ -137,15 +121,15 @@ test('a text about an appointment no longer open does not decide', async () => {
   const sooner = await appointment(p, 24);
   await texted(p, upcoming, 5);
   await texted(p, cancelled, 1);
-  expect((await appointmentsOfSender(prisma, p, CLIENT, NOW)).matched?.id).toBe(upcoming);
-  expect(ids((await appointmentsOfSender(prisma, p, CLIENT, NOW)).open)).toEqual([sooner, upcoming]);
+  expect((await appointmentsOfSender(db.prisma, p, CLIENT, NOW)).matched?.id).toBe(upcoming);
+  expect(ids((await appointmentsOfSender(db.prisma, p, CLIENT, NOW)).open)).toEqual([sooner, upcoming]);
 });
 
 test("a practitioner's number: their open appointments, the next one matched", async () => {
   const p = await practice();
   const first = await appointment(p, 3, { practitionerPhone: PRACTITIONER });
   const second = await appointment(p, 30, { practitionerPhone: PRACTITIONER });
-  const found = await appointmentsOfSender(prisma, p, PRACTITIONER, NOW);
+  const found = await appointmentsOfSender(db.prisma, p, PRACTITIONER, NOW);
   expect(found.sender).toBe('practitioner');
   expect(ids(found.open)).toEqual([first, second]);
   expect(found.matched?.id).toBe(first);
@@ -155,7 +139,7 @@ test("a number that is a practitioner's and also a client's is the client's, wit
   const p = await practice();
   await appointment(p, 3, { clientPhone: '+393471230003', practitionerPhone: CLIENT });
   const own = await appointment(p, 30);
-  const found = await appointmentsOfSender(prisma, p, CLIENT, NOW);
+  const found = await appointmentsOfSender(db.prisma, p, CLIENT, NOW);
   expect(found.sender).toBe('client');
   expect(ids(found.open)).toEqual([own]);
   expect(found.matched?.id).toBe(own);
@@ -165,5 +149,5 @@ test("nobody's number, and another practice's appointments, are nobody's", async
   const p = await practice();
   const other = await practice();
   await appointment(other, 3);
-  expect(await appointmentsOfSender(prisma, p, CLIENT, NOW)).toEqual({ sender: null, open: [], matched: null });
+  expect(await appointmentsOfSender(db.prisma, p, CLIENT, NOW)).toEqual({ sender: null, open: [], matched: null });
 });

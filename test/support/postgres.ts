@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { createPrismaClient, type PrismaClient } from '../../db/client';
 import { applyMigrations } from '../../db/migrate';
 
 // Each test file gets a database of its own on the one server globalSetup starts, so files
@@ -34,6 +35,36 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     throw err;
   }
   return database;
+}
+
+/**
+ * A database of the test file's own with a Prisma client on it: made before the file's tests,
+ * dropped after them. Call it at the top of the file; read `prisma` and `url` inside tests and
+ * hooks.
+ */
+export function useTestDatabase(prefix: string): { readonly url: string; readonly prisma: PrismaClient } {
+  let database: TestDatabase | undefined;
+  let prisma: PrismaClient | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(prefix);
+    prisma = createPrismaClient(database.url);
+  });
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await database?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useTestDatabase: read inside tests and hooks, once beforeAll has run.');
+    return value;
+  };
+  return {
+    get url() {
+      return ready(database).url;
+    },
+    get prisma() {
+      return ready(prisma);
+    },
+  };
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
