@@ -2,10 +2,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { workflowMetricsSinks } from '../../activities/workflow-metrics';
 import { ProductMetrics } from '../../lib/metrics';
-import { WORKFLOW_BUNDLER_OPTIONS } from '../../workflows/bundler-options';
+import { bundleWorkflows } from '../../test/support/workflow-bundle';
 
 // What the worker spends to replay one workflow: a workflow evicted from the cache replays its
 // whole history before its next task (a reply, a wake-up) or query, so this is the price of a
@@ -39,11 +39,7 @@ function options() {
 async function main(): Promise<void> {
   const { times, only } = options();
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    ...WORKFLOW_BUNDLER_OPTIONS,
-    logger: new DefaultLogger('WARN'),
-  });
+  const code = await bundleWorkflows();
   const files = readdirSync(HISTORIES)
     .filter((f) => f.endsWith('.json') && !/^(before-|revision-)/.test(f))
     .filter((f) => only === undefined || f === `${only}.json`);

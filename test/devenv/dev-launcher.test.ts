@@ -81,21 +81,24 @@ test('a failure after parts have started: its error alone, and a quiet, prompt e
   // A "Temporal CLI" that fails at once, after the database is already in use.
   const cliDir = mkdtempSync(path.join(tmpdir(), 'ar-fake-temporal-'));
   const cli = path.join(cliDir, 'temporal');
-  writeFileSync(cli, '#!/bin/sh\necho "temporal: cannot start (simulated)" >&2\nexit 3\n');
-  chmodSync(cli, 0o755);
-  const run = await launch({
-    DATABASE_URL: database.url,
-    TEMPORAL_CLI_PATH: cli,
-    DEV_TEMPORAL_PORT: String(await freePort()),
-    DEV_TEMPORAL_UI_PORT: String(await freePort()),
-    PORT: String(await freePort()),
-  });
-  expect(run.stdout).toContain('[dev] Database ready');
-  expect(run.stdout).not.toContain('Stopping');
-  expect(run.stderr).toBe(
-    `Temporal dev server ${cli} exited (exit code 3) before it was ready. ` +
-      'Its last stderr lines:\ntemporal: cannot start (simulated)\n',
-  );
-  expect(run.code).toBe(1);
-  rmSync(cliDir, { recursive: true, force: true });
+  try {
+    writeFileSync(cli, '#!/bin/sh\necho "temporal: cannot start (simulated)" >&2\nexit 3\n');
+    chmodSync(cli, 0o755);
+    const run = await launch({
+      DATABASE_URL: database.url,
+      TEMPORAL_CLI_PATH: cli,
+      DEV_TEMPORAL_PORT: String(await freePort()),
+      DEV_TEMPORAL_UI_PORT: String(await freePort()),
+      PORT: String(await freePort()),
+    });
+    expect(run.stdout).toContain('[dev] Database ready');
+    expect(run.stdout).not.toContain('Stopping');
+    expect(run.stderr).toBe(
+      `Temporal dev server ${cli} exited (exit code 3) before it was ready. ` +
+        'Its last stderr lines:\ntemporal: cannot start (simulated)\n',
+    );
+    expect(run.code).toBe(1);
+  } finally {
+    rmSync(cliDir, { recursive: true, force: true });
+  }
 });

@@ -8,15 +8,21 @@ import { WORKFLOW_BUNDLER_OPTIONS } from '../../workflows/bundler-options';
 
 const ENV = 'TEST_WORKFLOW_BUNDLE';
 
-/** Bundles `workflows/` into `dir` and publishes the file's path to the test files. */
-export async function buildWorkflowBundle(dir: string): Promise<string> {
+/** The code of `workflows/`, bundled as the worker bundles it (worker.ts). */
+export async function bundleWorkflows(): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
-    // As the worker bundles them (worker.ts), so that tests run the sandbox production runs.
+    // As the worker bundles them, so that tests and benchmarks run the sandbox production runs.
     ...WORKFLOW_BUNDLER_OPTIONS,
     // The bundler reports webpack's output at INFO; only problems are worth showing.
     logger: new DefaultLogger('WARN'),
   });
+  return code;
+}
+
+/** Bundles `workflows/` into `dir` and publishes the file's path to the test files. */
+export async function buildWorkflowBundle(dir: string): Promise<string> {
+  const code = await bundleWorkflows();
   const codePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(codePath, code);
   process.env[ENV] = codePath;
