@@ -75,7 +75,7 @@ export const SEND_RESERVE_MS = 5_000;
  * one instant most of them wait there, and recording each answer first held back the calls
  * behind it (README, Performance). Bounded, so a saturated gateway cannot hold records back.
  */
-const RECORD_YIELD_MAX_MS = 1_000;
+export const RECORD_YIELD_MAX_MS = 1_000;
 
 /**
  * The database time an attempt is sized for (about ten short queries and writes, with room

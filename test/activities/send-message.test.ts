@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { RECORD_YIELD_MAX_MS } from '../../activities/send-message';
 import {
   FINAL_LOOK_MS,
   SEND_REJECTED,
@@ -121,6 +122,33 @@ test('no row yet: claims one, sends once and records the provider id', async () 
   expect(row.providerId).toMatch(/^SM/);
   expect(row.sentAt).toBeInstanceOf(Date);
   expect(gateway.queries).toHaveLength(0);
+});
+
+test('a sent message is recorded once no other send waits for a connection to the provider', async () => {
+  const gateway = new InMemoryGateway();
+  const letThrough = gateway.queueCalls();
+  const input = reminderInput();
+  const sending = sendSmsWith(gateway)(input);
+  while (gateway.sent.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  // The provider has it; its record waits while calls queue behind the connection limit.
+  expect(await rowOf(input)).toMatchObject({ status: 'sending', providerId: null });
+  letThrough();
+  const result = await sending;
+  const row = await rowOf(input);
+  expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: row.providerId });
+  expect(row.providerId).toMatch(/^SM/);
+});
+
+test('a sent message is recorded after RECORD_YIELD_MAX_MS at most, however long calls stay queued', async () => {
+  const gateway = new InMemoryGateway();
+  gateway.queueCalls();
+  const input = reminderInput();
+  const started = Date.now();
+  const result = await sendSmsWith(gateway)(input);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(RECORD_YIELD_MAX_MS - 10);
+  const row = await rowOf(input);
+  expect(result).toEqual({ outcome: 'sent', messageId: row.id, providerId: row.providerId });
+  expect(row.status).toBe('queued');
 });
 
 test("a send that moves the appointment's status writes it with its message, and only from the status it names", async () => {

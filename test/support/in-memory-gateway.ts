@@ -32,6 +32,7 @@ export class InMemoryGateway implements MessageGateway {
   readonly queries: SentMessageQuery[] = [];
   readonly messages: StoredMessage[] = [];
   private readonly script: Answer[] = [];
+  private queueGone: Promise<void> = Promise.resolve();
 
   constructor(readonly channel: Channel = 'sms') {}
 
@@ -96,7 +97,20 @@ export class InMemoryGateway implements MessageGateway {
   }
 
   untilNoCallWaits(): Promise<void> {
-    return Promise.resolve();
+    return this.queueGone;
+  }
+
+  /**
+   * From now on calls wait for a connection (a burst behind the provider's limit), as
+   * untilNoCallWaits() reports, until the returned function lets them through.
+   */
+  queueCalls(): () => void {
+    let release: () => void = () => undefined;
+    this.queueGone = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.queueGone = Promise.resolve();
+      release();
+    };
   }
 }
 
